@@ -1,0 +1,184 @@
+package authhttp
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// APIKeys holds, per service id, the SHA-256 hashes of the API keys that
+// service may present. The zero value holds none and denies every caller.
+type APIKeys struct {
+	byService map[string][][sha256.Size]byte
+}
+
+// dummyHash is what a key presented with an unknown service id is compared
+// against, so that an unknown id takes the same path as a known one.
+var dummyHash = [][sha256.Size]byte{sha256.Sum256([]byte("authhttp: no such service id"))}
+
+// HashAPIKey returns the lower-case hex SHA-256 of key: the form
+// SERVICE_API_KEYS stores.
+func HashAPIKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// ParseAPIKeys parses SERVICE_API_KEYS: a JSON object from service id to the
+// hex SHA-256 of that service's API key, or to an array of such hashes (to
+// rotate a key, list the old and the new hash, then drop the old one):
+//
+//	{"ingestor-service": "<sha256 hex>", "admin": ["<sha256 hex>", "<sha256 hex>"]}
+//
+// Errors name the service id and what is wrong, never the JSON or a value.
+func ParseAPIKeys(s string) (APIKeys, error) {
+	if strings.TrimSpace(s) == "" {
+		return APIKeys{}, errors.New("SERVICE_API_KEYS is empty: expected a JSON object of service id to SHA-256 hex of its API key")
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	syntaxErr := func() error {
+		return fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d): expected a JSON object of service id to SHA-256 hex of its API key", dec.InputOffset())
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return APIKeys{}, syntaxErr()
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return APIKeys{}, errors.New("SERVICE_API_KEYS is not a JSON object: expected a JSON object of service id to SHA-256 hex of its API key")
+	}
+	keys := APIKeys{byService: map[string][][sha256.Size]byte{}}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return APIKeys{}, syntaxErr()
+		}
+		id, _ := tok.(string)
+		if !validServiceID(id) {
+			return APIKeys{}, fmt.Errorf("SERVICE_API_KEYS: service id %s is not valid (1-%d characters of A-Z a-z 0-9 . _ -)", quoteInput(id), maxServiceIDLen)
+		}
+		if _, dup := keys.byService[id]; dup {
+			return APIKeys{}, fmt.Errorf("SERVICE_API_KEYS: service id %q appears twice", id)
+		}
+		hashes, err := parseHashes(dec, id)
+		if err != nil {
+			return APIKeys{}, err
+		}
+		keys.byService[id] = hashes
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return APIKeys{}, syntaxErr()
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return APIKeys{}, errors.New("SERVICE_API_KEYS has data after the JSON object")
+	}
+	if len(keys.byService) == 0 {
+		return APIKeys{}, errors.New("SERVICE_API_KEYS has no service ids")
+	}
+	return keys, nil
+}
+
+// parseHashes reads the value of one entry: a hash or an array of hashes.
+func parseHashes(dec *json.Decoder, id string) ([][sha256.Size]byte, error) {
+	badValue := fmt.Errorf("SERVICE_API_KEYS[%q] must be a SHA-256 hex string or an array of them", id)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d)", dec.InputOffset())
+	}
+	if s, ok := tok.(string); ok {
+		h, err := parseHash(id, s)
+		if err != nil {
+			return nil, err
+		}
+		return [][sha256.Size]byte{h}, nil
+	}
+	if tok != json.Delim('[') {
+		return nil, badValue
+	}
+	var hashes [][sha256.Size]byte
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d)", dec.InputOffset())
+		}
+		s, ok := tok.(string)
+		if !ok {
+			return nil, badValue
+		}
+		h, err := parseHash(id, s)
+		if err != nil {
+			return nil, err
+		}
+		hashes = append(hashes, h)
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') {
+		return nil, fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d)", dec.InputOffset())
+	}
+	if len(hashes) == 0 {
+		return nil, fmt.Errorf("SERVICE_API_KEYS[%q] is an empty array", id)
+	}
+	return hashes, nil
+}
+
+func parseHash(id, s string) ([sha256.Size]byte, error) {
+	var h [sha256.Size]byte
+	if len(s) != hex.EncodedLen(sha256.Size) {
+		return h, fmt.Errorf("SERVICE_API_KEYS[%q] is not a SHA-256 hex digest: want %d hex digits, got %d characters (store the hash of the key, not the key)",
+			id, hex.EncodedLen(sha256.Size), len(s))
+	}
+	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
+		return h, fmt.Errorf("SERVICE_API_KEYS[%q] is not a SHA-256 hex digest: it has a character that is not a hex digit", id)
+	}
+	return h, nil
+}
+
+// Len returns how many service ids have keys.
+func (k APIKeys) Len() int { return len(k.byService) }
+
+// ServiceIDs returns the service ids that have keys, sorted.
+func (k APIKeys) ServiceIDs() []string {
+	ids := make([]string, 0, len(k.byService))
+	for id := range k.byService {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Verify reports whether key is an API key of serviceID. The SHA-256 of key is
+// compared in constant time with every hash of serviceID; an unknown serviceID
+// is compared with a dummy hash on the same path, so the time taken does not
+// tell which ids exist.
+func (k APIKeys) Verify(serviceID, key string) bool {
+	sum := sha256.Sum256([]byte(key))
+	hashes, found := k.byService[serviceID]
+	if !found {
+		hashes = dummyHash
+	}
+	match := 0
+	for i := range hashes {
+		match |= subtle.ConstantTimeCompare(sum[:], hashes[i][:])
+	}
+	return match == 1 && found
+}
+
+const maxServiceIDLen = 64
+
+// validServiceID reports whether id is a well-formed service id: 1-64
+// characters of A-Z a-z 0-9 . _ -.
+func validServiceID(id string) bool {
+	if len(id) == 0 || len(id) > maxServiceIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,291 @@
+package authhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/communicator/communicator/telegramauth"
+)
+
+// maxResponseBytes bounds what the client reads of a response.
+const maxResponseBytes = 4 << 20
+
+// ClientConfig configures NewClient.
+type ClientConfig struct {
+	// Endpoint is the API's base URL including the base path, such as
+	// "https://auth-telegram.example.com/api/telegram-auth" (the plan's
+	// TELEGRAM_AUTH_SERVICE_ENDPOINT). http or https, no credentials, query or
+	// fragment; a trailing "/" is dropped.
+	Endpoint string
+	// APIKey and ServiceID are sent as "Authorization: ApiKey <APIKey>" and
+	// "X-Service-ID: <ServiceID>".
+	APIKey    string
+	ServiceID string
+	// HTTPClient sends the requests (in a worker, a fetch-based client). Required.
+	HTTPClient *http.Client
+	// Timeout, if positive, bounds each call, on top of the caller's context.
+	Timeout time.Duration
+}
+
+// Client is telegramauth.Service over auth-telegram's HTTP API. It is safe for
+// concurrent use; make one per isolate.
+type Client struct {
+	base      string
+	apiKey    string
+	serviceID string
+	hc        *http.Client
+	timeout   time.Duration
+}
+
+var _ telegramauth.Service = (*Client)(nil)
+
+// ConfigError lists every problem of a ClientConfig.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "authhttp: invalid client config: " + strings.Join(e.Problems, "; ")
+}
+
+// NewClient validates cfg and returns a client. The error, a *ConfigError,
+// names each bad field and never contains the API key.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	var problems []string
+	base, problem := checkEndpoint(cfg.Endpoint)
+	if problem != "" {
+		problems = append(problems, problem)
+	}
+	switch {
+	case cfg.APIKey == "":
+		problems = append(problems, "APIKey is empty")
+	case len(cfg.APIKey) > maxAPIKeyLen:
+		problems = append(problems, "APIKey is longer than "+strconv.Itoa(maxAPIKeyLen)+" bytes")
+	default:
+		for i := 0; i < len(cfg.APIKey); i++ {
+			if c := cfg.APIKey[i]; c <= ' ' || c > '~' {
+				problems = append(problems, "APIKey has a character that is not visible ASCII (whitespace, control or non-ASCII)")
+				break
+			}
+		}
+	}
+	switch {
+	case cfg.ServiceID == "":
+		problems = append(problems, "ServiceID is empty")
+	case !validServiceID(cfg.ServiceID):
+		problems = append(problems, "ServiceID must be 1-64 characters of A-Z a-z 0-9 . _ -")
+	}
+	if cfg.HTTPClient == nil {
+		problems = append(problems, "HTTPClient is nil")
+	}
+	if cfg.Timeout < 0 {
+		problems = append(problems, "Timeout is negative")
+	}
+	if len(problems) > 0 {
+		return nil, &ConfigError{Problems: problems}
+	}
+	return &Client{base: base, apiKey: cfg.APIKey, serviceID: cfg.ServiceID, hc: cfg.HTTPClient, timeout: cfg.Timeout}, nil
+}
+
+func checkEndpoint(endpoint string) (string, string) {
+	if endpoint == "" {
+		return "", "Endpoint is empty"
+	}
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+		return "", "Endpoint is not a URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", "Endpoint must be an http or https URL"
+	case u.Host == "":
+		return "", "Endpoint has no host"
+	case u.User != nil:
+		return "", "Endpoint must not contain credentials"
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", "Endpoint must not have a query or fragment"
+	}
+	return strings.TrimRight(endpoint, "/"), ""
+}
+
+// GetSessionByUserID implements telegramauth.Service.
+func (c *Client) GetSessionByUserID(ctx context.Context, userID int64) (telegramauth.Session, error) {
+	if !telegramauth.ValidUserID(userID) {
+		return telegramauth.Session{}, badUserID(userID)
+	}
+	var out wireSession
+	if err := c.do(ctx, http.MethodGet, "/sessions/user/"+strconv.FormatInt(userID, 10), nil, &out); err != nil {
+		return telegramauth.Session{}, err
+	}
+	return out.session(), nil
+}
+
+// ListSessions implements telegramauth.Service.
+func (c *Client) ListSessions(ctx context.Context, userID int64) ([]telegramauth.SessionInfo, error) {
+	if !telegramauth.ValidUserID(userID) {
+		return nil, badUserID(userID)
+	}
+	var out []wireInfo
+	if err := c.do(ctx, http.MethodGet, "/sessions/list/"+strconv.FormatInt(userID, 10), nil, &out); err != nil {
+		return nil, err
+	}
+	list := make([]telegramauth.SessionInfo, len(out))
+	for i, w := range out {
+		list[i] = w.info()
+	}
+	return list, nil
+}
+
+// RevokeSession implements telegramauth.Service.
+func (c *Client) RevokeSession(ctx context.Context, sessionID string) (telegramauth.Revocation, error) {
+	if e := checkSessionID(sessionID); e != nil {
+		return telegramauth.Revocation{}, e
+	}
+	var out wireRevocation
+	if err := c.do(ctx, http.MethodDelete, "/sessions/"+sessionID, nil, &out); err != nil {
+		return telegramauth.Revocation{}, err
+	}
+	return telegramauth.Revocation{SessionID: out.SessionID, RevokedAt: time.Time(out.RevokedAt)}, nil
+}
+
+// ImportSession implements telegramauth.Service.
+func (c *Client) ImportSession(ctx context.Context, userID int64, sessionString string) (telegramauth.SessionInfo, error) {
+	if !telegramauth.ValidUserID(userID) {
+		return telegramauth.SessionInfo{}, badUserID(userID)
+	}
+	if sessionString == "" {
+		return telegramauth.SessionInfo{}, invalid("sessionString is empty")
+	}
+	body, err := json.Marshal(wireImport{UserID: userID, SessionString: sessionString})
+	if err != nil {
+		return telegramauth.SessionInfo{}, telegramauth.NewError(telegramauth.CodeInternal, "could not encode the request")
+	}
+	var out wireInfo
+	if err := c.do(ctx, http.MethodPost, "/sessions/import", body, &out); err != nil {
+		return telegramauth.SessionInfo{}, err
+	}
+	return out.info(), nil
+}
+
+func badUserID(id int64) *telegramauth.Error {
+	return invalid("userId must be between 1 and " + maxUserIDText + ", got " + strconv.FormatInt(id, 10))
+}
+
+// TransportError is an UNAVAILABLE error caused by the transport (the request
+// could not be sent, or the response could not be read). errors.As finds both
+// the *telegramauth.Error and the cause; its message is the contract error's.
+type TransportError struct {
+	Err   *telegramauth.Error
+	Cause error
+}
+
+func (e *TransportError) Error() string   { return e.Err.Error() }
+func (e *TransportError) Unwrap() []error { return []error{e.Err, e.Cause} }
+
+// transportError wraps cause as UNAVAILABLE. The cause's text (a *url.Error
+// names the method and URL, never headers) is part of the message, with the
+// API key cut out should it ever appear.
+func (c *Client) transportError(what string, cause error) error {
+	msg := what + ": " + strings.ReplaceAll(cause.Error(), c.apiKey, "[redacted]")
+	return &TransportError{Err: telegramauth.NewError(telegramauth.CodeUnavailable, msg), Cause: cause}
+}
+
+func unavailable(msg string) *telegramauth.Error {
+	return telegramauth.NewError(telegramauth.CodeUnavailable, msg)
+}
+
+func statusText(code int) string {
+	s := "HTTP " + strconv.Itoa(code)
+	if t := http.StatusText(code); t != "" {
+		s += " " + t
+	}
+	return s
+}
+
+// rawEnvelope is a response body as the client reads it.
+type rawEnvelope struct {
+	Success *bool           `json:"success"`
+	Data    json.RawMessage `json:"data"`
+	Error   *struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		SessionID string `json:"sessionId"`
+	} `json:"error"`
+}
+
+// do sends one request and decodes the envelope's data into out.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return telegramauth.NewError(telegramauth.CodeInternal, "could not build the request")
+	}
+	req.Header.Set(HeaderAuthorization, authScheme+" "+c.apiKey)
+	req.Header.Set(HeaderServiceID, c.serviceID)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return c.transportError("auth-telegram request failed", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return c.transportError("reading auth-telegram's response ("+statusText(resp.StatusCode)+") failed", err)
+	}
+	if len(data) > maxResponseBytes {
+		return unavailable("auth-telegram's response (" + statusText(resp.StatusCode) + ") is larger than " + strconv.Itoa(maxResponseBytes) + " bytes")
+	}
+	return decodeResponse(resp.StatusCode, data, out)
+}
+
+// decodeResponse turns a response into out or an error. The body is never
+// quoted: it may hold a session string.
+func decodeResponse(status int, body []byte, out any) error {
+	var env rawEnvelope
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(body, &env) != nil || env.Success == nil {
+		return unavailable("auth-telegram answered " + statusText(status) + " without a response envelope")
+	}
+	ok2xx := status >= 200 && status < 300
+	if !*env.Success {
+		if env.Error == nil {
+			return unavailable("auth-telegram answered " + statusText(status) + " with an error envelope without error")
+		}
+		code := telegramauth.Code(env.Error.Code)
+		if !code.Valid() {
+			// A code this client does not know: classify by status.
+			if status >= 500 {
+				return unavailable("auth-telegram answered " + statusText(status) + " with an unknown error code: " + env.Error.Message)
+			}
+			return telegramauth.NewError(telegramauth.CodeInternal, "auth-telegram answered "+statusText(status)+" with an unknown error code: "+env.Error.Message)
+		}
+		return &telegramauth.Error{Code: code, Message: env.Error.Message, SessionID: env.Error.SessionID}
+	}
+	if !ok2xx {
+		return unavailable("auth-telegram answered " + statusText(status) + " with a success envelope")
+	}
+	if len(env.Data) == 0 || string(env.Data) == "null" {
+		return telegramauth.NewError(telegramauth.CodeInternal, "auth-telegram's response has no data")
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return telegramauth.NewError(telegramauth.CodeInternal, "auth-telegram's response data has an unexpected shape")
+	}
+	return nil
+}

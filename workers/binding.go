@@ -1,0 +1,59 @@
+package workers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/communicator/communicator/workers/internal/bridge"
+	"github.com/communicator/communicator/workers/internal/wire"
+)
+
+// Binding is a service binding of the worker (a [[services]] entry of
+// wrangler.toml), named as on env.
+type Binding struct{ name string }
+
+// GetBinding returns the binding called name. It does not check that the
+// binding exists; see HasBinding.
+func GetBinding(name string) Binding { return Binding{name: name} }
+
+// Name is the binding's name on env.
+func (b Binding) Name() string { return b.name }
+
+// Call calls an RPC method of the binding's entrypoint, in ctx's request, with
+// args (the JSON array of arguments) and returns the JSON of the result. A
+// JavaScript exception comes back as a *RemoteError.
+func (b Binding) Call(ctx context.Context, method string, args []byte) ([]byte, error) {
+	var w wire.Writer
+	w.Buf = make([]byte, 0, 12+len(b.name)+len(method)+len(args))
+	w.String(b.name)
+	w.String(method)
+	w.Buf = append(w.Buf, args...)
+	rep, err := bridge.Do(ctx, bridge.OpRPC, w.Buf)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Status != bridge.StatusOK {
+		return nil, remoteError(rep.Payload)
+	}
+	return rep.Payload, nil
+}
+
+// HTTPClient returns a client whose requests go to the binding's fetch handler
+// (fetch over the service binding) instead of the network.
+func (b Binding) HTTPClient() *http.Client {
+	return &http.Client{Transport: &Transport{Binding: b.name}}
+}
+
+// remoteError decodes an error JavaScript encoded: name, message, and the JSON
+// of its other own properties.
+func remoteError(p []byte) *RemoteError {
+	r := wire.NewReader(p)
+	e := &RemoteError{Name: r.String(), Message: r.String(), Props: r.Bytes()}
+	if r.Err() != nil {
+		return &RemoteError{Name: "Error", Message: "workers: malformed error from JavaScript"}
+	}
+	if len(e.Props) == 0 {
+		e.Props = nil
+	}
+	return e
+}

@@ -1,0 +1,355 @@
+//go:build js && wasm
+
+// These tests run under Node with the bridge's JavaScript half (see
+// js/node_exec.mjs): GOOS=js GOARCH=wasm go test -exec "$PWD/js/go_js_wasm_exec" .
+
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/communicator/communicator/workers/internal/bridge"
+)
+
+// testCtx is the context of the request the test program runs as.
+func testCtx(t testing.TB) context.Context {
+	id, err := strconv.Atoi(os.Getenv("WORKERS_TEST_REQUEST"))
+	if err != nil {
+		t.Fatal("run with -exec workers/js/go_js_wasm_exec (WORKERS_TEST_REQUEST is not set)")
+	}
+	return bridge.WithRequest(context.Background(), &bridge.Request{ID: uint32(id)})
+}
+
+// selfRPC serves the test program's own RPC methods m0..m3 (called through
+// the SELF binding, so through runtime.call as workerd would).
+type selfRPC struct{}
+
+func (selfRPC) ServeRPC(ctx context.Context, method int, args []byte, dst []byte) ([]byte, error) {
+	switch method {
+	case 0: // echo the arguments
+		return append(dst, args...), nil
+	case 1: // the caller's props
+		return append(dst, Props(ctx)...), nil
+	case 2: // an error with own properties
+		return nil, errors.New("refused")
+	case 3:
+		panic("handler panic")
+	case 4: // sleep, then answer: an asynchronous handler
+		time.Sleep(5 * time.Millisecond)
+		return append(dst, `"late"`...), nil
+	}
+	return nil, fmt.Errorf("no method %d", method)
+}
+
+func (selfRPC) AppendError(dst []byte, err error) []byte {
+	code := "REFUSED"
+	var p *PanicError
+	if errors.As(err, &p) {
+		code = "INTERNAL"
+	}
+	return append(dst, `{"name":"SelfError","message":"`+code+`: no","code":"`+code+`"}`...)
+}
+
+func TestMain(m *testing.M) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Test", "yes")
+		w.Header().Add("Set-Cookie", "a=1")
+		w.Header().Add("Set-Cookie", "b=2")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, "hello %s %s", r.Method, r.URL.Query().Get("q"))
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%s %d %s", r.Header.Get("Content-Type"), len(b), b[:min(len(b), 16)])
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		chunk := strings.Repeat("x", 1000)
+		for i := 0; i < n; i++ {
+			io.WriteString(w, chunk)
+		}
+	})
+	mux.HandleFunc("/flush", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "one,")
+		w.(http.Flusher).Flush()
+		time.Sleep(5 * time.Millisecond)
+		io.WriteString(w, "two")
+	})
+	mux.HandleFunc("/panic", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Half", "written")
+		io.WriteString(w, "partial")
+		panic("fetch handler panic")
+	})
+	mux.HandleFunc("/nocontent", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})
+	go Serve(Handlers{Fetch: mux, RPC: selfRPC{}})
+	os.Exit(m.Run())
+}
+
+func TestEnv(t *testing.T) {
+	if got := Getenv("GREETING"); got != "hello from env" {
+		t.Errorf("GREETING = %q", got)
+	}
+	if got := Getenv("ANSWER"); got != "42" {
+		t.Errorf("a number var reads as its text: ANSWER = %q", got)
+	}
+	if _, ok := LookupEnv("NOPE"); ok {
+		t.Error("an unset var is found")
+	}
+	if !HasBinding("PEER") || !HasBinding("DB") || HasBinding("GREETING") || HasBinding("NOPE") {
+		t.Errorf("bindings = %v", Bindings())
+	}
+}
+
+func TestCallReturnsJSON(t *testing.T) {
+	ctx := testCtx(t)
+	peer := GetBinding("PEER")
+	got, err := peer.Call(ctx, "echo", []byte(`[1,"two",{"three":[3]},null,"é\u2028"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != "[1,\"two\",{\"three\":[3]},null,\"é\u2028\"]" { // JSON.stringify leaves U+2028 raw
+		t.Errorf("echo = %s", got)
+	}
+	got, err = peer.Call(ctx, "undef", []byte(`[]`))
+	if err != nil || string(got) != "null" {
+		t.Errorf("undefined = %s, %v", got, err)
+	}
+	got, err = peer.Call(ctx, "slow", []byte(`[15]`))
+	if err != nil || string(got) != "15" {
+		t.Errorf("slow = %s, %v", got, err)
+	}
+}
+
+func TestCallErrorsKeepNameMessageAndOwnProperties(t *testing.T) {
+	ctx := testCtx(t)
+	peer := GetBinding("PEER")
+	_, err := peer.Call(ctx, "fail", []byte(`["SESSION_NOT_FOUND",{"sessionId":"ses_1"}]`))
+	var re *RemoteError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %T %v", err, err)
+	}
+	if re.Name != "PeerError" || re.Message != "SESSION_NOT_FOUND: failed on purpose" {
+		t.Errorf("got %q %q", re.Name, re.Message)
+	}
+	var props map[string]any
+	if err := json.Unmarshal(re.Props, &props); err != nil || props["code"] != "SESSION_NOT_FOUND" {
+		t.Errorf("props = %s (%v)", re.Props, err)
+	}
+	for _, tc := range []struct{ method, name, msg string }{
+		{"throwSync", "TypeError", "thrown synchronously"},
+		{"throwString", "Error", "just a string"},
+		{"noSuchMethod", "TypeError", ""},
+	} {
+		_, err := peer.Call(ctx, tc.method, []byte(`[]`))
+		if !errors.As(err, &re) || re.Name != tc.name || (tc.msg != "" && re.Message != tc.msg) {
+			t.Errorf("%s: err = %#v", tc.method, err)
+		}
+	}
+	if _, err := GetBinding("MISSING").Call(ctx, "x", []byte(`[]`)); err == nil || !strings.Contains(err.Error(), "no binding named MISSING") {
+		t.Errorf("missing binding: %v", err)
+	}
+	if _, err := peer.Call(ctx, "echo", []byte(`[not json`)); err == nil {
+		t.Error("malformed arguments were accepted")
+	}
+}
+
+func TestNoRequestInContext(t *testing.T) {
+	_, err := GetBinding("PEER").Call(context.Background(), "echo", []byte(`[]`))
+	if !errors.Is(err, bridge.ErrNoRequest) {
+		t.Errorf("err = %v", err)
+	}
+	ctx := bridge.WithRequest(context.Background(), &bridge.Request{ID: 999999})
+	_, err = GetBinding("PEER").Call(ctx, "echo", []byte(`[]`))
+	if !errors.Is(err, bridge.ErrRequestGone) {
+		t.Errorf("finished request: err = %v", err)
+	}
+}
+
+func TestCancelledCallReturnsAndLateReplyIsDropped(t *testing.T) {
+	ctx, cancel := context.WithTimeout(testCtx(t), 10*time.Millisecond)
+	defer cancel()
+	_, err := GetBinding("PEER").Call(ctx, "slow", []byte(`[200]`))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	time.Sleep(250 * time.Millisecond) // the late reply arrives and is dropped
+	if n := bridge.PendingCalls(); n != 0 {
+		t.Errorf("pending calls = %d", n)
+	}
+}
+
+func TestTimersRunWhileWaitingForJavaScript(t *testing.T) {
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(30 * time.Millisecond)
+		}()
+	}
+	ctx := testCtx(t)
+	if _, err := GetBinding("PEER").Call(ctx, "slow", []byte(`[60]`)); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	select {
+	case <-time.After(10 * time.Millisecond):
+	case <-ctx.Done():
+	}
+	if d := time.Since(start); d < 60*time.Millisecond {
+		t.Errorf("finished after %v, before the sleeps could", d)
+	}
+}
+
+func TestRPCThroughTheRuntime(t *testing.T) {
+	ctx := testCtx(t)
+	self := GetBinding("SELF")
+	got, err := self.Call(ctx, "m0", []byte(`[42,"x"]`))
+	if err != nil || string(got) != `[42,"x"]` {
+		t.Errorf("m0 = %s, %v", got, err)
+	}
+	got, err = self.Call(ctx, "m1", []byte(`[]`))
+	if err != nil || string(got) != `{"serviceId":"node-test"}` {
+		t.Errorf("props = %s, %v", got, err)
+	}
+	got, err = self.Call(ctx, "m4", []byte(`[]`))
+	if err != nil || string(got) != `"late"` {
+		t.Errorf("async handler = %s, %v", got, err)
+	}
+	var re *RemoteError
+	if _, err := self.Call(ctx, "m2", []byte(`[]`)); !errors.As(err, &re) || re.Name != "SelfError" || re.Message != "REFUSED: no" || !strings.Contains(string(re.Props), `"code":"REFUSED"`) {
+		t.Errorf("error = %#v", err)
+	}
+	// A panic is answered as an internal error and the instance keeps serving.
+	if _, err := self.Call(ctx, "m3", []byte(`[]`)); !errors.As(err, &re) || !strings.Contains(string(re.Props), `"code":"INTERNAL"`) {
+		t.Errorf("panic = %#v", err)
+	}
+	if got, err := self.Call(ctx, "m0", []byte(`[1]`)); err != nil || string(got) != "[1]" {
+		t.Errorf("after panic: %s, %v", got, err)
+	}
+}
+
+func TestFetchThroughTheRuntime(t *testing.T) {
+	ctx := testCtx(t)
+	c := GetBinding("SELF").HTTPClient()
+	get := func(url string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := get("https://self.test/hello?q=é")
+	if resp.StatusCode != 201 || body != "hello GET é" || resp.Header.Get("X-Test") != "yes" {
+		t.Errorf("hello: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if len(resp.Header.Values("Set-Cookie")) != 2 {
+		t.Errorf("set-cookie: %v", resp.Header.Values("Set-Cookie"))
+	}
+	big := strings.Repeat("0123456789", 50_000) // 500 KB request body, read in chunks
+	req, _ := http.NewRequestWithContext(ctx, "POST", "https://self.test/echo", strings.NewReader(big))
+	req.Header.Set("Content-Type", "text/plain")
+	r2, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := io.ReadAll(r2.Body)
+	if string(b2) != "text/plain 500000 0123456789012345" {
+		t.Errorf("echo: %q", b2)
+	}
+	if resp, body := get("https://self.test/big?n=300"); resp.StatusCode != 200 || len(body) != 300_000 {
+		t.Errorf("streamed body: %d %d", resp.StatusCode, len(body))
+	}
+	if _, body := get("https://self.test/flush"); body != "one,two" {
+		t.Errorf("flushed body: %q", body)
+	}
+	if resp, body := get("https://self.test/panic"); resp.StatusCode != 500 || body != "internal error\n" || resp.Header.Get("X-Half") != "" {
+		t.Errorf("panic: %d %q %v", resp.StatusCode, body, resp.Header)
+	}
+	if resp, body := get("https://self.test/nocontent"); resp.StatusCode != 204 || body != "" {
+		t.Errorf("204: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := get("https://self.test/nowhere"); resp.StatusCode != 404 {
+		t.Errorf("404: %d", resp.StatusCode)
+	}
+}
+
+type jsStats struct {
+	Instances, LiveRequests, InflightOps, GoTimers, JSValues int
+}
+
+func peerStats(t *testing.T) jsStats {
+	got, err := GetBinding("PEER").Call(testCtx(t), "stats", []byte(`[]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s jsStats
+	if err := json.Unmarshal(got, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestManyCallsLeakNothing makes 100,000 bridged calls (Go -> JS -> Go -> JS ->
+// Go, through the runtime's RPC path) and checks that the Go heap, goroutines,
+// pending calls and the JavaScript side's live callbacks and values stay flat.
+func TestManyCallsLeakNothing(t *testing.T) {
+	ctx := testCtx(t)
+	self := GetBinding("SELF")
+	call := func(n int) {
+		for i := 0; i < n; i++ {
+			got, err := self.Call(ctx, "m0", []byte(`[1,"session"]`))
+			if err != nil || len(got) != 13 {
+				t.Fatalf("call %d: %s, %v", i, got, err)
+			}
+		}
+	}
+	call(2000) // warm up pools
+	h0, g0, s0 := heap(), runtime.NumGoroutine(), peerStats(t)
+	call(100_000)
+	h1, g1, s1 := heap(), runtime.NumGoroutine(), peerStats(t)
+	t.Logf("heap %d -> %d bytes, goroutines %d -> %d, js %+v -> %+v", h0, h1, g0, g1, s0, s1)
+	if h1 > h0+256<<10 {
+		t.Errorf("Go heap grew by %d bytes over 100,000 calls", h1-h0)
+	}
+	if g1 > g0 {
+		t.Errorf("goroutines grew from %d to %d", g0, g1)
+	}
+	if n := bridge.PendingCalls(); n != 0 {
+		t.Errorf("pending calls = %d", n)
+	}
+	if s1.InflightOps != s0.InflightOps || s1.LiveRequests != s0.LiveRequests || s1.JSValues > s0.JSValues+8 {
+		t.Errorf("JavaScript side grew: %+v -> %+v", s0, s1)
+	}
+}

@@ -1,0 +1,92 @@
+// Package bridge is the Go half of the bridge's ABI: the wasm imports and
+// exports that js/runtime.mjs provides and calls, the table of calls waiting for
+// JavaScript, and the request a goroutine works for. It is the only package that
+// declares go:wasmimport and go:wasmexport functions.
+//
+// The rule it enforces: Go never touches JavaScript that belongs to a request.
+// A goroutine posts an operation (plain bytes) to the mailbox of the request it
+// works for; that request's own loop performs the I/O in its own context and
+// hands the result back. See docs/ARCHITECTURE.md, "Request contexts".
+package bridge
+
+import (
+	"context"
+	"errors"
+)
+
+// Kinds of events JavaScript starts in Go; they match KIND_* in js/runtime.mjs.
+const (
+	KindFetch     = 1
+	KindRPC       = 2
+	KindScheduled = 3
+)
+
+// Operations Go posts to a request's mailbox; they match OP_* in js/runtime.mjs.
+const (
+	OpReturn      = 1  // RPC result: u8 ok, JSON. Ends the request.
+	OpRespond     = 2  // whole response: u32 status, headers, body. Ends the request.
+	OpRespondHead = 3  // streamed response head: u32 status, headers. Replies when sent.
+	OpBodyWrite   = 4  // a chunk of the streamed response body. Replies when taken.
+	OpBodyEnd     = 5  // end of the streamed body: u8 ok, error text. Ends the request.
+	OpBodyRead    = 6  // next chunk of the request body. Replies with it (StatusEOF at the end).
+	OpRPC         = 7  // call an RPC method of a binding: binding, method, JSON args.
+	OpFetch       = 8  // fetch through a binding or the global fetch.
+	OpD1          = 9  // one D1 statement.
+	OpD1Batch     = 10 // D1 batch (atomic).
+	OpDone        = 11 // a scheduled event finished: u8 ok, error text. Ends the request.
+	OpConnect     = 12 // reserved for sockets
+	OpSocketRead  = 13
+	OpSocketWrite = 14
+	OpSocketClose = 15
+	OpWaitUntil   = 16 // reserved
+	OpStats       = 17 // JavaScript-side counters, for tests
+	opCountSentinel
+)
+
+// Reply statuses, set by JavaScript when it completes a call.
+const (
+	StatusOK    = 0
+	StatusError = 1 // payload: JSON {"name","message", own properties...}
+	StatusEOF   = 2
+)
+
+// ErrNotWorker is returned by every operation outside a Go program run by the
+// bridge in workerd or in the Node test harness.
+var ErrNotWorker = errors.New("workers: not running in a worker")
+
+// ErrRequestGone is returned when the request an operation belongs to has
+// already finished: its context cannot perform I/O any more.
+var ErrRequestGone = errors.New("workers: the request has finished; its I/O context is gone")
+
+// ErrNoRequest is returned for I/O asked for with a context that carries no
+// request (for example from a goroutine started at init).
+var ErrNoRequest = errors.New("workers: no request in context: JavaScript I/O must be done for a request")
+
+// Request is an incoming event (fetch, RPC call, scheduled) as Go sees it.
+type Request struct {
+	ID    uint32
+	Props []byte // JSON of ctx.props of an RPC call ("null" or nil otherwise)
+}
+
+type requestKey struct{}
+
+// WithRequest returns ctx carrying r.
+func WithRequest(ctx context.Context, r *Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFrom returns the request ctx carries, or nil.
+func RequestFrom(ctx context.Context) *Request {
+	r, _ := ctx.Value(requestKey{}).(*Request)
+	return r
+}
+
+// Reply is JavaScript's answer to an operation.
+type Reply struct {
+	Status  uint32
+	Payload []byte
+}
+
+// StartFunc handles an event JavaScript starts; it must not block (start a
+// goroutine for the work).
+type StartFunc func(kind, req, method uint32, payload []byte)

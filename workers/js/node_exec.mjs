@@ -1,0 +1,103 @@
+// node_exec.mjs runs a GOOS=js GOARCH=wasm program (a `go test` binary) under
+// Node with the bridge's JavaScript half, so that bridge tests exercise both
+// halves together:
+//
+//   GOOS=js GOARCH=wasm go test -exec "$PWD/workers/js/go_js_wasm_exec" ./workers/...
+//
+// The program runs as request 1 (WORKERS_TEST_REQUEST=1) and sees this env:
+// vars, a JavaScript service PEER, the program itself as service SELF (its fetch
+// handler and RPC methods, through the runtime as workerd would call them), and
+// a recording fake D1 database DB. Real D1 and workerd are tested end to end.
+import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const require = createRequire(import.meta.url);
+globalThis.require = require;
+globalThis.fs = fs;
+globalThis.path = path;
+
+const goroot = process.env.GOROOT || execFileSync("go", ["env", "GOROOT"]).toString().trim();
+require(path.join(goroot, "lib", "wasm", "wasm_exec.js"));
+const { Runtime } = await import("./runtime.mjs");
+
+const binary = process.argv[2];
+const rt = new Runtime({ wasm: new WebAssembly.Module(fs.readFileSync(binary)), errorName: "TestError" });
+
+class PeerError extends Error {}
+
+// PEER is a plain JavaScript RPC service.
+const PEER = {
+  echo: (...args) => args,
+  undef: () => undefined,
+  async slow(ms) { await sleep(ms); return ms; },
+  fail(code, extra) {
+    const e = new PeerError(`${code}: failed on purpose`);
+    e.name = "PeerError";
+    e.code = code;
+    if (extra !== undefined) e.extra = extra;
+    return Promise.reject(e);
+  },
+  throwSync() { throw new TypeError("thrown synchronously"); },
+  throwString() { return Promise.reject("just a string"); },
+  stats: () => rt.stats(),
+};
+
+// DB records the statements it gets and answers from a scripted table.
+const d1Log = [];
+const DB = {
+  prepare(sql) {
+    const stmt = {
+      sql, params: [],
+      bind(...p) { stmt.params = p; return stmt; },
+      async raw({ columnNames }) {
+        d1Log.push({ sql, params: stmt.params });
+        if (sql.startsWith("FAIL")) throw new Error("D1_ERROR: near \"FAIL\": syntax error: SQLITE_ERROR");
+        if (sql.startsWith("ECHO")) {
+          // one row whose columns are the parameters, as D1 returns them
+          const cols = stmt.params.map((_, i) => `c${i}`);
+          const row = stmt.params.map((p) => (p instanceof ArrayBuffer ? Array.from(new Uint8Array(p)) : p));
+          return columnNames ? [cols, row] : [row];
+        }
+        if (sql.startsWith("EMPTY")) return columnNames ? [["a", "b"]] : [];
+        if (sql.startsWith("LOG")) {
+          const rows = d1Log.slice(0, -1).map((e) => [e.sql, JSON.stringify(e.params.map((p) => (p instanceof ArrayBuffer ? { blob: Array.from(new Uint8Array(p)) } : p)))]);
+          d1Log.length = 0;
+          return [["sql", "params"], ...rows];
+        }
+        return [["x"], [1]];
+      },
+      async run() {
+        d1Log.push({ sql, params: stmt.params });
+        if (sql.startsWith("FAIL")) throw new Error("D1_ERROR: no such table: nope: SQLITE_ERROR");
+        return { success: true, meta: { changes: 2, last_row_id: 7 } };
+      },
+    };
+    return stmt;
+  },
+  async batch(stmts) {
+    for (const s of stmts) if (s.sql.startsWith("FAIL")) throw new Error("D1_ERROR: batch failed: SQLITE_ERROR");
+    for (const s of stmts) d1Log.push({ sql: "BATCH " + s.sql, params: s.params });
+    return stmts.map((_, i) => ({ success: true, meta: { changes: 1, last_row_id: 100 + i } }));
+  },
+};
+
+const env = { GREETING: "hello from env", ANSWER: 42, PEER, DB };
+env.SELF = new Proxy({}, {
+  get(_, prop) {
+    if (prop === "fetch") return (url, init) => rt.fetch(new Request(url, init), env, { props: null });
+    const m = /^m(\d+)$/.exec(String(prop));
+    if (m) return (...args) => rt.call(Number(m[1]), args, env, { props: { serviceId: "node-test" } });
+    return undefined;
+  },
+});
+
+// Only what Go needs: wasm_exec has 8 KiB for argv and environment together.
+const vars = { WORKERS_TEST_REQUEST: "1" };
+for (const k of ["HOME", "PATH", "TMPDIR", "GOROOT", "GOCACHE", "GOPATH"]) if (process.env[k]) vars[k] = process.env[k];
+vars.TMPDIR ??= require("node:os").tmpdir();
+
+const code = await rt.runProgram({ argv: process.argv.slice(2), vars }, env);
+process.exit(code);

@@ -1,0 +1,625 @@
+// The JavaScript half of the bridge between Go (GOOS=js GOARCH=wasm) and the
+// Workers runtime; the Go half is package workers and workers/internal/bridge.
+//
+// One Go instance per isolate serves every event. Go never touches JavaScript
+// that belongs to a request: a goroutine posts an operation (plain bytes) to
+// its own request's mailbox, and that request's loop performs the I/O in the
+// request's own context and hands the result back. Go's runtime timers are kept
+// here and fired by whichever requests are alive. docs/ARCHITECTURE.md explains
+// why ("Request contexts"); the numbers below must match bridge.go.
+
+const KIND_FETCH = 1, KIND_RPC = 2, KIND_SCHEDULED = 3;
+const OP_RETURN = 1, OP_RESPOND = 2, OP_RESPOND_HEAD = 3, OP_BODY_WRITE = 4, OP_BODY_END = 5,
+  OP_BODY_READ = 6, OP_RPC = 7, OP_FETCH = 8, OP_D1 = 9, OP_D1_BATCH = 10, OP_DONE = 11,
+  OP_STATS = 17;
+const S_OK = 0, S_ERR = 1, S_EOF = 2;
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+const KEEPALIVE_MS = 20_000;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const noop = () => {};
+
+// Writer and Reader are the wire format of workers/internal/wire.
+class Writer {
+  constructor(size = 256) { this.b = new Uint8Array(size); this.v = new DataView(this.b.buffer); this.n = 0; }
+  grow(k) {
+    if (this.n + k <= this.b.length) return;
+    const b = new Uint8Array(Math.max(this.b.length * 2, this.n + k));
+    b.set(this.b.subarray(0, this.n));
+    this.b = b; this.v = new DataView(b.buffer);
+  }
+  u8(x) { this.grow(1); this.b[this.n++] = x; }
+  u32(x) { this.grow(4); this.v.setUint32(this.n, x, true); this.n += 4; }
+  f64(x) { this.grow(8); this.v.setFloat64(this.n, x, true); this.n += 8; }
+  bytes(u8) { this.u32(u8.length); this.grow(u8.length); this.b.set(u8, this.n); this.n += u8.length; }
+  str(s) {
+    this.grow(4 + s.length * 3);
+    const at = this.n; this.n += 4;
+    const { written } = encoder.encodeInto(s, this.b.subarray(this.n));
+    this.v.setUint32(at, written, true); this.n += written;
+  }
+  raw(s) { this.grow(s.length * 3); this.n += encoder.encodeInto(s, this.b.subarray(this.n)).written; }
+  done() { return this.b.subarray(0, this.n); }
+}
+
+class Reader {
+  constructor(u8) { this.b = u8; this.v = new DataView(u8.buffer, u8.byteOffset, u8.byteLength); this.i = 0; }
+  u8() { return this.b[this.i++]; }
+  u32() { const x = this.v.getUint32(this.i, true); this.i += 4; return x; }
+  f64() { const x = this.v.getFloat64(this.i, true); this.i += 8; return x; }
+  bytes() { const n = this.u32(); const s = this.b.subarray(this.i, this.i + n); this.i += n; return s; }
+  str() { return decoder.decode(this.bytes()); }
+  rest() { const s = this.b.subarray(this.i); this.i = this.b.length; return s; }
+}
+
+function writeHeaders(w, headers) {
+  const pairs = [];
+  for (const [k, v] of headers) pairs.push(k, v);
+  w.u32(pairs.length / 2);
+  for (const s of pairs) w.str(s);
+}
+
+function readHeaders(r) {
+  const h = new Headers();
+  for (let n = r.u32(); n > 0; n--) h.append(r.str(), r.str());
+  return h;
+}
+
+// An error crosses to Go as name, message and the JSON of its other own
+// properties (code, sessionId, retryable, ...).
+function encodeError(e) {
+  const w = new Writer();
+  const err = e instanceof Error || (e && typeof e === "object") ? e : { message: String(e) };
+  w.str(String(err.name ?? "Error"));
+  w.str(String(err.message ?? ""));
+  const props = {};
+  let any = false;
+  for (const k of Object.keys(err)) {
+    if (k === "name" || k === "message" || k === "stack") continue;
+    props[k] = err[k]; any = true;
+  }
+  w.str(any ? safeJSON(props) : "");
+  return w.done();
+}
+
+function safeJSON(v) {
+  try { return JSON.stringify(v); } catch { return "{}"; }
+}
+
+// errorFromJSON builds the Error thrown to an RPC caller from what Go encoded.
+function errorFromJSON(o) {
+  const e = new Error(String(o.message ?? ""));
+  e.name = String(o.name ?? "Error");
+  for (const k of Object.keys(o)) if (k !== "name" && k !== "message") e[k] = o[k];
+  return e;
+}
+
+function writeValue(w, v) {
+  if (v === null || v === undefined) w.u8(0);
+  else if (typeof v === "number") { w.u8(Number.isInteger(v) ? 1 : 2); w.f64(v); }
+  else if (typeof v === "string") { w.u8(3); w.str(v); }
+  else if (typeof v === "boolean") { w.u8(1); w.f64(v ? 1 : 0); }
+  else if (typeof v === "bigint") { w.u8(1); w.f64(Number(v)); }
+  else if (v instanceof ArrayBuffer) { w.u8(4); w.bytes(new Uint8Array(v)); }
+  else if (ArrayBuffer.isView(v)) { w.u8(4); w.bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)); }
+  else if (Array.isArray(v)) { w.u8(4); w.bytes(Uint8Array.from(v)); }
+  else { w.u8(3); w.str(safeJSON(v)); }
+}
+
+function readParams(r) {
+  const params = [];
+  for (let n = r.u32(); n > 0; n--) {
+    switch (r.u8()) {
+      case 0: params.push(null); break;
+      case 1: case 2: params.push(r.f64()); break;
+      case 3: params.push(r.str()); break;
+      case 4: params.push(r.bytes().slice().buffer); break;
+      default: throw new Error("bridge: unknown D1 parameter tag");
+    }
+  }
+  return params;
+}
+
+function encodeEnv(env) {
+  const w = new Writer(1024);
+  const vars = [], bindings = [];
+  for (const k of Object.keys(env ?? {})) {
+    const v = env[k];
+    if (typeof v === "string") vars.push(k, v);
+    else if (typeof v === "number" || typeof v === "boolean") vars.push(k, String(v));
+    else bindings.push(k);
+  }
+  w.u32(vars.length / 2);
+  for (const s of vars) w.str(s);
+  w.u32(bindings.length);
+  for (const s of bindings) w.str(s);
+  return w.done().slice();
+}
+
+export class Runtime {
+  #wasm; #Go; #errorName; #inst = null; #instances = 0;
+  #live = new Map(); #nextReq = 1;
+  #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
+  #inflight = 0; // operations started for Go and not yet completed
+
+  constructor({ wasm, Go = globalThis.Go, errorName = "Error" }) {
+    this.#wasm = wasm;
+    this.#Go = Go;
+    this.#errorName = errorName;
+  }
+
+  // ---- events --------------------------------------------------------------
+
+  async fetch(request, env, ctx) {
+    let inst;
+    try { inst = this.#ensure(env); } catch (e) { return this.#startFailure(e); }
+    const req = this.#open(inst, env, ctx);
+    req.request = request;
+    const w = new Writer();
+    w.str(request.method); w.str(request.url); writeHeaders(w, request.headers); w.u8(request.body ? 1 : 0);
+    const response = new Promise((resolve) => { req.respond = resolve; });
+    this.#begin(inst, KIND_FETCH, req, 0, w.done());
+    if (!req.finished) this.#run(req);
+    return response;
+  }
+
+  call(method, args, env, ctx) {
+    const inst = this.#ensure(env);
+    const req = this.#open(inst, env, ctx);
+    const w = new Writer();
+    w.str(JSON.stringify(ctx?.props ?? null));
+    w.raw(JSON.stringify(args));
+    this.#begin(inst, KIND_RPC, req, method, w.done());
+    if (req.finished) return this.#settle(req); // answered without I/O: no loop, no timer
+    return this.#run(req).then(() => this.#settle(req));
+  }
+
+  async scheduled(controller, env, ctx) {
+    const inst = this.#ensure(env);
+    const req = this.#open(inst, env, ctx);
+    const w = new Writer();
+    w.str(String(controller?.cron ?? "")); w.f64(Number(controller?.scheduledTime ?? Date.now()));
+    this.#begin(inst, KIND_SCHEDULED, req, 0, w.done());
+    if (!req.finished) await this.#run(req);
+    const r = new Reader(req.result ?? new Uint8Array([0, 0, 0, 0, 0]));
+    const ok = r.u8() === 1, msg = r.str();
+    if (!ok) throw new Error(msg || "scheduled handler failed");
+  }
+
+  // stats are the bridge's counters, for leak tests and operators.
+  stats() {
+    const go = this.#inst?.go;
+    return {
+      instances: this.#instances,
+      liveRequests: this.#live.size,
+      inflightOps: this.#inflight,
+      goTimers: this.#timers.size,
+      jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
+    };
+  }
+
+  // ---- the Go instance -----------------------------------------------------
+
+  #ensure(env) {
+    const cur = this.#inst;
+    if (cur && !cur.dead) return cur;
+    const inst = this.#instantiate(env, null);
+    inst.go.run(inst.instance); // runs main until it waits in workers.Serve
+    if (inst.go.exited || !inst.ready) {
+      this.#kill(inst, new Error(`Go program exited (code ${inst.exitCode}) before calling workers.Serve`));
+      throw new Error("worker failed to start: the Go program exited before serving");
+    }
+    return inst;
+  }
+
+  // runProgram runs a Go program to its exit as a command, with one request
+  // alive for its whole life (id 1, its context the caller's): how bridge tests
+  // run under Node (go test -exec, see node_exec.mjs). Returns the exit code.
+  async runProgram({ argv, vars }, env) {
+    const inst = this.#instantiate(env, { argv, vars });
+    const req = this.#open(inst, env, { props: null });
+    inst.quietExit = true;
+    inst.go.run(inst.instance);
+    if (inst.go.exited) this.#kill(inst, null);
+    await this.#run(req);
+    return inst.exitCode ?? 1;
+  }
+
+  #instantiate(env, program) {
+    const go = new this.#Go();
+    const inst = { go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env) };
+    if (program) { go.argv = program.argv; go.env = program.vars; }
+    go.exit = (code) => { inst.exitCode = code; };
+    // Nothing awaits the exit promise; resolving it from another request's
+    // context would only log a warning. Exits are seen after every resume.
+    go._resolveExitPromise = noop;
+    const gojs = go.importObject.gojs;
+    // Go's runtime timers are recorded here instead of armed with setTimeout in
+    // whichever request happened to idle Go; live requests fire them (#fireTimers).
+    gojs["runtime.scheduleTimeoutEvent"] = (sp) => {
+      sp >>>= 0;
+      const m = go.mem;
+      const delay = m.getUint32(sp + 8, true) + m.getInt32(sp + 12, true) * 4294967296;
+      const id = this.#nextTimer++;
+      const due = performance.now() + delay;
+      const earlier = due < this.#nextDue();
+      this.#timers.set(id, due);
+      m.setInt32(sp + 16, id, true);
+      if (earlier) this.#pokeAll();
+    };
+    gojs["runtime.clearTimeoutEvent"] = (sp) => {
+      sp >>>= 0;
+      this.#timers.delete(go.mem.getInt32(sp + 8, true));
+    };
+    const imports = {
+      ...go.importObject,
+      bridge: {
+        post: (id, op, call, ptr, n) => this.#post(inst, id, op, call, ptr >>> 0, n >>> 0),
+        ready: () => { inst.ready = true; },
+        env: (ptr, n) => {
+          if (inst.env.length <= n >>> 0) new Uint8Array(inst.ex.mem.buffer, ptr >>> 0, inst.env.length).set(inst.env);
+          return inst.env.length;
+        },
+      },
+    };
+    inst.instance = new WebAssembly.Instance(this.#wasm, imports);
+    inst.ex = inst.instance.exports;
+    if (this.#inst && !this.#inst.dead) this.#kill(this.#inst, new Error("replaced"));
+    this.#inst = inst;
+    this.#instances++;
+    this.#timers.clear();
+    return inst;
+  }
+
+  #startFailure(e) {
+    console.error(JSON.stringify({ level: "ERROR", msg: "worker failed to start", error: String(e?.message ?? e) }));
+    return new Response("worker failed to start\n", { status: 500 });
+  }
+
+  #resume(inst) {
+    if (inst.dead) return;
+    try {
+      inst.go._resume();
+    } catch (e) {
+      this.#kill(inst, e);
+      return;
+    }
+    if (inst.go.exited) this.#kill(inst, new Error(`Go program exited with code ${inst.exitCode}`));
+  }
+
+  // #kill forgets a dead instance (a wasm trap, os.Exit, an unrecovered panic in
+  // a goroutine) and fails its requests; the next event starts a new one.
+  #kill(inst, err) {
+    if (inst.dead) return;
+    inst.dead = true;
+    if (this.#inst === inst) { this.#inst = null; this.#timers.clear(); }
+    if (!(inst.quietExit && inst.go.exited)) console.error(JSON.stringify({ level: "ERROR", msg: "Go instance stopped; the next event starts a new one", error: String(err?.message ?? err) }));
+    for (const req of this.#live.values()) if (req.inst === inst) this.#fail(req);
+  }
+
+  // ---- requests and their mailboxes ----------------------------------------
+
+  #open(inst, env, ctx) {
+    let id = this.#nextReq;
+    while (this.#live.has(id) || id === 0) id = (id + 1) >>> 0;
+    this.#nextReq = (id + 1) >>> 0;
+    const req = {
+      id, inst, env, ctx, q: [], qi: 0, wake: null, finished: false,
+      request: null, respond: null, writer: null, reader: null, result: null,
+    };
+    this.#live.set(id, req);
+    return req;
+  }
+
+  // #begin hands an event to Go and, in the event's own context, performs what
+  // Go asked for synchronously.
+  #begin(inst, kind, req, method, bytes) {
+    this.#fireTimers(inst);
+    try {
+      const n = bytes.length;
+      if (n > 0) this.#copyIn(inst, bytes);
+      inst.ex.bridge_start(kind, req.id, method, n);
+    } catch (e) {
+      this.#kill(inst, e);
+      return;
+    }
+    this.#resume(inst);
+    this.#drain(req);
+  }
+
+  // post is the import Go calls (in whatever context is running Go): it only
+  // queues and wakes the request's own loop.
+  #post(inst, id, op, call, ptr, n) {
+    const req = this.#live.get(id);
+    if (!req || req.finished || req.inst !== inst) return 0;
+    req.q.push(op, call, new Uint8Array(inst.ex.mem.buffer, ptr, n).slice());
+    if (req.wake) { const w = req.wake; req.wake = null; w(); }
+    return 1;
+  }
+
+  #finish(req) {
+    if (req.finished) return;
+    req.finished = true;
+    this.#live.delete(req.id);
+    if (req.wake) { const w = req.wake; req.wake = null; w(); }
+  }
+
+  #fail(req) {
+    if (req.respond) {
+      if (req.writer) req.writer.abort(new Error("worker stopped")).catch(noop);
+      else req.respond(new Response("internal error\n", { status: 500 }));
+    }
+    const w = new Writer();
+    w.u8(0);
+    w.raw(JSON.stringify({ name: this.#errorName, message: "INTERNAL: the worker stopped while serving the call", code: "INTERNAL" }));
+    req.result = w.done();
+    this.#finish(req);
+  }
+
+  // #run is a request's loop. It lives in the request's own context, keeps one
+  // long timer there for its whole life (so workerd never takes it for hung),
+  // performs queued operations, and fires Go's timers when they are due.
+  async #run(req) {
+    const keepalive = setInterval(noop, KEEPALIVE_MS);
+    try {
+      while (!req.finished) {
+        this.#drain(req);
+        if (req.finished) break;
+        this.#fireTimers(req.inst);
+        if (req.qi < req.q.length || req.finished) continue;
+        await this.#wait(req);
+      }
+    } catch (e) {
+      console.error(JSON.stringify({ level: "ERROR", msg: "bridge loop failed", error: String(e?.message ?? e) }));
+      this.#fail(req);
+    } finally {
+      clearInterval(keepalive);
+    }
+  }
+
+  // #wait sleeps until Go posts, or until Go's earliest timer is due. Only the
+  // waiter clears its timer: clearTimeout from another context does nothing.
+  #wait(req) {
+    let timer = 0;
+    const p = new Promise((resolve) => {
+      req.wake = resolve;
+      const due = this.#nextDue();
+      if (due !== Infinity) timer = setTimeout(resolve, Math.max(0, due - performance.now()));
+    });
+    return p.then(() => {
+      req.wake = null;
+      if (timer) clearTimeout(timer);
+    });
+  }
+
+  #pokeAll() {
+    for (const req of this.#live.values()) {
+      if (req.wake) { const w = req.wake; req.wake = null; w(); }
+    }
+  }
+
+  #nextDue() {
+    let due = Infinity;
+    for (const d of this.#timers.values()) if (d < due) due = d;
+    return due;
+  }
+
+  #fireTimers(inst) {
+    if (this.#timers.size === 0 || inst.dead) return;
+    const now = performance.now();
+    let fired = false;
+    for (const [id, due] of this.#timers) {
+      if (due <= now) { this.#timers.delete(id); fired = true; }
+    }
+    if (fired) this.#resume(inst);
+  }
+
+  #drain(req) {
+    const q = req.q;
+    while (req.qi < q.length && !req.finished) {
+      const op = q[req.qi], call = q[req.qi + 1], bytes = q[req.qi + 2];
+      q[req.qi + 2] = null;
+      req.qi += 3;
+      try {
+        this.#perform(req, op, call, bytes);
+      } catch (e) {
+        if (call) this.#complete(req, call, S_ERR, encodeError(e));
+        else this.#fail(req);
+      }
+    }
+    if (req.qi === q.length) { q.length = 0; req.qi = 0; }
+  }
+
+  // #copyIn copies bytes into a buffer Go allocates for the next start or
+  // complete. The allocation may grow wasm memory, which detaches the old
+  // ArrayBuffer: the view is made after it.
+  #copyIn(inst, bytes) {
+    const ptr = inst.ex.bridge_alloc(bytes.length) >>> 0;
+    new Uint8Array(inst.ex.mem.buffer, ptr, bytes.length).set(bytes);
+  }
+
+  // #complete hands a result to the goroutine waiting on call and runs Go.
+  #complete(req, call, status, bytes) {
+    const inst = req.inst;
+    if (inst.dead) return;
+    try {
+      const n = bytes ? bytes.length : 0;
+      if (n > 0) this.#copyIn(inst, bytes);
+      inst.ex.bridge_complete(call, status, n);
+    } catch (e) {
+      this.#kill(inst, e);
+      return;
+    }
+    this.#resume(inst);
+  }
+
+  // #completeText is #complete for a string, encoded straight into Go's memory.
+  #completeText(req, call, status, s) {
+    const inst = req.inst;
+    if (inst.dead) return;
+    try {
+      const cap = s.length * 3;
+      let n = 0;
+      if (cap > 0) {
+        const ptr = inst.ex.bridge_alloc(cap) >>> 0; // may grow memory: take the buffer after
+        n = encoder.encodeInto(s, new Uint8Array(inst.ex.mem.buffer, ptr, cap)).written;
+      }
+      inst.ex.bridge_complete(call, status, n);
+    } catch (e) {
+      this.#kill(inst, e);
+      return;
+    }
+    this.#resume(inst);
+  }
+
+  // #async starts a JavaScript operation for call; its result goes back to Go
+  // from the promise's continuation, which runs in this request's context.
+  #async(req, call, promise, onValue) {
+    this.#inflight++;
+    promise.then(
+      (v) => {
+        this.#inflight--;
+        let out;
+        try { out = onValue(v); } catch (e) { this.#complete(req, call, S_ERR, encodeError(e)); return; }
+        if (typeof out === "string") this.#completeText(req, call, S_OK, out);
+        else this.#complete(req, call, out.status ?? S_OK, out.bytes);
+      },
+      (e) => {
+        this.#inflight--;
+        this.#complete(req, call, S_ERR, encodeError(e));
+      },
+    );
+  }
+
+  #perform(req, op, call, bytes) {
+    switch (op) {
+      case OP_RETURN:
+      case OP_DONE:
+        req.result = bytes;
+        this.#finish(req);
+        return;
+      case OP_RESPOND: {
+        const r = new Reader(bytes);
+        const status = r.u32(), headers = readHeaders(r), body = r.bytes();
+        req.respond(new Response(NULL_BODY_STATUS.has(status) ? null : body, { status, headers }));
+        this.#finish(req);
+        return;
+      }
+      case OP_RESPOND_HEAD: {
+        const r = new Reader(bytes);
+        const status = r.u32(), headers = readHeaders(r);
+        const { readable, writable } = new TransformStream();
+        req.writer = writable.getWriter();
+        req.respond(new Response(readable, { status, headers }));
+        this.#complete(req, call, S_OK, null);
+        return;
+      }
+      case OP_BODY_WRITE:
+        this.#async(req, call, req.writer.write(bytes), () => ({ bytes: null }));
+        return;
+      case OP_BODY_END: {
+        const r = new Reader(bytes);
+        const ok = r.u8() === 1, msg = r.str();
+        if (ok) req.writer.close().catch(noop);
+        else req.writer.abort(new Error(msg)).catch(noop);
+        this.#finish(req);
+        return;
+      }
+      case OP_BODY_READ: {
+        req.reader ??= req.request.body.getReader();
+        this.#async(req, call, req.reader.read(), ({ done, value }) =>
+          done ? { status: S_EOF, bytes: null } : { bytes: value });
+        return;
+      }
+      case OP_RPC: {
+        const r = new Reader(bytes);
+        const name = r.str(), method = r.str(), args = JSON.parse(decoder.decode(r.rest()));
+        const stub = req.env[name];
+        if (!stub) throw new Error(`no binding named ${name}`);
+        let p;
+        try { p = Promise.resolve(stub[method](...args)); } catch (e) { p = Promise.reject(e); }
+        this.#async(req, call, p, (v) => {
+          const s = JSON.stringify(v === undefined ? null : v);
+          if (v && typeof v === "object" && typeof v[Symbol.dispose] === "function") v[Symbol.dispose]();
+          return s;
+        });
+        return;
+      }
+      case OP_FETCH: {
+        const r = new Reader(bytes);
+        const name = r.str(), method = r.str(), url = r.str(), headers = readHeaders(r);
+        const hasBody = r.u8() === 1, body = r.bytes().slice();
+        const init = { method, headers, body: hasBody ? body : undefined, redirect: "manual" };
+        let p;
+        if (name) {
+          const b = req.env[name];
+          if (!b) throw new Error(`no binding named ${name}`);
+          p = b.fetch(url, init);
+        } else p = fetch(url, init);
+        this.#async(req, call, p.then(async (resp) => [resp, new Uint8Array(await resp.arrayBuffer())]), ([resp, buf]) => {
+          const w = new Writer(64 + buf.length);
+          w.u32(resp.status); writeHeaders(w, resp.headers); w.bytes(buf);
+          return { bytes: w.done() };
+        });
+        return;
+      }
+      case OP_D1: {
+        const r = new Reader(bytes);
+        const db = req.env[r.str()];
+        const mode = r.u8(), sql = r.str(), params = readParams(r);
+        if (!db) throw new Error("no such D1 binding");
+        const stmt = params.length ? db.prepare(sql).bind(...params) : db.prepare(sql);
+        if (mode === 0) {
+          this.#async(req, call, stmt.raw({ columnNames: true }), (rows) => {
+            const w = new Writer(1024);
+            const cols = rows.length ? rows[0] : [];
+            w.u32(cols.length);
+            for (const c of cols) w.str(String(c));
+            w.u32(Math.max(rows.length - 1, 0));
+            for (let i = 1; i < rows.length; i++) for (const v of rows[i]) writeValue(w, v);
+            return { bytes: w.done() };
+          });
+        } else {
+          this.#async(req, call, stmt.run(), (res) => {
+            const w = new Writer(16);
+            w.f64(res?.meta?.changes ?? 0); w.f64(res?.meta?.last_row_id ?? 0);
+            return { bytes: w.done() };
+          });
+        }
+        return;
+      }
+      case OP_D1_BATCH: {
+        const r = new Reader(bytes);
+        const db = req.env[r.str()];
+        if (!db) throw new Error("no such D1 binding");
+        const stmts = [];
+        for (let n = r.u32(); n > 0; n--) {
+          const sql = r.str(), params = readParams(r);
+          stmts.push(params.length ? db.prepare(sql).bind(...params) : db.prepare(sql));
+        }
+        this.#async(req, call, db.batch(stmts), (results) => {
+          const w = new Writer(16 + results.length * 16);
+          w.u32(results.length);
+          for (const res of results) { w.f64(res?.meta?.changes ?? 0); w.f64(res?.meta?.last_row_id ?? 0); }
+          return { bytes: w.done() };
+        });
+        return;
+      }
+      case OP_STATS:
+        this.#completeText(req, call, S_OK, JSON.stringify(this.stats()));
+        return;
+      default:
+        throw new Error(`bridge: unknown operation ${op}`);
+    }
+  }
+
+  // #settle turns an RPC call's result into a value or a thrown Error.
+  #settle(req) {
+    const b = req.result;
+    const ok = b && b[0] === 1;
+    const value = b && b.length > 1 ? JSON.parse(decoder.decode(b.subarray(1))) : null;
+    if (ok) return value;
+    throw errorFromJSON(value ?? { name: this.#errorName, message: "INTERNAL: no result", code: "INTERNAL" });
+  }
+}

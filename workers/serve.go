@@ -1,0 +1,113 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/communicator/communicator/workers/internal/bridge"
+	"github.com/communicator/communicator/workers/internal/wire"
+)
+
+var handlers Handlers
+
+// Serve serves h for the life of the Go instance and never returns. Call it at
+// the end of main, after building everything that lives once per isolate (the
+// database, clients, caches): main runs once per isolate, on its first event.
+func Serve(h Handlers) {
+	handlers = h
+	bridge.Ready(start)
+	select {}
+}
+
+// start runs in the bridge_start export: it must not block.
+func start(kind, req, method uint32, payload []byte) {
+	switch kind {
+	case bridge.KindFetch:
+		go serveFetch(req, payload)
+	case bridge.KindRPC:
+		go serveRPC(req, method, payload)
+	case bridge.KindScheduled:
+		go serveScheduled(req, payload)
+	}
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func serveRPC(id, method uint32, payload []byte) {
+	r := wire.NewReader(payload)
+	props := r.Bytes()
+	args := r.Rest()
+	ctx := bridge.WithRequest(context.Background(), &bridge.Request{ID: id, Props: props})
+	bp := bufPool.Get().(*[]byte)
+	out := rpcResult(ctx, int(method), args, append((*bp)[:0], 1))
+	_ = bridge.PostTo(id, bridge.OpReturn, out) // a failure means the caller is gone
+	*bp = out
+	bufPool.Put(bp)
+}
+
+func rpcResult(ctx context.Context, method int, args, dst []byte) (out []byte) {
+	h := handlers.RPC
+	if h == nil {
+		return append(dst[:0], 0, '{', '}') // generated entries only call methods they declare
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			perr := &PanicError{Value: v, Stack: debug.Stack()}
+			logPanic(perr)
+			out = h.AppendError(append(dst[:0], 0), perr)
+		}
+	}()
+	res, err := h.ServeRPC(ctx, method, args, dst)
+	if err != nil {
+		return h.AppendError(append(dst[:0], 0), err)
+	}
+	return res
+}
+
+func serveScheduled(id uint32, payload []byte) {
+	r := wire.NewReader(payload)
+	cron := r.String()
+	at := time.UnixMilli(int64(r.F64())).UTC()
+	ctx := bridge.WithRequest(context.Background(), &bridge.Request{ID: id})
+	var w wire.Writer
+	err := func() (err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				perr := &PanicError{Value: v, Stack: debug.Stack()}
+				logPanic(perr)
+				err = perr
+			}
+		}()
+		if handlers.Scheduled == nil {
+			return fmt.Errorf("workers: no scheduled handler")
+		}
+		return handlers.Scheduled(ctx, cron, at)
+	}()
+	if err != nil {
+		w.U8(0)
+		w.String(err.Error())
+	} else {
+		w.U8(1)
+		w.String("")
+	}
+	_ = bridge.PostTo(id, bridge.OpDone, w.Buf)
+}
+
+func logPanic(p *PanicError) {
+	fmt.Fprintf(os.Stderr, `{"level":"ERROR","msg":"handler panicked; recovered","panic":%q,"stack":%q}`+"\n",
+		fmt.Sprint(p.Value), p.Stack)
+}
+
+// Props returns the JSON of ctx.props of the RPC call ctx belongs to: what the
+// caller's service binding declares (for example {"serviceId":"ingestor-service"}).
+// It is nil outside an RPC call, and "null" when the binding has no props.
+func Props(ctx context.Context) []byte {
+	if r := bridge.RequestFrom(ctx); r != nil {
+		return r.Props
+	}
+	return nil
+}

@@ -167,3 +167,14 @@ func parseImportBody(body []byte) (int64, string, *telegramauth.Error) {
 	}
 	return userID, sessionString, nil
 }
+
+// ParseUserID parses a userId path segment as the HTTP API does: base-10
+// digits only, 1 to 2^53-1. The error is INVALID_ARGUMENT with a message that
+// quotes at most a short, sanitized prefix of the input.
+func ParseUserID(segment string) (int64, error) {
+	id, err := parseUserIDSegment(segment)
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}

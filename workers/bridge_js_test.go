@@ -21,16 +21,10 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/workers/internal/bridge"
+	"github.com/communicator/communicator/workers/internal/bridgetest"
 )
 
-// testCtx is the context of the request the test program runs as.
-func testCtx(t testing.TB) context.Context {
-	id, err := strconv.Atoi(os.Getenv("WORKERS_TEST_REQUEST"))
-	if err != nil {
-		t.Fatal("run with -exec workers/js/go_js_wasm_exec (WORKERS_TEST_REQUEST is not set)")
-	}
-	return bridge.WithRequest(context.Background(), &bridge.Request{ID: uint32(id)})
-}
+func testCtx(t testing.TB) context.Context { return bridgetest.Context(t) }
 
 // selfRPC serves the test program's own RPC methods m0..m3 (called through
 // the SELF binding, so through runtime.call as workerd would).

@@ -231,6 +231,13 @@ export class Runtime {
     const inst = { go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env) };
     if (program) { go.argv = program.argv; go.env = program.vars; }
     go.exit = (code) => { inst.exitCode = code; };
+    // wasm_exec resumes Go itself for syscall/js callbacks (Go's own file
+    // writes under Node, for one); an exit there must be seen too.
+    const resume = go._resume.bind(go);
+    go._resume = () => {
+      resume();
+      if (go.exited) this.#kill(inst, new Error(`Go program exited with code ${inst.exitCode}`));
+    };
     // Nothing awaits the exit promise; resolving it from another request's
     // context would only log a warning. Exits are seen after every resume.
     go._resolveExitPromise = noop;

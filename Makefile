@@ -1,0 +1,73 @@
+# communicator: two Cloudflare Workers in Go. `make dev` runs the system
+# locally, `make test` runs every test. See README.md.
+
+GO       ?= go
+SERVICES := auth-telegram ingestor
+GOROOT   := $(shell $(GO) env GOROOT)
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+WASM_ENV := GOOS=js GOARCH=wasm
+# -s -w drop the symbol table and DWARF (panics still name functions).
+WASM_FLAGS := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
+# Packages whose tests also run as wasm under Node with the bridge's JavaScript half.
+WASM_TEST_PKGS := ./workers/... ./telegramauth/... ./internal/jsoncodec/... ./mtproto/... ./authclient/...
+GO_JS_EXEC := $(CURDIR)/workers/js/go_js_wasm_exec
+
+export WRANGLER_SEND_METRICS := false
+
+.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-wasm test-e2e vet bench clean
+
+all: build
+
+# The pinned wrangler (package-lock.json), installed from the npm registry.
+deps: node_modules/.bin/wrangler
+node_modules/.bin/wrangler: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# build writes what each wrangler.toml's main points at: build/worker.mjs (the
+# generated entry), runtime.mjs (the bridge), wasm_exec.js (from the Go that
+# compiles app.wasm, so they always match) and app.wasm.
+build: $(SERVICES:%=build-service-%)
+
+build-service-%:
+	$(call build_worker,./services/$*,services/$*/entry/worker.mjs,services/$*/build)
+
+# The bridge test worker (e2e tests and benchmarks only).
+build-testworkers:
+	$(call build_worker,./e2e/bridgeworker,e2e/bridgeworker/entry/worker.mjs,e2e/bridgeworker/build)
+
+# build_worker(package, entry module, output directory)
+define build_worker
+	@mkdir -p $(3)
+	$(WASM_ENV) $(GO) build $(WASM_FLAGS) -o $(3)/app.wasm $(1)
+	@cp $(GOROOT)/lib/wasm/wasm_exec.js workers/js/runtime.mjs $(3)/
+	@cp $(2) $(3)/worker.mjs
+endef
+
+generate:
+	$(GO) generate ./...
+
+dev: deps build
+	$(GO) run ./cmd/dev
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	$(WASM_ENV) $(GO) vet ./workers/... ./services/... ./telegramauth/... ./authclient/... ./authhttp/... ./vault/...
+
+test: deps build vet test-unit test-wasm test-e2e
+
+test-unit:
+	$(GO) test -short -count=1 ./...
+
+test-wasm:
+	$(WASM_ENV) $(GO) test -count=1 -exec $(GO_JS_EXEC) $(WASM_TEST_PKGS)
+
+test-e2e: deps build build-testworkers
+	$(GO) test -count=1 -timeout 15m ./e2e/...
+
+bench: deps build build-testworkers
+	$(GO) run ./bench/cmd/bench -out docs/benchmarks.md
+
+clean:
+	rm -rf services/*/build e2e/bridgeworker/build .wrangler

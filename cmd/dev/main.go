@@ -1,0 +1,202 @@
+// Command dev runs communicator locally (`make dev`): both workers in workerd
+// through the pinned wrangler, their local D1 databases with migrations
+// applied, the TELEGRAM_AUTH binding between them, and a demo user whose
+// session is imported into auth-telegram. It prints how to call the system and
+// runs until interrupted.
+//
+// Local secrets (the session-sealing secret, the dev API key) are generated
+// once into .wrangler/dev/secrets.json, so that sessions survive restarts.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/communicator/communicator/internal/devstack"
+	"github.com/communicator/communicator/mtproto/sessionstring"
+)
+
+const demoUserID = 1001
+
+type secrets struct {
+	SessionSecret string `json:"sessionSecret"`
+	APIKey        string `json:"apiKey"`
+	DemoSession   string `json:"demoSession"`
+}
+
+func main() {
+	ingestorPort := flag.Int("ingestor-port", 8787, "HTTP port of the ingestor")
+	authPort := flag.Int("auth-port", 8788, "HTTP port of auth-telegram")
+	quiet := flag.Bool("quiet", false, "do not print the workers' logs")
+	flag.Parse()
+
+	root, err := devstack.FindRoot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	devDir := filepath.Join(root, ".wrangler", "dev")
+	sec, err := loadSecrets(filepath.Join(devDir, "secrets.json"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	authURL := fmt.Sprintf("http://127.0.0.1:%d", *authPort)
+	var logw io.Writer = os.Stdout
+	if *quiet {
+		logw = nil
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fmt.Println("starting auth-telegram and ingestor in workerd (wrangler dev)...")
+	stack, err := devstack.Start(ctx, devstack.Options{
+		Root:     root,
+		StateDir: filepath.Join(root, ".wrangler", "state"),
+		StageDir: filepath.Join(devDir, "stage"),
+		Log:      logw,
+		Workers: []devstack.Worker{
+			{
+				Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Migrate: true,
+				Vars: map[string]string{
+					"SESSION_SECRET":   sec.SessionSecret,
+					"SERVICE_API_KEYS": fmt.Sprintf(`{"ingestor-service":"%s"}`, sha256Hex(sec.APIKey)),
+				},
+			},
+			{
+				Name: "ingestor", Dir: filepath.Join(root, "services", "ingestor"), Migrate: true,
+				Vars: map[string]string{
+					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
+					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
+					// Placeholders until a local Telegram exists: nothing here talks to Telegram yet.
+					"TELEGRAM_API_ID":   "17349",
+					"TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb",
+				},
+			},
+		},
+		// Each worker in its own process, so both have an HTTP port; the
+		// ingestor's binding reaches auth-telegram through wrangler's dev registry.
+		Processes: []devstack.Process{
+			{Workers: []string{"auth-telegram"}, Port: *authPort},
+			{Workers: []string{"ingestor"}, Port: *ingestorPort},
+		},
+	})
+	defer stack.Stop()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := importDemo(authURL, sec); err != nil {
+		log.Fatalf("importing the demo session: %v", err)
+	}
+	ingestorURL := stack.URL["ingestor"]
+	fmt.Printf(`
+communicator is running locally.
+
+  ingestor       %[1]s
+  auth-telegram  %[2]s   (HTTP API under /api/telegram-auth)
+  local D1 state %[3]s
+
+A demo user %[4]d has a session in auth-telegram. The ingestor gets it over the
+TELEGRAM_AUTH binding (RPC) and reports it without revealing it:
+
+  curl -s %[1]s/telegram/session-status/%[4]d
+
+auth-telegram's HTTP API (API key for ingestor-service, local only):
+
+  curl -s -H 'Authorization: ApiKey %[5]s' -H 'X-Service-ID: ingestor-service' \
+    %[2]s/api/telegram-auth/sessions/list/%[4]d
+
+Health: curl -s %[1]s/health ; curl -s %[2]s/health
+Press Ctrl-C to stop.
+`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey)
+
+	done := make(chan error, 1)
+	go func() { done <- stack.Wait() }()
+	select {
+	case <-ctx.Done():
+		fmt.Println("\nstopping...")
+	case err := <-done:
+		log.Printf("a wrangler process exited: %v", err)
+	}
+}
+
+func loadSecrets(path string) (secrets, error) {
+	var s secrets
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &s); err == nil && s.SessionSecret != "" && s.APIKey != "" && s.DemoSession != "" {
+			return s, nil
+		}
+	}
+	s = secrets{SessionSecret: randomHex(32), APIKey: "dev-" + randomHex(16)}
+	var sess sessionstring.Session
+	sess.DC, sess.Addr, sess.Port = 2, "149.154.167.50", 443
+	rand.Read(sess.AuthKey[:])
+	s.DemoSession = sessionstring.Encode(sess)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return s, err
+	}
+	b, _ := json.MarshalIndent(s, "", "  ")
+	return s, os.WriteFile(path, b, 0o600)
+}
+
+// importDemo imports the demo user's session unless the user already has one.
+func importDemo(authURL string, sec secrets) error {
+	do := func(method, path string, body []byte) (int, []byte, error) {
+		req, _ := http.NewRequest(method, authURL+"/api/telegram-auth"+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "ApiKey "+sec.APIKey)
+		req.Header.Set("X-Service-ID", "ingestor-service")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, nil
+	}
+	status, body, err := do("GET", fmt.Sprintf("/sessions/list/%d", demoUserID), nil)
+	if err != nil {
+		return err
+	}
+	var list struct {
+		Data []struct{ Status string } `json:"data"`
+	}
+	if status == 200 && json.Unmarshal(body, &list) == nil {
+		for _, s := range list.Data {
+			if s.Status == "active" {
+				return nil
+			}
+		}
+	}
+	payload, _ := json.Marshal(map[string]any{"userId": demoUserID, "sessionString": sec.DemoSession})
+	status, body, err = do("POST", "/sessions/import", payload)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusCreated {
+		return fmt.Errorf("import answered %d: %s", status, body)
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}

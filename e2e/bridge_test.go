@@ -1,0 +1,159 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/communicator/communicator/internal/devstack"
+)
+
+// bridgeStack runs the bridge test worker as bridge-caller and bridge-callee
+// in one workerd, bound as in production (same process, same thread).
+func bridgeStack(t *testing.T) string {
+	build, migrations := path("e2e", "bridgeworker", "build"), path("e2e", "bridgeworker", "migrations")
+	s := start(t, devstack.Options{
+		Workers: []devstack.Worker{
+			{Name: "bridge-caller", Dir: path("e2e", "bridgeworker", "caller"), Build: build, Migrations: migrations, Migrate: true},
+			{Name: "bridge-callee", Dir: path("e2e", "bridgeworker", "callee"), Build: build, Migrations: migrations, Migrate: true},
+		},
+		Processes: []devstack.Process{{Workers: []string{"bridge-caller", "bridge-callee"}}},
+	})
+	return s.URL["bridge-caller"]
+}
+
+type bridgeStats struct {
+	Goroutines   int
+	HeapAlloc    uint64
+	PendingCalls int
+	JS           struct{ Instances, LiveRequests, InflightOps, GoTimers, JSValues int }
+}
+
+func stats(t *testing.T, url string) bridgeStats {
+	t.Helper()
+	var s bridgeStats
+	get(t, url+"/stats").json(t, &s)
+	return s
+}
+
+func TestBridge(t *testing.T) {
+	url := bridgeStack(t)
+
+	t.Run("ConcurrentRequestsEachDoingD1RPCAndSleep", func(t *testing.T) {
+		const n = 50
+		var wg sync.WaitGroup
+		results := make([]response, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = get(t, fmt.Sprintf("%s/stress?id=r%d&ms=20", url, i))
+			}()
+		}
+		wg.Wait()
+		for i, r := range results {
+			if r.Status != 200 || !contains(string(r.Body), fmt.Sprintf(`"r%d"`, i)) {
+				t.Errorf("request %d: %d %s", i, r.Status, r.Body)
+			}
+		}
+		// The isolate still serves, and nothing is left waiting.
+		if r := get(t, url+"/health"); r.Status != 200 {
+			t.Fatalf("after the burst: %d %s", r.Status, r.Body)
+		}
+		s := stats(t, url)
+		if s.PendingCalls != 0 || s.JS.InflightOps != 0 || s.JS.LiveRequests != 1 || s.JS.Instances != 1 {
+			t.Errorf("after the burst: %+v", s)
+		}
+	})
+
+	t.Run("CallerIdentityFromProps", func(t *testing.T) {
+		var out struct{ Value string }
+		get(t, url+"/rpc/caller").json(t, &out)
+		if out.Value != "bridge-caller" {
+			t.Errorf("callee saw serviceId %q", out.Value)
+		}
+	})
+
+	t.Run("TypedErrorsCrossRPC", func(t *testing.T) {
+		var out struct{ Error, Code string }
+		get(t, url+"/rpc/fail?code=SESSION_REVOKED").json(t, &out)
+		if out.Code != "SESSION_REVOKED" || out.Error != "SESSION_REVOKED: SESSION_REVOKED: failed on purpose" {
+			t.Errorf("got %+v", out)
+		}
+	})
+
+	t.Run("PanicsAreRecovered", func(t *testing.T) {
+		if r := get(t, url+"/panic"); r.Status != 500 {
+			t.Errorf("fetch panic: %d %s", r.Status, r.Body)
+		}
+		var out struct{ Error, Code string }
+		get(t, url+"/rpc/boom").json(t, &out)
+		if out.Code != "INTERNAL" {
+			t.Errorf("RPC panic: %+v", out)
+		}
+		var echo struct{ Value string }
+		get(t, url+"/rpc/echo?v=still-here").json(t, &echo)
+		if echo.Value != "still-here" {
+			t.Errorf("after panics: %+v", echo)
+		}
+		if s := stats(t, url); s.JS.Instances != 1 {
+			t.Errorf("a recovered panic restarted the instance: %+v", s)
+		}
+	})
+
+	t.Run("D1CarriesEveryType", func(t *testing.T) {
+		var out struct {
+			Problems []string
+			Beyond   string `json:"beyond2^53"`
+		}
+		get(t, url+"/d1/types").json(t, &out)
+		if len(out.Problems) > 0 {
+			t.Errorf("round trip through D1: %q", out.Problems)
+		}
+		if !contains(out.Beyond, "beyond ±2^53-1") {
+			t.Errorf("2^53 was not refused: %q", out.Beyond)
+		}
+	})
+
+	t.Run("D1BatchIsAtomic", func(t *testing.T) {
+		var out struct {
+			FailedCommit, OKCommit string
+			FailedRows, OKRows     int
+		}
+		get(t, url+"/d1/batch").json(t, &out)
+		if out.FailedCommit == "<nil>" || out.FailedRows != 0 || out.OKCommit != "<nil>" || out.OKRows != 2 {
+			t.Errorf("got %+v", out)
+		}
+	})
+
+	t.Run("ManyCallsLeakNothing", func(t *testing.T) {
+		get(t, url+"/leak?n=1000") // warm up
+		var out struct {
+			Before, After bridgeStats
+		}
+		get(t, url+"/leak?n=20000").json(t, &out)
+		b, a := out.Before, out.After
+		t.Logf("before %+v\nafter  %+v", b, a)
+		if a.HeapAlloc > b.HeapAlloc+512<<10 || a.Goroutines > b.Goroutines || a.PendingCalls != 0 ||
+			a.JS.InflightOps != b.JS.InflightOps || a.JS.JSValues > b.JS.JSValues+8 {
+			t.Errorf("grew over 20,000 calls:\nbefore %+v\nafter  %+v", b, a)
+		}
+	})
+
+	t.Run("ExitStartsANewInstance", func(t *testing.T) {
+		for _, route := range []string{"/exit", "/goroutine-panic"} {
+			before := stats(t, url).JS.Instances
+			if r := get(t, url+route); r.Status != 500 {
+				t.Errorf("%s: %d %s", route, r.Status, r.Body)
+			}
+			if r := get(t, url+"/health"); r.Status != 200 {
+				t.Fatalf("after %s: %d %s", route, r.Status, r.Body)
+			}
+			if after := stats(t, url).JS.Instances; after != before+1 {
+				t.Errorf("%s: instances %d -> %d", route, before, after)
+			}
+		}
+	})
+	_ = json.Valid
+}

@@ -1,0 +1,254 @@
+// Command bridgeworker is a worker that exercises the bridge for the
+// end-to-end tests and the benchmarks; it is never deployed. One build runs as
+// two workers, bridge-caller and bridge-callee (caller/ and callee/), in one
+// workerd: the caller's routes call the callee over the PEER binding.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/d1"
+)
+
+type peer struct{ db *sql.DB }
+
+func (p peer) Echo(ctx context.Context, value string) (string, error) { return value, nil }
+
+func (p peer) Slow(ctx context.Context, ms int64) (int64, error) {
+	time.Sleep(time.Duration(ms) * time.Millisecond)
+	var n int64
+	if err := p.db.QueryRowContext(ctx, "SELECT count(*) FROM hits").Scan(&n); err != nil {
+		return 0, &peerError{code: "UNAVAILABLE", msg: err.Error()}
+	}
+	return ms, nil
+}
+
+func (p peer) Caller(ctx context.Context) (string, error) {
+	var props struct{ ServiceID string }
+	if b := workers.Props(ctx); len(b) > 0 && string(b) != "null" {
+		var m map[string]string
+		json.Unmarshal(b, &m)
+		props.ServiceID = m["serviceId"]
+	}
+	return props.ServiceID, nil
+}
+
+func (p peer) Boom(ctx context.Context) (string, error) { panic("boom on purpose") }
+
+func (p peer) Fail(ctx context.Context, code string) (string, error) {
+	return "", &peerError{code: code, msg: "failed on purpose"}
+}
+
+var fixedExpiry = time.Date(2027, 2, 24, 12, 0, 0, 0, time.UTC)
+
+func (p peer) Session(ctx context.Context, userID int64) (Session, error) {
+	return Session{SessionString: benchSessionString, SessionID: "ses_aaaaaaaaaaaaaaaaaaaaaaaaaa", UserID: userID, ExpiresAt: fixedExpiry}, nil
+}
+
+// A GramJS-shaped string of realistic length (369 characters).
+var benchSessionString = "1" + strings.Repeat("AgAOMTQ5LjE1NC4xNjcuNTABu5jSn7Iq", 11) + "kF1txy5EAZA4GiGuN7tKJostHZQ="
+
+func main() {
+	db := d1.Open("DB")
+	client := PeerClient{Binding: workers.GetBinding("PEER")}
+	jsPeer := workers.GetBinding("JSPEER")
+	mux := http.NewServeMux()
+	writeJSON := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(v)
+	}
+	fail := func(w http.ResponseWriter, err error) { writeJSON(w, 500, map[string]string{"error": err.Error()}) }
+	intParam := func(r *http.Request, name string, def int) int {
+		if n, err := strconv.Atoi(r.URL.Query().Get(name)); err == nil {
+			return n
+		}
+		return def
+	}
+
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+
+	// Each request: a D1 write, an RPC call, a Go sleep, a D1 read, and an RPC
+	// call whose callee sleeps and queries D1 itself.
+	mux.HandleFunc("GET /stress", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id := r.URL.Query().Get("id")
+		if _, err := db.ExecContext(ctx, "INSERT INTO hits (at, who) VALUES (?, ?)", time.Now().UnixMilli(), id); err != nil {
+			fail(w, err)
+			return
+		}
+		echo, err := client.Echo(ctx, id)
+		if err != nil || echo != id {
+			fail(w, fmt.Errorf("echo %q: %v", echo, err))
+			return
+		}
+		time.Sleep(time.Duration(intParam(r, "ms", 20)) * time.Millisecond)
+		var n int64
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM hits WHERE who = ?", id).Scan(&n); err != nil || n != 1 {
+			fail(w, fmt.Errorf("count %d: %v", n, err))
+			return
+		}
+		if _, err := client.Slow(ctx, 10); err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, 200, map[string]string{"id": id})
+	})
+
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic("fetch panic on purpose") })
+	mux.HandleFunc("GET /exit", func(w http.ResponseWriter, r *http.Request) {
+		go func() { time.Sleep(time.Millisecond); os.Exit(3) }()
+		time.Sleep(time.Second)
+	})
+	mux.HandleFunc("GET /goroutine-panic", func(w http.ResponseWriter, r *http.Request) {
+		go func() { panic("unrecovered panic in a goroutine") }()
+		time.Sleep(time.Second)
+	})
+
+	mux.HandleFunc("GET /rpc/{what}", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		var v any
+		var err error
+		switch r.PathValue("what") {
+		case "caller":
+			v, err = client.Caller(ctx)
+		case "boom":
+			v, err = client.Boom(ctx)
+		case "fail":
+			v, err = client.Fail(ctx, r.URL.Query().Get("code"))
+		case "echo":
+			v, err = client.Echo(ctx, r.URL.Query().Get("v"))
+		}
+		out := map[string]any{"value": v}
+		if err != nil {
+			out["error"] = err.Error()
+			if pe, ok := err.(*peerError); ok {
+				out["code"] = pe.code
+			}
+		}
+		writeJSON(w, 200, out)
+	})
+
+	// Values of every type through real D1 and back.
+	mux.HandleFunc("GET /d1/types", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		type row struct {
+			I int64
+			F float64
+			T string
+			B []byte
+		}
+		want := []row{
+			{1<<31 + 1, 1.5, "héllo, мир, 🌍", []byte{0, 1, 2, 255, 0}},
+			{1<<53 - 1, -0.25, "", []byte{}},
+			{-(1<<53 - 1), math.MaxFloat64, strings.Repeat("x", 10000), []byte(strings.Repeat("\x00\xff", 5000))},
+		}
+		report := map[string]any{}
+		var problems []string
+		base := time.Now().UnixNano() % 1_000_000_000
+		for i, v := range want {
+			if _, err := db.ExecContext(ctx, "INSERT INTO kinds (id, i, f, t, b, n) VALUES (?, ?, ?, ?, ?, ?)", base+int64(i), v.I, v.F, v.T, v.B, nil); err != nil {
+				fail(w, err)
+				return
+			}
+			var got row
+			var n sql.NullInt64
+			if err := db.QueryRowContext(ctx, "SELECT i, f, t, b, n FROM kinds WHERE id = ?", base+int64(i)).Scan(&got.I, &got.F, &got.T, &got.B, &n); err != nil {
+				fail(w, err)
+				return
+			}
+			if got.I != v.I || got.F != v.F || got.T != v.T || string(got.B) != string(v.B) || n.Valid {
+				problems = append(problems, fmt.Sprintf("row %d: got %d %v %d-byte text %d-byte blob null=%v", i, got.I, got.F, len(got.T), len(got.B), !n.Valid))
+			}
+		}
+		_, err := db.ExecContext(ctx, "INSERT INTO kinds (id, i) VALUES (?, ?)", base+10, int64(1<<53))
+		report["beyond2^53"] = fmt.Sprint(err)
+		report["problems"] = problems
+		writeJSON(w, 200, report)
+	})
+
+	// A batch is atomic: a failing statement leaves nothing behind.
+	mux.HandleFunc("GET /d1/batch", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		tag := strconv.FormatInt(time.Now().UnixNano(), 36)
+		count := func(who string) int64 {
+			var n int64
+			db.QueryRowContext(ctx, "SELECT count(*) FROM hits WHERE who = ?", who).Scan(&n)
+			return n
+		}
+		tx, _ := db.BeginTx(ctx, nil)
+		tx.ExecContext(ctx, "INSERT INTO hits (at, who) VALUES (1, ?)", "bad"+tag)
+		tx.ExecContext(ctx, "INSERT INTO hits (at, who) VALUES (2, ?)", "bad"+tag)
+		tx.ExecContext(ctx, "INSERT INTO no_such_table VALUES (1)")
+		failed := tx.Commit()
+		tx, _ = db.BeginTx(ctx, nil)
+		tx.ExecContext(ctx, "INSERT INTO hits (at, who) VALUES (1, ?)", "good"+tag)
+		tx.ExecContext(ctx, "INSERT INTO hits (at, who) VALUES (2, ?)", "good"+tag)
+		ok := tx.Commit()
+		writeJSON(w, 200, map[string]any{"failedCommit": fmt.Sprint(failed), "failedRows": count("bad" + tag), "okCommit": fmt.Sprint(ok), "okRows": count("good" + tag)})
+	})
+
+	stats := func(ctx context.Context) map[string]any {
+		runtime.GC()
+		runtime.GC()
+		s, err := workers.ReadStats(ctx)
+		out := map[string]any{"goroutines": s.Goroutines, "heapAlloc": s.HeapAlloc, "pendingCalls": s.PendingCalls, "js": json.RawMessage(s.JS)}
+		if err != nil {
+			out["error"] = err.Error()
+		}
+		return out
+	}
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, stats(r.Context())) })
+
+	// n bridged RPC calls, with the counters before and after.
+	mux.HandleFunc("GET /leak", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		n := intParam(r, "n", 1000)
+		before := stats(ctx)
+		for i := 0; i < n; i++ {
+			if _, err := client.Session(ctx, 7); err != nil {
+				fail(w, err)
+				return
+			}
+		}
+		writeJSON(w, 200, map[string]any{"calls": n, "before": before, "after": stats(ctx)})
+	})
+
+	// Benchmarks: n sequential calls of the session-shaped method, through the
+	// Go callee or the plain JavaScript one.
+	mux.HandleFunc("GET /bench/{target}", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		n := intParam(r, "n", 1000)
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			var err error
+			switch r.PathValue("target") {
+			case "go":
+				_, err = client.Session(ctx, 7)
+			case "js":
+				js := PeerClientOf[workers.Binding]{Binding: jsPeer}
+				_, err = js.Session(ctx, 7)
+			case "io":
+				_, err = client.Slow(ctx, int64(intParam(r, "ms", 50)))
+			}
+			if err != nil {
+				fail(w, err)
+				return
+			}
+		}
+		writeJSON(w, 200, map[string]any{"calls": n, "ms": time.Since(start).Milliseconds()})
+	})
+
+	workers.Serve(workers.Handlers{Fetch: mux, RPC: NewPeerHandler(peer{db: db})})
+}

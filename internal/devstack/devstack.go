@@ -1,0 +1,444 @@
+// Package devstack runs workers locally in workerd through the repository's
+// pinned wrangler: it stages each worker's config with its own .dev.vars,
+// applies D1 migrations to a local state directory, starts `wrangler dev`
+// processes on free ports, waits until they answer, and stops them (and their
+// workerd children) again. `make dev`, the end-to-end tests and the benchmarks
+// all start the system through it.
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Worker is a worker to run: a directory with wrangler.toml, its build/ and
+// migrations/ (as `make build` leaves a service directory).
+type Worker struct {
+	Name string            // the worker's name in wrangler.toml
+	Dir  string            // absolute directory of its wrangler.toml
+	Vars map[string]string // written to its .dev.vars: secrets and overrides of [vars]
+	// Build and Migrations default to Dir/build and Dir/migrations.
+	Build, Migrations string
+	// Migrate applies Dir/migrations to the local D1 binding DB before start.
+	Migrate bool
+}
+
+// Process is one `wrangler dev` process. Its first worker is the primary: it
+// gets the HTTP port; the others are reachable only through bindings, in the
+// same workerd (and the same thread), as in production.
+type Process struct {
+	Workers []string
+	Port    int // 0: a free port
+}
+
+// Options describe a stack.
+type Options struct {
+	Root      string // repository root (where node_modules/.bin/wrangler is); found from the working directory when empty
+	Workers   []Worker
+	Processes []Process // default: one process per worker, in order
+	StateDir  string    // local D1 state (--persist-to); a temporary directory when empty
+	StageDir  string    // where configs are staged; a temporary directory when empty
+	Log       io.Writer // also receives every line the processes print
+	// ReadyTimeout bounds the wait for each process to answer (default 90s).
+	ReadyTimeout time.Duration
+	// NoWarmup skips the request that checks readiness through the worker: the
+	// first request then meets a cold isolate (for cold-start benchmarks).
+	NoWarmup bool
+}
+
+// Stack is a running set of wrangler processes.
+type Stack struct {
+	URL      map[string]string // primary worker name -> http://127.0.0.1:port
+	StateDir string
+	opts     Options
+	procs    []*exec.Cmd
+	logs     *Logs
+	tmp      []string
+}
+
+// Start starts the stack; Stop it even when Start fails halfway (it returns a
+// usable *Stack in that case too).
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	s := &Stack{URL: map[string]string{}, opts: opts, logs: &Logs{w: opts.Log}}
+	if err := s.start(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func (s *Stack) start(ctx context.Context) error {
+	o := &s.opts
+	if o.Root == "" {
+		root, err := FindRoot()
+		if err != nil {
+			return err
+		}
+		o.Root = root
+	}
+	wrangler := filepath.Join(o.Root, "node_modules", ".bin", "wrangler")
+	if _, err := os.Stat(wrangler); err != nil {
+		return fmt.Errorf("devstack: %s is missing: run `npm ci` (make does it)", wrangler)
+	}
+	if o.StateDir == "" {
+		d, err := os.MkdirTemp("", "communicator-state-")
+		if err != nil {
+			return err
+		}
+		o.StateDir = d
+		s.tmp = append(s.tmp, d)
+	}
+	s.StateDir = o.StateDir
+	if o.StageDir == "" {
+		d, err := os.MkdirTemp("", "communicator-stage-")
+		if err != nil {
+			return err
+		}
+		o.StageDir = d
+		s.tmp = append(s.tmp, d)
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 90 * time.Second
+	}
+	if len(o.Processes) == 0 {
+		for _, w := range o.Workers {
+			o.Processes = append(o.Processes, Process{Workers: []string{w.Name}})
+		}
+	}
+	registry := filepath.Join(o.StageDir, "registry")
+	if err := os.MkdirAll(registry, 0o755); err != nil {
+		return err
+	}
+	configs := map[string]string{}
+	for _, w := range o.Workers {
+		cfg, err := stage(o.StageDir, w)
+		if err != nil {
+			return err
+		}
+		configs[w.Name] = cfg
+		if w.Migrate {
+			if err := s.run(ctx, wrangler, registry, "d1", "migrations", "apply", "DB", "--local",
+				"--persist-to", o.StateDir, "-c", cfg); err != nil {
+				return fmt.Errorf("devstack: migrations of %s: %w", w.Name, err)
+			}
+		}
+	}
+	for _, p := range o.Processes {
+		port := p.Port
+		if port == 0 {
+			port = FreePort()
+		}
+		args := []string{"dev"}
+		for _, name := range p.Workers {
+			cfg, ok := configs[name]
+			if !ok {
+				return fmt.Errorf("devstack: process names unknown worker %q", name)
+			}
+			args = append(args, "-c", cfg)
+		}
+		args = append(args, "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
+			"--inspector-port", strconv.Itoa(FreePort()), "--persist-to", o.StateDir, "--log-level", "log")
+		cmd := exec.Command(wrangler, args...)
+		cmd.Dir = o.StageDir
+		cmd.Env = wranglerEnv(registry)
+		cmd.Stdout = s.logs.writer(p.Workers[0])
+		cmd.Stderr = cmd.Stdout
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("devstack: start wrangler: %w", err)
+		}
+		s.procs = append(s.procs, cmd)
+		s.URL[p.Workers[0]] = "http://127.0.0.1:" + strconv.Itoa(port)
+	}
+	for i, p := range o.Processes {
+		if err := s.waitReady(ctx, s.procs[i], s.URL[p.Workers[0]], o.ReadyTimeout); err != nil {
+			return fmt.Errorf("devstack: %s did not start: %w\n%s", p.Workers[0], err, s.logs.Tail(40))
+		}
+	}
+	return nil
+}
+
+// stage writes dir/<name>/ with the worker's wrangler.toml, .dev.vars, and
+// links to its build/ and migrations/, so that secrets and overrides never
+// touch the repository.
+func stage(root string, w Worker) (string, error) {
+	dir := filepath.Join(root, w.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	toml, err := os.ReadFile(filepath.Join(w.Dir, "wrangler.toml"))
+	if err != nil {
+		return "", err
+	}
+	cfg := filepath.Join(dir, "wrangler.toml")
+	if err := os.WriteFile(cfg, toml, 0o644); err != nil {
+		return "", err
+	}
+	// Everything else of the worker's directory is linked, and build/ and
+	// migrations/ may come from elsewhere.
+	links := map[string]string{}
+	entries, err := os.ReadDir(w.Dir)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		switch e.Name() {
+		case "wrangler.toml", ".dev.vars", ".wrangler":
+		default:
+			links[e.Name()] = filepath.Join(w.Dir, e.Name())
+		}
+	}
+	if w.Build != "" {
+		links["build"] = w.Build
+	}
+	if w.Migrations != "" {
+		links["migrations"] = w.Migrations
+	}
+	if main := mainPath(toml); strings.HasPrefix(main, "build/") {
+		if _, err := os.Stat(filepath.Join(links["build"], strings.TrimPrefix(main, "build/"))); links["build"] == "" || err != nil {
+			return "", fmt.Errorf("devstack: %s of %s is missing: run `make build`", main, w.Name)
+		}
+	}
+	for name, src := range links {
+		link := filepath.Join(dir, name)
+		os.Remove(link)
+		if err := os.Symlink(src, link); err != nil {
+			return "", err
+		}
+	}
+	var vars bytes.Buffer
+	keys := make([]string, 0, len(w.Vars))
+	for k := range w.Vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := w.Vars[k]
+		switch {
+		case strings.ContainsAny(v, "\n\r"):
+			return "", fmt.Errorf("devstack: %s: .dev.vars values cannot span lines", k)
+		case !strings.Contains(v, "'"):
+			fmt.Fprintf(&vars, "%s='%s'\n", k, v) // single quotes: taken literally
+		case !strings.Contains(v, `"`):
+			fmt.Fprintf(&vars, "%s=\"%s\"\n", k, v)
+		default:
+			return "", fmt.Errorf("devstack: %s: a .dev.vars value cannot hold both kinds of quote", k)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".dev.vars"), vars.Bytes(), 0o600); err != nil {
+		return "", err
+	}
+	return cfg, nil
+}
+
+// mainPath is the value of the top-level main key of a wrangler.toml.
+func mainPath(toml []byte) string {
+	for _, line := range strings.Split(string(toml), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			break
+		}
+		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "main" {
+			v, _, _ = strings.Cut(v, "#")
+			return strings.Trim(strings.TrimSpace(v), `"'`)
+		}
+	}
+	return ""
+}
+
+func wranglerEnv(registry string) []string {
+	env := os.Environ()
+	return append(env,
+		"WRANGLER_SEND_METRICS=false",
+		"MINIFLARE_REGISTRY_PATH="+registry,
+		"CI=true",
+		"NO_COLOR=1",
+		"FORCE_COLOR=0",
+	)
+}
+
+func (s *Stack) run(ctx context.Context, name, registry string, args ...string) error {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = s.opts.StageDir
+	cmd.Env = wranglerEnv(registry)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%v\n%s", err, out.String())
+	}
+	return nil
+}
+
+func (s *Stack) waitReady(ctx context.Context, cmd *exec.Cmd, url string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	exited := make(chan error, 1)
+	go func() { _, err := cmd.Process.Wait(); exited <- err }()
+	client := &http.Client{Timeout: 30 * time.Second}
+	for {
+		if s.opts.NoWarmup {
+			if s.logs.Contains("Ready on http") {
+				return nil
+			}
+		} else if resp, err := client.Get(url + "/health"); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("wrangler exited: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(150 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("timed out")
+		}
+	}
+}
+
+// Logs returns what the processes printed so far.
+func (s *Stack) Logs() *Logs { return s.logs }
+
+// Stop stops every process with its children and removes temporary
+// directories. It is safe to call more than once.
+func (s *Stack) Stop() {
+	for _, cmd := range s.procs {
+		if cmd.Process == nil {
+			continue
+		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	}
+	for _, cmd := range s.procs {
+		if cmd.Process == nil {
+			continue
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	s.procs = nil
+	for _, d := range s.tmp {
+		os.RemoveAll(d)
+	}
+	s.tmp = nil
+}
+
+// Wait blocks until a process exits (for `make dev`).
+func (s *Stack) Wait() error {
+	errs := make(chan error, len(s.procs))
+	for _, cmd := range s.procs {
+		go func() { errs <- cmd.Wait() }()
+	}
+	return <-errs
+}
+
+// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+func FreePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// FindRoot returns the repository root: the nearest directory above the
+// working directory that holds go.mod and package.json.
+func FindRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "package.json")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return dir, nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("devstack: repository root not found (no go.mod with package.json above the working directory)")
+		}
+		dir = parent
+	}
+}
+
+// Logs collects the processes' output, line by line, prefixed with the
+// process's primary worker.
+type Logs struct {
+	mu    sync.Mutex
+	lines []string
+	w     io.Writer
+}
+
+func (l *Logs) writer(name string) io.Writer { return &lineWriter{l: l, name: name} }
+
+// lineWriter splits what a process prints into lines.
+type lineWriter struct {
+	l    *Logs
+	name string
+	buf  []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimRight(string(w.buf[:i]), "\r")
+		w.buf = w.buf[i+1:]
+		w.l.mu.Lock()
+		w.l.lines = append(w.l.lines, line)
+		if w.l.w != nil {
+			fmt.Fprintf(w.l.w, "[%s] %s\n", w.name, line)
+		}
+		w.l.mu.Unlock()
+	}
+	return len(p), nil
+}
+
+// Lines returns a copy of every line so far.
+func (l *Logs) Lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.lines...)
+}
+
+// Contains reports whether any line contains s.
+func (l *Logs) Contains(s string) bool {
+	for _, line := range l.Lines() {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Tail returns the last n lines.
+func (l *Logs) Tail(n int) string {
+	lines := l.Lines()
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

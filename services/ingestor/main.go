@@ -1,0 +1,139 @@
+// Command ingestor pulls users' Telegram messages into communicator, run as a
+// Cloudflare Worker. It gets each user's session from auth-telegram through
+// the TELEGRAM_AUTH service binding (RPC), or over auth-telegram's HTTP API
+// when TELEGRAM_AUTH_TRANSPORT says so. Build it with `make build`.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/communicator/communicator/authclient"
+	"github.com/communicator/communicator/internal/logging"
+	"github.com/communicator/communicator/telegramauth"
+	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/d1"
+)
+
+// version is set at build time (-ldflags -X main.version=...).
+var version = "dev"
+
+// main runs once per isolate, on its first event: the configuration is parsed
+// and the session client built once, and shared by every request.
+func main() {
+	log := logging.New("ingestor", nil)
+	cfg, cfgErr := authclient.ParseConfig(workers.LookupEnv, workers.HasBinding)
+	if cfgErr != nil {
+		log.Error("configuration problems; the routes that need them answer 503", "problems", cfgErr.Error())
+	}
+	s := &server{log: log, db: d1.Open("DB"), cfg: cfg}
+	if ce, ok := cfgErr.(*authclient.ConfigError); ok {
+		s.clientErr = ce.Part(authclient.PartClient)
+		s.telegramErr = ce.Part(authclient.PartTelegram)
+	} else if cfgErr != nil {
+		s.clientErr, s.telegramErr = cfgErr, cfgErr
+	}
+	if s.clientErr == nil {
+		s.client = newSessionClient(cfg.Client)
+	}
+	workers.Serve(workers.Handlers{Fetch: logging.HTTP(log, s.routes())})
+}
+
+// newSessionClient builds the client for the configured transport. The
+// binding's RPC client is generated from telegramauth.Service; the HTTP one
+// is auth-telegram's HTTP API over the Workers fetch API.
+func newSessionClient(cfg authclient.ClientConfig) *authclient.Client {
+	var t authclient.Transports
+	switch cfg.Transport {
+	case authclient.TransportBinding:
+		t.Binding = telegramauth.ServiceClient{Binding: workers.GetBinding(authclient.BindingName)}
+	case authclient.TransportHTTP:
+		h, err := authclient.NewHTTPTransport(cfg, workers.DefaultClient)
+		if err != nil {
+			panic(err) // ParseConfig validated the same fields
+		}
+		t.HTTP = h
+	}
+	return authclient.New(cfg, t)
+}
+
+type server struct {
+	log         *slog.Logger
+	db          interface{ PingContext(context.Context) error }
+	cfg         authclient.Config
+	client      *authclient.Client
+	clientErr   error // the session client's configuration is unusable
+	telegramErr error // TELEGRAM_API_ID / TELEGRAM_API_HASH are unusable
+}
+
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", s.health)
+	mux.HandleFunc("GET /telegram/session-status/{userId}", s.sessionStatus)
+	mux.HandleFunc("GET /telegram/client-stats", s.clientStats)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route "+r.Method+" "+clip(r.URL.Path))
+	})
+	return mux
+}
+
+// sessionStatus reports whether the user has a usable session and how the
+// ingestor got it, without revealing it.
+func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
+	if s.clientErr != nil {
+		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "ingestor is not configured: "+s.clientErr.Error())
+		return
+	}
+	userID, err := parseUserID(r.PathValue("userId"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, string(telegramauth.CodeInvalidArgument), err.Message)
+		return
+	}
+	sess, source, err2 := s.client.GetSession(r.Context(), userID)
+	if err2 == nil {
+		writeData(w, http.StatusOK, sessionStatus{
+			UserID: userID, Usable: true, SessionID: sess.SessionID, ExpiresAt: &sess.ExpiresAt,
+			Transport: s.client.Transport(), Source: source.String(),
+		})
+		return
+	}
+	code := telegramauth.CodeOf(err2)
+	var te *telegramauth.Error
+	asError(err2, &te)
+	switch code {
+	case telegramauth.CodeSessionNotFound, telegramauth.CodeSessionExpired, telegramauth.CodeSessionRevoked:
+		st := sessionStatus{UserID: userID, Usable: false, Reason: string(code), Transport: s.client.Transport(), Source: source.String()}
+		if te != nil {
+			st.SessionID = te.SessionID
+		}
+		writeData(w, http.StatusOK, st)
+	case telegramauth.CodeInvalidArgument:
+		writeError(w, http.StatusBadRequest, string(code), te.Message)
+	case telegramauth.CodeUnavailable:
+		s.log.Warn("auth-telegram unavailable", "transport", s.client.Transport(), "err", err2.Error())
+		writeError(w, http.StatusServiceUnavailable, string(code), "auth-telegram is unavailable over "+s.client.Transport())
+	default:
+		s.log.Error("auth-telegram refused the ingestor", "transport", s.client.Transport(), "code", string(code))
+		writeError(w, http.StatusBadGateway, string(code), "auth-telegram answered "+string(code)+" over "+s.client.Transport())
+	}
+}
+
+type sessionStatus struct {
+	UserID    int64      `json:"userId"`
+	Usable    bool       `json:"usable"`
+	Reason    string     `json:"reason,omitempty"` // SESSION_NOT_FOUND, SESSION_EXPIRED or SESSION_REVOKED
+	SessionID string     `json:"sessionId,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	Transport string     `json:"transport"` // binding or http
+	Source    string     `json:"source"`    // cache, binding or http
+}
+
+func (s *server) clientStats(w http.ResponseWriter, r *http.Request) {
+	if s.client == nil {
+		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "ingestor is not configured: "+s.clientErr.Error())
+		return
+	}
+	writeData(w, http.StatusOK, s.client.Stats())
+}

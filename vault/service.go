@@ -1,0 +1,456 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/communicator/communicator/mtproto/sessionstring"
+	"github.com/communicator/communicator/telegramauth"
+)
+
+var _ telegramauth.Service = (*Service)(nil)
+
+// DefaultLifetime is how long a stored session stays usable.
+const DefaultLifetime = 90 * 24 * time.Hour
+
+// maxSessionStringLen bounds what ImportSession decodes. Real session strings
+// are about 370 characters (a GramJS one with a 100-byte host name is 489).
+const maxSessionStringLen = 1024
+
+// Messages of the errors Service returns. None contains input, a secret or SQL.
+const (
+	msgNoCaller       = "the call carries no caller identity"
+	msgBadUserID      = "userId must be a positive integer below 2^53"
+	msgStoreDown      = "the session store is unavailable"
+	msgCannotOpen     = "session could not be opened"
+	msgUnloggedRead   = "a session read that cannot be logged is refused"
+	msgUnloggedWrite  = "a session write that cannot be logged is refused"
+	msgNoSession      = "the user has no session"
+	msgUnknownSession = "no session has this id"
+)
+
+// Options configures a Service. Zero fields take the defaults.
+type Options struct {
+	Now      func() time.Time // clock; time.Now
+	Lifetime time.Duration    // session lifetime from import; DefaultLifetime
+	Rand     io.Reader        // source of session ids; crypto/rand.Reader
+	Policy   Policy           // who may do what; nil means DefaultPolicy()
+	// Logger receives operational events that callers must not see, such as
+	// the SQL error behind UNAVAILABLE or why a row did not open. Never a
+	// secret. Defaults to discarding them.
+	Logger *slog.Logger
+}
+
+// Service is auth-telegram's vault: it implements telegramauth.Service over
+// the sessions and access_log tables.
+//
+// Every hand-out, list, revoke and import, and every denied or failed call,
+// writes exactly one access-log row. A hand-out, a list and an import whose
+// row cannot be written are refused with UNAVAILABLE (the row is written in
+// the same batch as the change it records). A revocation is not: it takes
+// effect even when the log is down, because refusing to revoke is the less
+// safe failure; that gap is reported to the Logger.
+type Service struct {
+	store    store
+	sealer   *Sealer
+	now      func() time.Time
+	lifetime time.Duration
+	rand     io.Reader
+	policy   Policy
+	log      *slog.Logger
+}
+
+// New returns a Service over db (with the migrations of
+// services/auth-telegram/migrations applied) that seals with sealer.
+func New(db *sql.DB, sealer *Sealer, opts Options) (*Service, error) {
+	if db == nil || sealer == nil {
+		return nil, errors.New("vault: New needs a database and a sealer")
+	}
+	if opts.Lifetime < 0 {
+		return nil, errors.New("vault: negative session lifetime")
+	}
+	s := &Service{store: store{db}, sealer: sealer, now: opts.Now, lifetime: opts.Lifetime, rand: opts.Rand, policy: opts.Policy, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.lifetime == 0 {
+		s.lifetime = DefaultLifetime
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.policy == nil {
+		s.policy = DefaultPolicy()
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// call is one call in progress: what its access-log row will say.
+type call struct {
+	action    Action
+	caller    Caller
+	userID    int64
+	sessionID string
+	at        int64
+}
+
+func (c *call) row(success bool, code telegramauth.Code) logRow {
+	return logRow{
+		At: c.at, SessionID: c.sessionID, UserID: c.userID,
+		Caller: clip(c.caller.ServiceID, 128), Action: c.action,
+		Success: success, ErrorCode: code,
+		Channel: logChannel(c.caller.Channel), ClientIP: clip(c.caller.ClientIP, 64),
+	}
+}
+
+// begin starts a call: it reads the caller from ctx and checks the policy.
+func (s *Service) begin(ctx context.Context, action Action) (*call, *telegramauth.Error) {
+	c := &call{action: action, at: s.now().UnixMilli()}
+	caller, ok := CallerFrom(ctx)
+	c.caller = caller
+	switch {
+	case !ok || caller.ServiceID == "":
+		return c, telegramauth.NewError(telegramauth.CodeForbidden, msgNoCaller)
+	case caller.Channel != ChannelServiceBinding && caller.Channel != ChannelHTTP:
+		return c, telegramauth.NewError(telegramauth.CodeForbidden, "the call arrived on an unknown channel")
+	case !s.policy.Allows(action, caller.ServiceID):
+		return c, telegramauth.NewError(telegramauth.CodeForbidden,
+			"service "+strconv.Quote(clip(caller.ServiceID, 64))+" may not "+string(action))
+	}
+	return c, nil
+}
+
+// fail writes the failure's access-log row and returns e. A failure to write
+// the row is reported to the Logger and does not replace e.
+func (s *Service) fail(ctx context.Context, c *call, e *telegramauth.Error) error {
+	if e.SessionID != "" && c.sessionID == "" {
+		c.sessionID = e.SessionID
+	}
+	if err := s.store.appendLog(context.WithoutCancel(ctx), c.row(false, e.Code)); err != nil {
+		s.log.Error("vault: access log write failed", "action", string(c.action), "code", string(e.Code), "session_id", c.sessionID, "err", err)
+	}
+	return e
+}
+
+// RecordDenied writes the access-log row of a request refused before it
+// reached the service, such as an HTTP call whose API key did not verify, so
+// that every denied attempt is in the log. caller.ServiceID is what the caller
+// claimed; action names what was refused (for HTTP, "authenticate").
+func (s *Service) RecordDenied(ctx context.Context, caller Caller, action Action, code telegramauth.Code) {
+	c := &call{action: action, caller: caller, at: s.now().UnixMilli()}
+	_ = s.fail(ctx, c, telegramauth.NewError(code, ""))
+}
+
+// unavailable reports a store failure: the cause goes to the Logger only.
+func (s *Service) unavailable(ctx context.Context, c *call, msg string, cause error) error {
+	s.log.Error("vault: store failure", "action", string(c.action), "session_id", c.sessionID, "err", cause)
+	return s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeUnavailable, msg))
+}
+
+// GetSessionByUserID hands out the user's newest active session.
+func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegramauth.Session, error) {
+	c, denied := s.begin(ctx, ActionGetSession)
+	if telegramauth.ValidUserID(userID) {
+		c.userID = userID
+	}
+	if denied != nil {
+		return telegramauth.Session{}, s.fail(ctx, c, denied)
+	}
+	if c.userID == 0 {
+		return telegramauth.Session{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	}
+
+	row, err := s.store.newestUsable(ctx, userID, c.at)
+	if err != nil {
+		return telegramauth.Session{}, s.unavailable(ctx, c, msgStoreDown, err)
+	}
+	if row == nil {
+		return telegramauth.Session{}, s.noUsableSession(ctx, c)
+	}
+	c.sessionID = row.ID
+
+	plain, stale, err := s.sealer.Open(row.ID, row.UserID, row.KeyID, row.Sealed)
+	var sess sessionstring.Session
+	if err == nil {
+		sess, _, err = sessionstring.Parse(string(plain))
+		clear(plain)
+	}
+	if err != nil {
+		// Tampered, moved to another row, sealed under an unknown key, or not
+		// a session: never served. The reason is safe to log (no secret).
+		s.log.Error("vault: "+msgCannotOpen, "session_id", row.ID, "user_id", row.UserID, "key_id", row.KeyID, "reason", err)
+		return telegramauth.Session{}, s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeInternal, Message: msgCannotOpen, SessionID: row.ID})
+	}
+	str := sessionstring.Encode(sess)
+
+	var re *resealed
+	if stale {
+		sealed, keyID := s.sealer.Seal(row.ID, row.UserID, []byte(str))
+		re = &resealed{Sealed: sealed, KeyID: keyID}
+	}
+	if err := s.store.markUsedLogged(ctx, row.ID, c.at, re, c.row(true, "")); err != nil {
+		return telegramauth.Session{}, s.unavailable(ctx, c, msgUnloggedRead, err)
+	}
+	if stale {
+		s.log.Info("vault: resealed a session under the current key", "session_id", row.ID, "key_id", re.KeyID)
+	}
+	return telegramauth.Session{SessionString: str, SessionID: row.ID, UserID: row.UserID, ExpiresAt: fromMillis(row.ExpiresAt)}, nil
+}
+
+// noUsableSession explains why the user has no active session.
+func (s *Service) noUsableSession(ctx context.Context, c *call) error {
+	newest, err := s.store.newest(ctx, c.userID)
+	switch {
+	case err != nil:
+		return s.unavailable(ctx, c, msgStoreDown, err)
+	case newest == nil:
+		return s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeSessionNotFound, msgNoSession))
+	case newest.RevokedAt.Valid:
+		return s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeSessionRevoked,
+			Message: "the user's newest session was revoked at " + stamp(newest.RevokedAt.Int64), SessionID: newest.ID})
+	default:
+		return s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeSessionExpired,
+			Message: "the user's newest session expired at " + stamp(newest.ExpiresAt), SessionID: newest.ID})
+	}
+}
+
+// ListSessions lists the metadata of every session of the user, newest first.
+func (s *Service) ListSessions(ctx context.Context, userID int64) ([]telegramauth.SessionInfo, error) {
+	c, denied := s.begin(ctx, ActionListSessions)
+	if telegramauth.ValidUserID(userID) {
+		c.userID = userID
+	}
+	if denied != nil {
+		return nil, s.fail(ctx, c, denied)
+	}
+	if c.userID == 0 {
+		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	}
+	rows, err := s.store.sessionsOf(ctx, userID)
+	if err != nil {
+		return nil, s.unavailable(ctx, c, msgStoreDown, err)
+	}
+	out := make([]telegramauth.SessionInfo, len(rows))
+	for i := range rows {
+		out[i] = rows[i].info(c.at)
+	}
+	if err := s.store.appendLog(ctx, c.row(true, "")); err != nil {
+		return nil, s.unavailable(ctx, c, "a session list that cannot be logged is refused", err)
+	}
+	return out, nil
+}
+
+// RevokeSession revokes a session; revoking it again returns the first time.
+func (s *Service) RevokeSession(ctx context.Context, sessionID string) (telegramauth.Revocation, error) {
+	c, denied := s.begin(ctx, ActionRevokeSession)
+	if ValidSessionID(sessionID) {
+		c.sessionID = sessionID
+	}
+	if denied != nil {
+		return telegramauth.Revocation{}, s.fail(ctx, c, denied)
+	}
+	if c.sessionID == "" {
+		return telegramauth.Revocation{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
+			"sessionId ("+strconv.Itoa(len(sessionID))+" bytes) is not a session id: want \"ses_\" and 26 characters a-z, 2-7"))
+	}
+	row, err := s.store.session(ctx, sessionID)
+	if err != nil {
+		return telegramauth.Revocation{}, s.unavailable(ctx, c, msgStoreDown, err)
+	}
+	if row == nil {
+		return telegramauth.Revocation{}, s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeSessionNotFound, Message: msgUnknownSession, SessionID: sessionID})
+	}
+	c.userID = row.UserID
+
+	if row.RevokedAt.Valid {
+		// Already revoked: report the first revocation, and log this call.
+		if err := s.store.appendLog(ctx, c.row(true, "")); err != nil {
+			s.log.Error("vault: access log write failed for a repeated revocation", "session_id", row.ID, "err", err)
+		}
+		return telegramauth.Revocation{SessionID: row.ID, RevokedAt: fromMillis(row.RevokedAt.Int64)}, nil
+	}
+
+	if err := s.store.revokeLogged(ctx, row.ID, c.at, c.row(true, "")); err != nil {
+		// The log (or the batch) failed: revoke anyway, alone.
+		if err2 := s.store.revoke(ctx, row.ID, c.at); err2 != nil {
+			return telegramauth.Revocation{}, s.unavailable(ctx, c, msgStoreDown, errors.Join(err, err2))
+		}
+		s.log.Error("vault: session revoked but the revocation could not be logged", "session_id", row.ID, "user_id", row.UserID, "err", err)
+	}
+	// Read back: a concurrent revocation may have been first.
+	revokedAt := c.at
+	if after, err := s.store.session(ctx, row.ID); err == nil && after != nil && after.RevokedAt.Valid {
+		revokedAt = after.RevokedAt.Int64
+	}
+	return telegramauth.Revocation{SessionID: row.ID, RevokedAt: fromMillis(revokedAt)}, nil
+}
+
+// ImportSession stores a GramJS or Telethon string session for the user.
+func (s *Service) ImportSession(ctx context.Context, userID int64, sessionString string) (telegramauth.SessionInfo, error) {
+	c, denied := s.begin(ctx, ActionImportSession)
+	if telegramauth.ValidUserID(userID) {
+		c.userID = userID
+	}
+	if denied != nil {
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, denied)
+	}
+	if c.userID == 0 {
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	}
+	if len(sessionString) > maxSessionStringLen {
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
+			"sessionString is "+strconv.Itoa(len(sessionString))+" bytes, longer than any session string"))
+	}
+	sess, _, err := sessionstring.Parse(sessionString)
+	if err != nil {
+		// The parse error describes the fault without quoting the input.
+		msg := "sessionString: " + strings.TrimPrefix(err.Error(), "session string: ")
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msg))
+	}
+	return s.save(ctx, c, sess)
+}
+
+// SaveSession stores a session obtained otherwise (such as by the login flow)
+// for the user, as the caller in ctx performing action (which the policy must
+// allow). It is logged and sealed like an import.
+func (s *Service) SaveSession(ctx context.Context, action Action, userID int64, sess sessionstring.Session) (telegramauth.SessionInfo, error) {
+	c, denied := s.begin(ctx, action)
+	if telegramauth.ValidUserID(userID) {
+		c.userID = userID
+	}
+	if denied != nil {
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, denied)
+	}
+	if c.userID == 0 {
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	}
+	if err := sess.Validate(); err != nil {
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
+			"session: "+strings.TrimPrefix(err.Error(), "session string: ")))
+	}
+	return s.save(ctx, c, sess)
+}
+
+// save seals the canonical GramJS string of sess and stores it with its log row.
+//
+// The plaintext is the canonical string (sessionstring.Encode) rather than a
+// private encoding of the fields: it carries its own format version (the "1"),
+// is exactly what a hand-out returns, and is parsed again after every open, so
+// a row whose plaintext is not a valid session is refused like a tampered one.
+func (s *Service) save(ctx context.Context, c *call, sess sessionstring.Session) (telegramauth.SessionInfo, error) {
+	id, err := s.newSessionID()
+	if err != nil {
+		s.log.Error("vault: session id source failed", "err", err)
+		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInternal, "no session id could be generated"))
+	}
+	c.sessionID = id
+	plain := []byte(sessionstring.Encode(sess))
+	sealed, keyID := s.sealer.Seal(id, c.userID, plain)
+	clear(plain)
+	row := &sessionRow{
+		ID: id, UserID: c.userID, Sealed: sealed, KeyID: keyID,
+		DCID:      sql.NullInt64{Int64: int64(sess.DC), Valid: true},
+		CreatedAt: c.at, ExpiresAt: c.at + s.lifetime.Milliseconds(),
+	}
+	if err := s.store.insertSessionLogged(ctx, row, c.row(true, "")); err != nil {
+		return telegramauth.SessionInfo{}, s.unavailable(ctx, c, msgUnloggedWrite, err)
+	}
+	return row.info(c.at), nil
+}
+
+// AccessLog reads the access log, newest first. The policy must allow the
+// caller ActionReadAccessLog. A denied or failed read is logged, a successful
+// one is not (so that paging through the log does not add to it).
+func (s *Service) AccessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEntry, error) {
+	c, denied := s.begin(ctx, ActionReadAccessLog)
+	if denied != nil {
+		return nil, s.fail(ctx, c, denied)
+	}
+	var bad string
+	switch {
+	case f.UserID != 0 && !telegramauth.ValidUserID(f.UserID):
+		bad = "userId must be a positive integer below 2^53, or 0 for all users"
+	case f.SessionID != "" && !ValidSessionID(f.SessionID):
+		bad = "sessionId is not a session id"
+	case f.BeforeID < 0 || f.Limit < 0:
+		bad = "beforeId and limit must not be negative"
+	}
+	if bad != "" {
+		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, bad))
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultAccessLogLimit
+	}
+	f.Limit = min(f.Limit, MaxAccessLogLimit)
+	out, err := s.store.accessLog(ctx, f)
+	if err != nil {
+		return nil, s.unavailable(ctx, c, msgStoreDown, err)
+	}
+	return out, nil
+}
+
+// sessionIDs is base32 (RFC 4648 alphabet) in lower case, without padding.
+var sessionIDs = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// SessionIDPrefix starts every session id.
+const SessionIDPrefix = "ses_"
+
+// newSessionID returns "ses_" and 26 characters encoding 128 random bits.
+func (s *Service) newSessionID() (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
+		return "", err
+	}
+	return SessionIDPrefix + sessionIDs.EncodeToString(b[:]), nil
+}
+
+// ValidSessionID reports whether id has the form of a session id.
+func ValidSessionID(id string) bool {
+	rest, ok := strings.CutPrefix(id, SessionIDPrefix)
+	if !ok || len(rest) != 26 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// stamp formats a time for a message.
+func stamp(ms int64) string { return fromMillis(ms).Format(time.RFC3339) }
+
+// clip shortens s to at most n bytes of valid UTF-8 (caller-supplied text
+// stored in the log).
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// logChannel is the channel as stored: an unknown channel is logged as "unknown".
+func logChannel(ch string) string {
+	if ch == ChannelServiceBinding || ch == ChannelHTTP {
+		return ch
+	}
+	return "unknown"
+}

@@ -1,0 +1,1015 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/communicator/communicator/internal/sqlitetest"
+	"github.com/communicator/communicator/mtproto/sessionstring"
+	"github.com/communicator/communicator/telegramauth"
+)
+
+const migrations = "../services/auth-telegram/migrations"
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// fixture is a Service over a fresh SQLite database with the migrations.
+type fixture struct {
+	t      *testing.T
+	db     *sql.DB
+	clock  *clock
+	svc    *Service
+	logBuf *bytes.Buffer // the Service's operational log
+	errs   []string      // every error message returned, for the secrets check
+}
+
+func newFixture(t *testing.T, opts Options) *fixture {
+	t.Helper()
+	f := &fixture{t: t, db: sqlitetest.Open(t, migrations), clock: &clock{t: t0}, logBuf: &bytes.Buffer{}}
+	f.svc = f.service(mustSealer(t, secretA, nil), opts)
+	return f
+}
+
+// service builds another Service over the same database and clock.
+func (f *fixture) service(sealer *Sealer, opts Options) *Service {
+	f.t.Helper()
+	if opts.Now == nil {
+		opts.Now = f.clock.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(f.logBuf, nil))
+	}
+	s, err := New(f.db, sealer, opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+var (
+	ingestor = WithCaller(context.Background(), Caller{ServiceID: IngestorService, Channel: ChannelServiceBinding})
+	overHTTP = WithCaller(context.Background(), Caller{ServiceID: IngestorService, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+)
+
+// testSession returns a session and its canonical GramJS string.
+func testSession(seed uint64) (sessionstring.Session, string) {
+	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	s := sessionstring.Session{DC: 2, Addr: "149.154.167.51", Port: 443}
+	for i := range s.AuthKey {
+		s.AuthKey[i] = byte(r.UintN(256))
+	}
+	return s, sessionstring.Encode(s)
+}
+
+// wantErr checks that err is a *telegramauth.Error with the code, and records
+// its message for the secrets check.
+func (f *fixture) wantErr(err error, code telegramauth.Code) *telegramauth.Error {
+	f.t.Helper()
+	var e *telegramauth.Error
+	if !errors.As(err, &e) {
+		f.t.Fatalf("error %v (%T), want *telegramauth.Error %s", err, err, code)
+	}
+	if e.Code != code {
+		f.t.Fatalf("error %v, want code %s", err, code)
+	}
+	f.errs = append(f.errs, e.Error())
+	return e
+}
+
+func (f *fixture) importSession(ctx context.Context, userID int64, str string) telegramauth.SessionInfo {
+	f.t.Helper()
+	info, err := f.svc.ImportSession(ctx, userID, str)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return info
+}
+
+// logRows returns the whole access log, oldest first, read with plain SQL.
+func (f *fixture) logRows() []AccessLogEntry {
+	f.t.Helper()
+	rows, err := f.db.Query("SELECT id, at, coalesce(session_id, ''), coalesce(user_id, 0), caller, action, success, coalesce(error_code, ''), channel, coalesce(client_ip, '') FROM access_log ORDER BY id")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []AccessLogEntry
+	for rows.Next() {
+		var e AccessLogEntry
+		var at, success int64
+		var action, code string
+		if err := rows.Scan(&e.ID, &at, &e.SessionID, &e.UserID, &e.Caller, &action, &success, &code, &e.Channel, &e.ClientIP); err != nil {
+			f.t.Fatal(err)
+		}
+		e.At, e.Action, e.Success, e.ErrorCode = fromMillis(at), Action(action), success == 1, telegramauth.Code(code)
+		out = append(out, e)
+	}
+	return out
+}
+
+// lastLog returns the newest access-log row and checks that the log grew by
+// exactly one row since before (the count of rows then).
+func (f *fixture) lastLog(before int) AccessLogEntry {
+	f.t.Helper()
+	rows := f.logRows()
+	if len(rows) != before+1 {
+		f.t.Fatalf("access log has %d rows, want %d (exactly one more)", len(rows), before+1)
+	}
+	return rows[len(rows)-1]
+}
+
+func (f *fixture) logCount() int { return len(f.logRows()) }
+
+// checkLog compares the fields of a log row that a test cares about.
+func checkLog(t *testing.T, got AccessLogEntry, want AccessLogEntry) {
+	t.Helper()
+	got.ID, got.At = 0, time.Time{}
+	if got != want {
+		t.Fatalf("access log row\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func (f *fixture) column(query string, args ...any) any {
+	f.t.Helper()
+	var v any
+	if err := f.db.QueryRow(query, args...).Scan(&v); err != nil {
+		f.t.Fatal(err)
+	}
+	return v
+}
+
+func TestImportAndGet(t *testing.T) {
+	f := newFixture(t, Options{})
+	sess, str := testSession(1)
+
+	n := f.logCount()
+	info := f.importSession(ingestor, 42, str)
+	if !ValidSessionID(info.SessionID) || info.UserID != 42 || info.Status != telegramauth.StatusActive {
+		t.Fatalf("info %+v", info)
+	}
+	if !info.CreatedAt.Equal(t0) || !info.ExpiresAt.Equal(t0.Add(DefaultLifetime)) || info.LastUsedAt != nil || info.RevokedAt != nil {
+		t.Fatalf("info times %+v", info)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: ActionImportSession, Success: true, Channel: ChannelServiceBinding})
+
+	// The row holds the sealed session under the current key, and the dc id.
+	if got := f.column("SELECT key_id FROM sessions WHERE id = ?", info.SessionID); got != f.svc.sealer.KeyID() {
+		t.Fatalf("key_id %v", got)
+	}
+	if got := f.column("SELECT dc_id FROM sessions WHERE id = ?", info.SessionID); got != int64(2) {
+		t.Fatalf("dc_id %v", got)
+	}
+	sealed := f.column("SELECT sealed FROM sessions WHERE id = ?", info.SessionID).([]byte)
+	if bytes.Contains(sealed, sess.AuthKey[:16]) || bytes.Contains(sealed, []byte(str[:20])) {
+		t.Fatal("the sealed column shows the session")
+	}
+
+	f.clock.Advance(time.Hour)
+	n = f.logCount()
+	got, err := f.svc.GetSessionByUserID(overHTTP, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := telegramauth.Session{SessionString: str, SessionID: info.SessionID, UserID: 42, ExpiresAt: t0.Add(DefaultLifetime)}
+	if got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: ActionGetSession, Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	if got := f.column("SELECT last_used_at FROM sessions WHERE id = ?", info.SessionID); got != t0.Add(time.Hour).UnixMilli() {
+		t.Fatalf("last_used_at %v", got)
+	}
+}
+
+func TestImportFormats(t *testing.T) {
+	f := newFixture(t, Options{})
+	sess, canonical := testSession(2)
+	tele, err := sessionstring.EncodeTelethon(sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noncanonical := "1" + base64.RawURLEncoding.EncodeToString(mustDecode(t, canonical[1:])) // GramJS, URL-safe, unpadded
+	for i, in := range []string{tele, noncanonical, "  " + canonical + "\n"} {
+		uid := int64(100 + i)
+		f.importSession(ingestor, uid, in)
+		got, err := f.svc.GetSessionByUserID(ingestor, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SessionString != canonical {
+			t.Errorf("input %d: handed out %q, want the canonical GramJS form", i, got.SessionString)
+		}
+	}
+}
+
+func mustDecode(t *testing.T, s string) []byte {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestGetPicksNewestActive(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, s1 := testSession(3)
+	_, s2 := testSession(4)
+	_, s3 := testSession(5)
+	old := f.importSession(ingestor, 7, s1)
+	f.clock.Advance(time.Minute)
+	mid := f.importSession(ingestor, 7, s2)
+	f.clock.Advance(time.Minute)
+	f.importSession(ingestor, 8, s3) // another user's newer session
+
+	got, err := f.svc.GetSessionByUserID(ingestor, 7)
+	if err != nil || got.SessionID != mid.SessionID || got.SessionString != s2 {
+		t.Fatalf("got %+v %v, want the newest", got, err)
+	}
+	if _, err := f.svc.RevokeSession(ingestor, mid.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	got, err = f.svc.GetSessionByUserID(ingestor, 7)
+	if err != nil || got.SessionID != old.SessionID || got.SessionString != s1 {
+		t.Fatalf("after revoking the newest: %+v %v, want the older", got, err)
+	}
+
+	// Same created_at: the later insert wins.
+	_, s4 := testSession(6)
+	_, s5 := testSession(7)
+	f.importSession(ingestor, 9, s4)
+	second := f.importSession(ingestor, 9, s5)
+	if got, err := f.svc.GetSessionByUserID(ingestor, 9); err != nil || got.SessionID != second.SessionID {
+		t.Fatalf("tie: %+v %v", got, err)
+	}
+}
+
+func TestGetErrors(t *testing.T) {
+	f := newFixture(t, Options{Lifetime: 24 * time.Hour})
+	_, str := testSession(8)
+
+	// No session at all.
+	n := f.logCount()
+	_, err := f.svc.GetSessionByUserID(ingestor, 5)
+	if e := f.wantErr(err, telegramauth.CodeSessionNotFound); e.SessionID != "" {
+		t.Fatalf("SessionID %q", e.SessionID)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
+
+	// Only expired.
+	info := f.importSession(ingestor, 5, str)
+	f.clock.Advance(24 * time.Hour) // expires_at == now: expired
+	n = f.logCount()
+	_, err = f.svc.GetSessionByUserID(ingestor, 5)
+	e := f.wantErr(err, telegramauth.CodeSessionExpired)
+	if e.SessionID != info.SessionID || !strings.Contains(e.Message, "expired at 2026-05-02T12:00:00Z") {
+		t.Fatalf("error %+v", e)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 5, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeSessionExpired, Channel: ChannelServiceBinding})
+
+	// Only revoked (newest revoked, older expired: revoked is reported).
+	info2 := f.importSession(ingestor, 5, str)
+	if _, err := f.svc.RevokeSession(ingestor, info2.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	n = f.logCount()
+	_, err = f.svc.GetSessionByUserID(ingestor, 5)
+	if e := f.wantErr(err, telegramauth.CodeSessionRevoked); e.SessionID != info2.SessionID {
+		t.Fatalf("error %+v", e)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info2.SessionID, UserID: 5, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeSessionRevoked, Channel: ChannelServiceBinding})
+
+	// Invalid user ids.
+	for _, id := range []int64{0, -1, telegramauth.MaxUserID + 1, -1 << 63} {
+		n = f.logCount()
+		_, err = f.svc.GetSessionByUserID(ingestor, id)
+		if e := f.wantErr(err, telegramauth.CodeInvalidArgument); e.Message != "userId must be a positive integer below 2^53" {
+			t.Fatalf("message %q", e.Message)
+		}
+		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+	}
+	// The largest valid id works.
+	f.importSession(ingestor, telegramauth.MaxUserID, str)
+	if _, err := f.svc.GetSessionByUserID(ingestor, telegramauth.MaxUserID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestForbidden(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(9)
+	info := f.importSession(ingestor, 1, str)
+
+	cases := []struct {
+		name       string
+		ctx        context.Context
+		wantCaller string
+		wantChan   string
+		wantIP     string
+	}{
+		{"no caller", context.Background(), "", "unknown", ""},
+		{"empty service id", WithCaller(context.Background(), Caller{Channel: ChannelHTTP, ClientIP: "198.51.100.1"}), "", ChannelHTTP, "198.51.100.1"},
+		{"unknown channel", WithCaller(context.Background(), Caller{ServiceID: IngestorService, Channel: "carrier-pigeon"}), IngestorService, "unknown", ""},
+		{"not in policy", WithCaller(context.Background(), Caller{ServiceID: "admin-service", Channel: ChannelServiceBinding}), "admin-service", ChannelServiceBinding, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			calls := []struct {
+				action    Action
+				do        func() error
+				userID    int64
+				sessionID string
+			}{
+				{ActionGetSession, func() error { _, err := f.svc.GetSessionByUserID(c.ctx, 1); return err }, 1, ""},
+				{ActionListSessions, func() error { _, err := f.svc.ListSessions(c.ctx, 1); return err }, 1, ""},
+				{ActionRevokeSession, func() error { _, err := f.svc.RevokeSession(c.ctx, info.SessionID); return err }, 0, info.SessionID},
+				{ActionImportSession, func() error { _, err := f.svc.ImportSession(c.ctx, 1, str); return err }, 1, ""},
+				{ActionReadAccessLog, func() error { _, err := f.svc.AccessLog(c.ctx, AccessLogFilter{}); return err }, 0, ""},
+			}
+			for _, call := range calls {
+				n := f.logCount()
+				f.wantErr(call.do(), telegramauth.CodeForbidden)
+				checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: call.sessionID, UserID: call.userID, Caller: c.wantCaller, Action: call.action,
+					ErrorCode: telegramauth.CodeForbidden, Channel: c.wantChan, ClientIP: c.wantIP})
+			}
+		})
+	}
+	// Nothing was served or changed.
+	if got := f.column("SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL OR last_used_at IS NOT NULL"); got != int64(0) {
+		t.Fatalf("%v sessions changed", got)
+	}
+	if got := f.column("SELECT count(*) FROM sessions"); got != int64(1) {
+		t.Fatalf("%v sessions", got)
+	}
+
+	// A denied caller with a bad argument learns nothing about the argument.
+	_, err := f.svc.GetSessionByUserID(context.Background(), -5)
+	f.wantErr(err, telegramauth.CodeForbidden)
+
+	// A policy can allow another service one action only.
+	admin := WithCaller(context.Background(), Caller{ServiceID: "admin-service", Channel: ChannelHTTP})
+	svc := f.service(mustSealer(t, secretA, nil), Options{Policy: Policy{ActionListSessions: {"admin-service"}}})
+	if _, err := svc.ListSessions(admin, 1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.GetSessionByUserID(admin, 1)
+	f.wantErr(err, telegramauth.CodeForbidden)
+	_, err = svc.GetSessionByUserID(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeForbidden)
+	// An empty (non-nil) policy allows nothing.
+	svc = f.service(mustSealer(t, secretA, nil), Options{Policy: Policy{}})
+	_, err = svc.ListSessions(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeForbidden)
+}
+
+func TestMovedRowIsNotServed(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, strA := testSession(10)
+	_, strB := testSession(11)
+	a := f.importSession(ingestor, 1, strA)
+	b := f.importSession(ingestor, 2, strB)
+
+	// Copy A's sealed session into B's row.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = (SELECT sealed FROM sessions WHERE id = '"+a.SessionID+"'), key_id = (SELECT key_id FROM sessions WHERE id = '"+a.SessionID+"') WHERE id = '"+b.SessionID+"'")
+	n := f.logCount()
+	got, err := f.svc.GetSessionByUserID(ingestor, 2)
+	e := f.wantErr(err, telegramauth.CodeInternal)
+	if e.Message != "session could not be opened" || e.SessionID != b.SessionID || got.SessionString != "" {
+		t.Fatalf("got %+v, error %+v", got, e)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: b.SessionID, UserID: 2, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeInternal, Channel: ChannelServiceBinding})
+	if !strings.Contains(f.logBuf.String(), "session could not be opened") || !strings.Contains(f.logBuf.String(), b.SessionID) {
+		t.Fatalf("operational log lacks the failure: %s", f.logBuf)
+	}
+	if got := f.column("SELECT last_used_at IS NULL FROM sessions WHERE id = ?", b.SessionID); got != int64(1) {
+		t.Fatal("a failed hand-out marked the session used")
+	}
+
+	// Move A's row to user 3: it no longer opens either.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET user_id = 3 WHERE id = '"+a.SessionID+"'")
+	_, err = f.svc.GetSessionByUserID(ingestor, 3)
+	if e := f.wantErr(err, telegramauth.CodeInternal); e.SessionID != a.SessionID {
+		t.Fatalf("error %+v", e)
+	}
+	// Renaming the row (another session id) fails too.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET user_id = 1, id = 'ses_zzzzzzzzzzzzzzzzzzzzzzzzzz' WHERE id = '"+a.SessionID+"'")
+	_, err = f.svc.GetSessionByUserID(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeInternal)
+}
+
+func TestTamperedRowIsNotServed(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(12)
+	info := f.importSession(ingestor, 1, str)
+	sealed := f.column("SELECT sealed FROM sessions WHERE id = ?", info.SessionID).([]byte)
+	for _, i := range []int{0, 11, 12, len(sealed) / 2, len(sealed) - 1} {
+		bad := bytes.Clone(sealed)
+		bad[i] ^= 0x01
+		if _, err := f.db.Exec("UPDATE sessions SET sealed = ? WHERE id = ?", bad, info.SessionID); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.svc.GetSessionByUserID(ingestor, 1)
+		if e := f.wantErr(err, telegramauth.CodeInternal); e.SessionID != info.SessionID {
+			t.Fatalf("byte %d: %+v", i, e)
+		}
+	}
+	// An unknown key id fails the same way.
+	if _, err := f.db.Exec("UPDATE sessions SET sealed = ?, key_id = '0123456789abcdef' WHERE id = ?", sealed, info.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.GetSessionByUserID(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeInternal)
+	// Restored, it opens again.
+	if _, err := f.db.Exec("UPDATE sessions SET key_id = ? WHERE id = ?", f.svc.sealer.KeyID(), info.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.svc.GetSessionByUserID(ingestor, 1); err != nil || got.SessionString != str {
+		t.Fatalf("restored row: %v", err)
+	}
+}
+
+func TestRotationReseals(t *testing.T) {
+	f := newFixture(t, Options{}) // seals with secretA
+	_, str := testSession(13)
+	info := f.importSession(ingestor, 1, str)
+	oldKID := f.svc.sealer.KeyID()
+	oldSealed := f.column("SELECT sealed FROM sessions WHERE id = ?", info.SessionID).([]byte)
+
+	// Rotate: secretB is current, secretA previous.
+	rotated := f.service(mustSealer(t, secretB, secretA), Options{})
+	got, err := rotated.GetSessionByUserID(ingestor, 1)
+	if err != nil || got.SessionString != str {
+		t.Fatalf("rotated read: %v", err)
+	}
+	newKID := f.column("SELECT key_id FROM sessions WHERE id = ?", info.SessionID)
+	if newKID == oldKID || newKID != rotated.sealer.KeyID() {
+		t.Fatalf("key_id %v after reseal, want %s", newKID, rotated.sealer.KeyID())
+	}
+	if bytes.Equal(f.column("SELECT sealed FROM sessions WHERE id = ?", info.SessionID).([]byte), oldSealed) {
+		t.Fatal("sealed column unchanged")
+	}
+	if !strings.Contains(f.logBuf.String(), "resealed") {
+		t.Fatalf("no reseal report: %s", f.logBuf)
+	}
+
+	// Drop the previous secret: the row still opens.
+	only := f.service(mustSealer(t, secretB, nil), Options{})
+	if got, err := only.GetSessionByUserID(ingestor, 1); err != nil || got.SessionString != str {
+		t.Fatalf("after dropping the previous secret: %v", err)
+	}
+	// And the old sealer can no longer open it.
+	_, err = f.svc.GetSessionByUserID(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeInternal)
+}
+
+func TestUnknownKeyWithoutPrevious(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(14)
+	f.importSession(ingestor, 1, str)
+	svc := f.service(mustSealer(t, secretB, nil), Options{})
+	_, err := svc.GetSessionByUserID(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeInternal)
+	if !strings.Contains(f.logBuf.String(), ErrUnknownKey.Error()) {
+		t.Fatalf("operational log lacks the reason: %s", f.logBuf)
+	}
+}
+
+// failLogWrites makes every successful access-log insert of action fail, while
+// failure rows still go in, as an access log that is partly down.
+func failLogWrites(t *testing.T, db *sql.DB, action Action) {
+	sqlitetest.Exec(t, db, "CREATE TRIGGER fail_"+string(action)+" BEFORE INSERT ON access_log WHEN NEW.action = '"+string(action)+"' AND NEW.success = 1 BEGIN SELECT RAISE(ABORT, 'access log unavailable'); END")
+}
+
+func TestHandOutRefusedWhenLogFails(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(15)
+	info := f.importSession(ingestor, 1, str)
+	failLogWrites(t, f.db, ActionGetSession)
+
+	n := f.logCount()
+	got, err := f.svc.GetSessionByUserID(ingestor, 1)
+	e := f.wantErr(err, telegramauth.CodeUnavailable)
+	if e.Message != "a session read that cannot be logged is refused" || got.SessionString != "" {
+		t.Fatalf("got %+v, %+v", got, e)
+	}
+	// The batch rolled back; the failure itself is the one new row.
+	if v := f.column("SELECT last_used_at IS NULL FROM sessions WHERE id = ?", info.SessionID); v != int64(1) {
+		t.Fatal("last_used_at set by a refused hand-out")
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 1, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
+	if strings.Contains(e.Error(), "access log unavailable") || strings.Contains(e.Error(), "INSERT") {
+		t.Fatalf("SQL error leaked into the message: %v", e)
+	}
+	if !strings.Contains(f.logBuf.String(), "access log unavailable") {
+		t.Fatalf("the cause is not in the operational log: %s", f.logBuf)
+	}
+}
+
+func TestWritesWhenLogIsGone(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(16)
+	info := f.importSession(ingestor, 1, str)
+	sqlitetest.Exec(t, f.db, "DROP TABLE access_log")
+
+	_, err := f.svc.GetSessionByUserID(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeUnavailable)
+	_, err = f.svc.ListSessions(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeUnavailable)
+	_, err = f.svc.ImportSession(ingestor, 2, str)
+	f.wantErr(err, telegramauth.CodeUnavailable)
+	if got := f.column("SELECT count(*) FROM sessions WHERE user_id = 2"); got != int64(0) {
+		t.Fatal("an import that could not be logged was stored")
+	}
+	// A failure whose log row cannot be written keeps its own code.
+	_, err = f.svc.GetSessionByUserID(ingestor, 99)
+	f.wantErr(err, telegramauth.CodeSessionNotFound)
+	_, err = f.svc.GetSessionByUserID(context.Background(), 1)
+	f.wantErr(err, telegramauth.CodeForbidden)
+
+	// Revocation does not depend on the log.
+	rev, err := f.svc.RevokeSession(ingestor, info.SessionID)
+	if err != nil || !rev.RevokedAt.Equal(t0) {
+		t.Fatalf("revoke with the log down: %+v %v", rev, err)
+	}
+	if got := f.column("SELECT revoked_at FROM sessions WHERE id = ?", info.SessionID); got != t0.UnixMilli() {
+		t.Fatalf("revoked_at %v", got)
+	}
+	if !strings.Contains(f.logBuf.String(), "session revoked but the revocation could not be logged") {
+		t.Fatalf("the unlogged revocation is not reported: %s", f.logBuf)
+	}
+}
+
+func TestStoreDown(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(17)
+	info := f.importSession(ingestor, 1, str)
+	sqlitetest.Exec(t, f.db, "DROP TABLE sessions")
+	n := f.logCount()
+	_, err := f.svc.GetSessionByUserID(ingestor, 1)
+	if e := f.wantErr(err, telegramauth.CodeUnavailable); strings.Contains(e.Message, "sessions") {
+		t.Fatalf("SQL in message: %v", e)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 1, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
+	_, err = f.svc.ListSessions(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeUnavailable)
+	_, err = f.svc.RevokeSession(ingestor, info.SessionID)
+	f.wantErr(err, telegramauth.CodeUnavailable)
+	_, err = f.svc.ImportSession(ingestor, 1, str)
+	f.wantErr(err, telegramauth.CodeUnavailable)
+}
+
+func TestRevoke(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(18)
+	info := f.importSession(ingestor, 77, str)
+
+	f.clock.Advance(time.Minute)
+	n := f.logCount()
+	rev, err := f.svc.RevokeSession(overHTTP, info.SessionID)
+	first := t0.Add(time.Minute)
+	if err != nil || rev.SessionID != info.SessionID || !rev.RevokedAt.Equal(first) {
+		t.Fatalf("revoke: %+v %v", rev, err)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: ActionRevokeSession, Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+
+	// Again, later: the first time, and another log row.
+	f.clock.Advance(time.Hour)
+	n = f.logCount()
+	rev, err = f.svc.RevokeSession(ingestor, info.SessionID)
+	if err != nil || !rev.RevokedAt.Equal(first) {
+		t.Fatalf("second revoke: %+v %v", rev, err)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: ActionRevokeSession, Success: true, Channel: ChannelServiceBinding})
+
+	// Unknown id.
+	unknown := "ses_" + strings.Repeat("q", 26)
+	n = f.logCount()
+	_, err = f.svc.RevokeSession(ingestor, unknown)
+	if e := f.wantErr(err, telegramauth.CodeSessionNotFound); e.SessionID != unknown {
+		t.Fatalf("%+v", e)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: unknown, Caller: IngestorService, Action: ActionRevokeSession, ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
+
+	// Malformed ids: the message names the parameter and never echoes the input.
+	for _, bad := range []string{"", "ses_", "ses_ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ses_abcdefghijklmnopqrstuvwxy1", "x' OR '1'='1", str, strings.Repeat("ses_abcdefgh", 1000), "ses_abcdefghijklmnopqrstuvwxyz\n"} {
+		n = f.logCount()
+		_, err = f.svc.RevokeSession(ingestor, bad)
+		e := f.wantErr(err, telegramauth.CodeInvalidArgument)
+		if !strings.HasPrefix(e.Message, "sessionId (") || len(e.Message) > 120 || (len(bad) > 4 && strings.Contains(e.Message, bad)) {
+			t.Fatalf("message %q", e.Message)
+		}
+		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: ActionRevokeSession, ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+	}
+}
+
+func TestListSessions(t *testing.T) {
+	f := newFixture(t, Options{Lifetime: 48 * time.Hour})
+	_, s1 := testSession(19)
+	_, s2 := testSession(20)
+	_, s3 := testSession(21)
+	expired := f.importSession(ingestor, 5, s1)
+	f.clock.Advance(24 * time.Hour)
+	revoked := f.importSession(ingestor, 5, s2)
+	f.clock.Advance(time.Hour)
+	active := f.importSession(ingestor, 5, s3)
+	if _, err := f.svc.RevokeSession(ingestor, revoked.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(24 * time.Hour) // the first is now 49h old
+	if _, err := f.svc.GetSessionByUserID(ingestor, 5); err != nil {
+		t.Fatal(err)
+	}
+
+	n := f.logCount()
+	list, err := f.svc.ListSessions(overHTTP, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: ActionListSessions, Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	if len(list) != 3 {
+		t.Fatalf("%d sessions", len(list))
+	}
+	now := f.clock.Now()
+	wantIDs := []string{active.SessionID, revoked.SessionID, expired.SessionID}
+	wantStatus := []string{telegramauth.StatusActive, telegramauth.StatusRevoked, telegramauth.StatusExpired}
+	for i, s := range list {
+		if s.SessionID != wantIDs[i] || s.Status != wantStatus[i] || s.UserID != 5 {
+			t.Errorf("list[%d] = %+v, want %s %s", i, s, wantIDs[i], wantStatus[i])
+		}
+	}
+	if list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(now) || list[0].RevokedAt != nil {
+		t.Errorf("active: %+v", list[0])
+	}
+	if list[1].RevokedAt == nil || !list[1].RevokedAt.Equal(t0.Add(25*time.Hour)) {
+		t.Errorf("revoked: %+v", list[1])
+	}
+	if !list[2].ExpiresAt.Equal(t0.Add(48*time.Hour)) || !list[2].CreatedAt.Equal(t0) {
+		t.Errorf("expired: %+v", list[2])
+	}
+	js, _ := json.Marshal(list)
+	for _, s := range []string{s1, s2, s3} {
+		if strings.Contains(string(js), s[1:20]) {
+			t.Fatal("the list carries a session")
+		}
+	}
+
+	// A user without sessions: an empty list (JSON []), logged.
+	n = f.logCount()
+	list, err = f.svc.ListSessions(ingestor, 6)
+	if err != nil || list == nil || len(list) != 0 {
+		t.Fatalf("empty list: %#v %v", list, err)
+	}
+	f.lastLog(n)
+	_, err = f.svc.ListSessions(ingestor, 0)
+	if e := f.wantErr(err, telegramauth.CodeInvalidArgument); e.Message != "userId must be a positive integer below 2^53" {
+		t.Fatal(e)
+	}
+}
+
+func TestImportInvalid(t *testing.T) {
+	f := newFixture(t, Options{})
+	sess, str := testSession(22)
+	short := sess
+	short.Port = 0
+	cases := []struct {
+		in, want string
+	}{
+		{"", "sessionString: empty"},
+		{"2" + str[1:], `sessionString: version prefix must be "1"`},
+		{str[:200], "sessionString: "},
+		{sessionstring.Encode(short), "sessionString: port 0 out of range 1..65535"},
+		{str + strings.Repeat("A", 2000), "sessionString is 2369 bytes, longer than any session string"},
+		{strings.Replace(str, "A", "*", 1), "sessionString: invalid base64 character at offset"},
+	}
+	for _, c := range cases {
+		n := f.logCount()
+		_, err := f.svc.ImportSession(ingestor, 3, c.in)
+		e := f.wantErr(err, telegramauth.CodeInvalidArgument)
+		if !strings.HasPrefix(e.Message, c.want) {
+			t.Errorf("message %q, want prefix %q", e.Message, c.want)
+		}
+		checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 3, Caller: IngestorService, Action: ActionImportSession, ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+	}
+	_, err := f.svc.ImportSession(ingestor, 0, str)
+	if e := f.wantErr(err, telegramauth.CodeInvalidArgument); e.Message != "userId must be a positive integer below 2^53" {
+		t.Fatal(e)
+	}
+	if got := f.column("SELECT count(*) FROM sessions"); got != int64(0) {
+		t.Fatal("an invalid import was stored")
+	}
+}
+
+func TestSaveSession(t *testing.T) {
+	const login Action = "complete_login"
+	f := newFixture(t, Options{})
+	pol := DefaultPolicy()
+	pol[login] = []string{"login-service"}
+	svc := f.service(mustSealer(t, secretA, nil), Options{Policy: pol})
+	ctx := WithCaller(context.Background(), Caller{ServiceID: "login-service", Channel: ChannelServiceBinding})
+	sess, str := testSession(23)
+
+	n := f.logCount()
+	info, err := svc.SaveSession(ctx, login, 11, sess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 11, Caller: "login-service", Action: login, Success: true, Channel: ChannelServiceBinding})
+	if got, err := svc.GetSessionByUserID(ingestor, 11); err != nil || got.SessionString != str {
+		t.Fatalf("saved session: %v", err)
+	}
+	bad := sess
+	bad.DC = 0
+	_, err = svc.SaveSession(ctx, login, 11, bad)
+	f.wantErr(err, telegramauth.CodeInvalidArgument)
+	_, err = svc.SaveSession(ingestor, login, 11, sess)
+	f.wantErr(err, telegramauth.CodeForbidden)
+}
+
+func TestAccessLogRead(t *testing.T) {
+	operator := WithCaller(context.Background(), Caller{ServiceID: "operator", Channel: ChannelHTTP, ClientIP: "192.0.2.7"})
+	pol := DefaultPolicy()
+	pol[ActionReadAccessLog] = []string{"operator"}
+	f := newFixture(t, Options{Policy: pol})
+	_, str := testSession(24)
+	a := f.importSession(ingestor, 1, str)
+	f.importSession(ingestor, 2, str)
+	for i := 0; i < 5; i++ {
+		f.clock.Advance(time.Second)
+		if _, err := f.svc.GetSessionByUserID(ingestor, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = f.svc.GetSessionByUserID(ingestor, 3) // not found
+
+	all, err := f.svc.AccessLog(operator, AccessLogFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 8 || all[0].UserID != 3 || all[0].ErrorCode != telegramauth.CodeSessionNotFound || all[0].Success {
+		t.Fatalf("all: %+v", all)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].ID >= all[i-1].ID {
+			t.Fatal("not newest first")
+		}
+	}
+	if e := all[1]; e.Action != ActionGetSession || !e.Success || e.SessionID != a.SessionID || e.Caller != IngestorService || e.Channel != ChannelServiceBinding || !e.At.Equal(t0.Add(5*time.Second)) {
+		t.Fatalf("entry %+v", e)
+	}
+	// Reading the log does not add to it.
+	if f.logCount() != 8 {
+		t.Fatal("a successful read was logged")
+	}
+
+	user1, err := f.svc.AccessLog(operator, AccessLogFilter{UserID: 1})
+	if err != nil || len(user1) != 6 {
+		t.Fatalf("user 1: %d %v", len(user1), err)
+	}
+	bySession, err := f.svc.AccessLog(operator, AccessLogFilter{SessionID: a.SessionID, Limit: 2})
+	if err != nil || len(bySession) != 2 || bySession[0].SessionID != a.SessionID {
+		t.Fatalf("by session: %+v %v", bySession, err)
+	}
+	page2, err := f.svc.AccessLog(operator, AccessLogFilter{SessionID: a.SessionID, Limit: 2, BeforeID: bySession[1].ID})
+	if err != nil || len(page2) != 2 || page2[0].ID >= bySession[1].ID {
+		t.Fatalf("page 2: %+v %v", page2, err)
+	}
+	none, err := f.svc.AccessLog(operator, AccessLogFilter{UserID: 999})
+	if err != nil || none == nil || len(none) != 0 {
+		t.Fatalf("none: %#v %v", none, err)
+	}
+
+	for _, bad := range []AccessLogFilter{{UserID: -1}, {SessionID: "x"}, {Limit: -1}, {BeforeID: -3}} {
+		_, err := f.svc.AccessLog(operator, bad)
+		f.wantErr(err, telegramauth.CodeInvalidArgument)
+	}
+	n := f.logCount()
+	_, err = f.svc.AccessLog(ingestor, AccessLogFilter{})
+	f.wantErr(err, telegramauth.CodeForbidden)
+	checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: ActionReadAccessLog, ErrorCode: telegramauth.CodeForbidden, Channel: ChannelServiceBinding})
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("entropy exhausted") }
+
+func TestSessionIDs(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, str := testSession(25)
+	seen := map[string]bool{}
+	for i := 0; i < 50; i++ {
+		info := f.importSession(ingestor, 1, str)
+		if !ValidSessionID(info.SessionID) || len(info.SessionID) != 30 || seen[info.SessionID] {
+			t.Fatalf("id %q", info.SessionID)
+		}
+		seen[info.SessionID] = true
+	}
+	svc := f.service(mustSealer(t, secretA, nil), Options{Rand: zeroReader{}})
+	if info, err := svc.ImportSession(ingestor, 1, str); err != nil || info.SessionID != "ses_aaaaaaaaaaaaaaaaaaaaaaaaaa" {
+		t.Fatalf("zero id: %+v %v", info, err)
+	}
+	svc = f.service(mustSealer(t, secretA, nil), Options{Rand: failingReader{}})
+	_, err := svc.ImportSession(ingestor, 1, str)
+	f.wantErr(err, telegramauth.CodeInternal)
+
+	for id, want := range map[string]bool{
+		"ses_abcdefghijklmnopqrstuvwxyz": true, "ses_22222222222222222222222222": true,
+		"ses_abcdefghijklmnopqrstuvwxy8": false, "ses_abcdefghijklmnopqrstuvwxy": false,
+		"SES_abcdefghijklmnopqrstuvwxyz": false, "ses_abcdefghijklmnopqrstuvwxyzz": false,
+	} {
+		if ValidSessionID(id) != want {
+			t.Errorf("ValidSessionID(%q) != %v", id, want)
+		}
+	}
+}
+
+func TestCallerContext(t *testing.T) {
+	if _, ok := CallerFrom(context.Background()); ok {
+		t.Fatal("caller in an empty context")
+	}
+	c := Caller{ServiceID: "a", Channel: ChannelHTTP, ClientIP: "::1"}
+	got, ok := CallerFrom(WithCaller(context.Background(), c))
+	if !ok || got != c {
+		t.Fatalf("got %+v", got)
+	}
+	// Long caller-supplied text is clipped in the log.
+	f := newFixture(t, Options{})
+	long := WithCaller(context.Background(), Caller{ServiceID: strings.Repeat("é", 200), Channel: ChannelHTTP, ClientIP: strings.Repeat("1", 300)})
+	n := f.logCount()
+	_, err := f.svc.ListSessions(long, 1)
+	e := f.wantErr(err, telegramauth.CodeForbidden)
+	row := f.lastLog(n)
+	if len(row.Caller) > 128 || len(row.ClientIP) > 64 || !strings.HasPrefix(row.Caller, "éé") {
+		t.Fatalf("row %+v", row)
+	}
+	if len(e.Message) > 120 {
+		t.Fatalf("message %q", e.Message)
+	}
+}
+
+func TestNew(t *testing.T) {
+	db := sqlitetest.Open(t, migrations)
+	if _, err := New(nil, mustSealer(t, secretA, nil), Options{}); err == nil {
+		t.Fatal("nil db accepted")
+	}
+	if _, err := New(db, nil, Options{}); err == nil {
+		t.Fatal("nil sealer accepted")
+	}
+	if _, err := New(db, mustSealer(t, secretA, nil), Options{Lifetime: -time.Second}); err == nil {
+		t.Fatal("negative lifetime accepted")
+	}
+	s, err := New(db, mustSealer(t, secretA, nil), Options{})
+	if err != nil || s.lifetime != DefaultLifetime || s.policy == nil || s.rand == nil {
+		t.Fatalf("defaults: %+v %v", s, err)
+	}
+}
+
+// TestMigrationConstraints checks that the schema rejects rows the vault never writes.
+func TestMigrationConstraints(t *testing.T) {
+	db := sqlitetest.Open(t, migrations)
+	ok := []any{"ses_abcdefghijklmnopqrstuvwxyz", 1, make([]byte, 40), "0123456789abcdef", 2, 1000, 2000}
+	ins := "INSERT INTO sessions (id, user_id, sealed, key_id, dc_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+	if _, err := db.Exec(ins, ok...); err != nil {
+		t.Fatal(err)
+	}
+	for i, bad := range []struct {
+		col int
+		v   any
+	}{
+		{0, "sess_abcdefghijklmnopqrstuvwx"}, {0, "ses_short"},
+		{1, 0}, {1, int64(1) << 53},
+		{2, "text-is-not-a-blob-but-it-is-quite-long-indeed"}, {2, make([]byte, 28)},
+		{3, "short"}, {4, 0}, {4, 256}, {6, 1000},
+	} {
+		args := append([]any{}, ok...)
+		args[0] = "ses_bbbbbbbbbbbbbbbbbbbbbbbbbb"
+		args[bad.col] = bad.v
+		if _, err := db.Exec(ins, args...); err == nil {
+			t.Errorf("case %d: column %d = %v accepted", i, bad.col, bad.v)
+		}
+	}
+	logIns := "INSERT INTO access_log (at, caller, action, success, error_code, channel) VALUES (1, 'c', 'get_session', ?, ?, 'http')"
+	for _, c := range []struct {
+		success int
+		code    any
+		ok      bool
+	}{{1, nil, true}, {0, "INTERNAL", true}, {1, "INTERNAL", false}, {0, nil, false}, {2, nil, false}} {
+		_, err := db.Exec(logIns, c.success, c.code)
+		if (err == nil) != c.ok {
+			t.Errorf("access_log success=%d code=%v: err %v", c.success, c.code, err)
+		}
+	}
+}
+
+// TestNoSecretsInErrorsOrLogs runs calls that succeed and fail, then checks
+// that no error message, access-log row or operational log line contains a
+// session string, an auth key, or their encodings.
+func TestNoSecretsInErrorsOrLogs(t *testing.T) {
+	f := newFixture(t, Options{})
+	sess, str := testSession(26)
+	tele, _ := sessionstring.EncodeTelethon(sess)
+	info := f.importSession(ingestor, 1, str)
+	f.importSession(ingestor, 1, tele)
+	_, _ = f.svc.GetSessionByUserID(ingestor, 1)
+	bad := sess
+	bad.Port = 0
+	for _, in := range []string{str[:300], str + "AAAA", strings.Replace(str, "A", "-", 3), sessionstring.Encode(bad), "2" + str[1:], tele[:200], str + "!"} {
+		_, err := f.svc.ImportSession(ingestor, 2, in)
+		f.wantErr(err, telegramauth.CodeInvalidArgument)
+	}
+	_, err := f.svc.RevokeSession(ingestor, str)
+	f.wantErr(err, telegramauth.CodeInvalidArgument)
+	_, err = f.svc.ImportSession(context.Background(), 2, str)
+	f.wantErr(err, telegramauth.CodeForbidden)
+	// A row that does not open, and a hand-out that cannot be logged.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET user_id = 9 WHERE id = '"+info.SessionID+"'")
+	_, err = f.svc.GetSessionByUserID(ingestor, 9)
+	f.wantErr(err, telegramauth.CodeInternal)
+	failLogWrites(t, f.db, ActionGetSession)
+	_, err = f.svc.GetSessionByUserID(ingestor, 1)
+	f.wantErr(err, telegramauth.CodeUnavailable)
+
+	var dump strings.Builder
+	rows, err := f.db.Query("SELECT * FROM access_log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			dump.WriteString(strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(toString(v), "\n", " "), "\t", " ")) + "|")
+		}
+		dump.WriteString("\n")
+	}
+	rows.Close()
+	haystacks := map[string]string{
+		"errors":          strings.Join(f.errs, "\n"),
+		"access log":      dump.String(),
+		"operational log": f.logBuf.String(),
+	}
+	key := sess.AuthKey[:]
+	secrets := []string{
+		str, tele, string(key), hex.EncodeToString(key),
+		base64.StdEncoding.EncodeToString(key), base64.URLEncoding.EncodeToString(key),
+		str[1:], tele[1:],
+	}
+	for name, h := range haystacks {
+		if h == "" {
+			t.Fatalf("%s is empty", name)
+		}
+		for _, s := range secrets {
+			for i := 0; i+9 <= len(s); i++ {
+				if strings.Contains(h, s[i:i+9]) {
+					t.Fatalf("%s contains %q, part of a secret:\n%s", name, s[i:i+9], h)
+				}
+			}
+		}
+	}
+}
+
+func toString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return x
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}

@@ -1,0 +1,317 @@
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/communicator/communicator/telegramauth"
+)
+
+// store is the SQL of the vault, over the tables of
+// services/auth-telegram/migrations. Every statement is plain SQLite that D1
+// runs: `?` placeholders (at most 10 per statement), no RETURNING, times as
+// INTEGER unix milliseconds, reads outside transactions, and transactions only
+// for write batches (see the package comment).
+type store struct{ db *sql.DB }
+
+// sessionRow is a row of sessions. Metadata queries leave Sealed and KeyID empty.
+type sessionRow struct {
+	ID         string
+	UserID     int64
+	Sealed     []byte
+	KeyID      string
+	DCID       sql.NullInt64
+	CreatedAt  int64
+	ExpiresAt  int64
+	LastUsedAt sql.NullInt64
+	RevokedAt  sql.NullInt64
+}
+
+// status is the row's status at nowMs: revocation wins over expiry.
+func (r *sessionRow) status(nowMs int64) string {
+	switch {
+	case r.RevokedAt.Valid:
+		return telegramauth.StatusRevoked
+	case r.ExpiresAt <= nowMs:
+		return telegramauth.StatusExpired
+	default:
+		return telegramauth.StatusActive
+	}
+}
+
+func (r *sessionRow) info(nowMs int64) telegramauth.SessionInfo {
+	return telegramauth.SessionInfo{
+		SessionID:  r.ID,
+		UserID:     r.UserID,
+		CreatedAt:  fromMillis(r.CreatedAt),
+		ExpiresAt:  fromMillis(r.ExpiresAt),
+		LastUsedAt: nullTime(r.LastUsedAt),
+		RevokedAt:  nullTime(r.RevokedAt),
+		Status:     r.status(nowMs),
+	}
+}
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func nullTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMillis(v.Int64)
+	return &t
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(v int64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+// Ties in created_at are broken by rowid, i.e. insertion order.
+const newestFirst = " ORDER BY created_at DESC, rowid DESC"
+
+const sessionColumns = "id, user_id, sealed, key_id, dc_id, created_at, expires_at, last_used_at, revoked_at"
+
+func scanSession(sc interface{ Scan(...any) error }) (*sessionRow, error) {
+	var r sessionRow
+	if err := sc.Scan(&r.ID, &r.UserID, &r.Sealed, &r.KeyID, &r.DCID, &r.CreatedAt, &r.ExpiresAt, &r.LastUsedAt, &r.RevokedAt); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// one returns the single row of query, or nil if there is none.
+func (s *store) one(ctx context.Context, query string, args ...any) (*sessionRow, error) {
+	r, err := scanSession(s.db.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return r, err
+}
+
+// newestUsable returns the user's newest session that is neither revoked nor
+// expired at nowMs, or nil.
+func (s *store) newestUsable(ctx context.Context, userID, nowMs int64) (*sessionRow, error) {
+	return s.one(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"+newestFirst+" LIMIT 1", userID, nowMs)
+}
+
+// newest returns the user's newest session whatever its status, or nil.
+func (s *store) newest(ctx context.Context, userID int64) (*sessionRow, error) {
+	return s.one(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE user_id = ?"+newestFirst+" LIMIT 1", userID)
+}
+
+// session returns the session with the id, or nil.
+func (s *store) session(ctx context.Context, id string) (*sessionRow, error) {
+	return s.one(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = ?", id)
+}
+
+// sessionsOf returns the metadata of every session of the user, newest first.
+func (s *store) sessionsOf(ctx context.Context, userID int64) ([]sessionRow, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, user_id, dc_id, created_at, expires_at, last_used_at, revoked_at FROM sessions WHERE user_id = ?"+newestFirst, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sessionRow
+	for rows.Next() {
+		var r sessionRow
+		if err := rows.Scan(&r.ID, &r.UserID, &r.DCID, &r.CreatedAt, &r.ExpiresAt, &r.LastUsedAt, &r.RevokedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// logRow is a row of access_log. Zero values of the optional columns are NULL.
+type logRow struct {
+	At        int64
+	SessionID string
+	UserID    int64
+	Caller    string
+	Action    Action
+	Success   bool
+	ErrorCode telegramauth.Code
+	Channel   string
+	ClientIP  string
+}
+
+const insertLog = "INSERT INTO access_log (at, session_id, user_id, caller, action, success, error_code, channel, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+func (l logRow) args() []any {
+	success := 0
+	if l.Success {
+		success = 1
+	}
+	return []any{l.At, nullString(l.SessionID), nullInt(l.UserID), l.Caller, string(l.Action), success, nullString(string(l.ErrorCode)), l.Channel, nullString(l.ClientIP)}
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// appendLog writes one access-log row on its own.
+func (s *store) appendLog(ctx context.Context, l logRow) error {
+	_, err := s.db.ExecContext(ctx, insertLog, l.args()...)
+	return err
+}
+
+// batch runs the statements as one atomic write batch (a D1 batch; a
+// transaction on SQLite). Results of the statements are not used: D1 has none
+// before the commit.
+func (s *store) batch(ctx context.Context, f func(execer) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertSessionLogged inserts the session and its access-log row together.
+func (s *store) insertSessionLogged(ctx context.Context, r *sessionRow, l logRow) error {
+	return s.batch(ctx, func(x execer) error {
+		if _, err := x.ExecContext(ctx,
+			"INSERT INTO sessions (id, user_id, sealed, key_id, dc_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			r.ID, r.UserID, r.Sealed, r.KeyID, r.DCID, r.CreatedAt, r.ExpiresAt); err != nil {
+			return err
+		}
+		_, err := x.ExecContext(ctx, insertLog, l.args()...)
+		return err
+	})
+}
+
+// resealed is a session sealed again under the current key.
+type resealed struct {
+	Sealed []byte
+	KeyID  string
+}
+
+// markUsedLogged records a hand-out: last_used_at, the reseal if any, and the
+// access-log row, all or nothing.
+func (s *store) markUsedLogged(ctx context.Context, id string, nowMs int64, re *resealed, l logRow) error {
+	return s.batch(ctx, func(x execer) error {
+		var err error
+		if re != nil {
+			_, err = x.ExecContext(ctx, "UPDATE sessions SET last_used_at = ?, sealed = ?, key_id = ? WHERE id = ?", nowMs, re.Sealed, re.KeyID, id)
+		} else {
+			_, err = x.ExecContext(ctx, "UPDATE sessions SET last_used_at = ? WHERE id = ?", nowMs, id)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = x.ExecContext(ctx, insertLog, l.args()...)
+		return err
+	})
+}
+
+// revokeSQL keeps the first revocation time: revoking twice changes nothing.
+const revokeSQL = "UPDATE sessions SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?"
+
+// revokeLogged revokes the session and writes its access-log row together.
+func (s *store) revokeLogged(ctx context.Context, id string, nowMs int64, l logRow) error {
+	return s.batch(ctx, func(x execer) error {
+		if _, err := x.ExecContext(ctx, revokeSQL, nowMs, id); err != nil {
+			return err
+		}
+		_, err := x.ExecContext(ctx, insertLog, l.args()...)
+		return err
+	})
+}
+
+// revoke revokes the session without logging (the fallback when the log
+// cannot be written: a revocation must not depend on the log).
+func (s *store) revoke(ctx context.Context, id string, nowMs int64) error {
+	_, err := s.db.ExecContext(ctx, revokeSQL, nowMs, id)
+	return err
+}
+
+// AccessLogEntry is a row of the access log. It never holds a secret.
+type AccessLogEntry struct {
+	ID        int64             `json:"id"`
+	At        time.Time         `json:"at"`
+	SessionID string            `json:"sessionId,omitempty"`
+	UserID    int64             `json:"userId,omitempty"`
+	Caller    string            `json:"caller"`
+	Action    Action            `json:"action"`
+	Success   bool              `json:"success"`
+	ErrorCode telegramauth.Code `json:"errorCode,omitempty"`
+	Channel   string            `json:"channel"`
+	ClientIP  string            `json:"clientIp,omitempty"`
+}
+
+// AccessLogFilter selects access-log rows, newest first. Zero fields do not filter.
+type AccessLogFilter struct {
+	UserID    int64  // rows about this user
+	SessionID string // rows about this session
+	BeforeID  int64  // rows with an id below this (paging: pass the last id seen)
+	Limit     int    // at most this many rows; 0 means DefaultAccessLogLimit
+}
+
+// Limits of AccessLogFilter.Limit.
+const (
+	DefaultAccessLogLimit = 100
+	MaxAccessLogLimit     = 1000
+)
+
+func (s *store) accessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEntry, error) {
+	var where []string
+	var args []any
+	if f.UserID != 0 {
+		where, args = append(where, "user_id = ?"), append(args, f.UserID)
+	}
+	if f.SessionID != "" {
+		where, args = append(where, "session_id = ?"), append(args, f.SessionID)
+	}
+	if f.BeforeID != 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
+	q := "SELECT id, at, session_id, user_id, caller, action, success, error_code, channel, client_ip FROM access_log"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, f.Limit)
+
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []AccessLogEntry{}
+	for rows.Next() {
+		var (
+			e                         AccessLogEntry
+			at, success               int64
+			sessionID, code, clientIP sql.NullString
+			userID                    sql.NullInt64
+			action                    string
+		)
+		if err := rows.Scan(&e.ID, &at, &sessionID, &userID, &e.Caller, &action, &success, &code, &e.Channel, &clientIP); err != nil {
+			return nil, err
+		}
+		e.At = fromMillis(at)
+		e.SessionID = sessionID.String
+		e.UserID = userID.Int64
+		e.Action = Action(action)
+		e.Success = success == 1
+		e.ErrorCode = telegramauth.Code(code.String)
+		e.ClientIP = clientIP.String
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

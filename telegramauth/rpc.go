@@ -84,7 +84,11 @@ func rpcClientError(err error) error {
 				return &Error{Code: props.Code, Message: msg, SessionID: props.SessionID}
 			}
 		}
-		if code, msg, ok := ParseMessage(re.Message); ok {
+		// Without own properties (an old compatibility date, or wrangler's
+		// dev registry between two local processes) the message still starts
+		// with the code, sometimes after the error's name folded into it:
+		// "TelegramAuthError: SESSION_REVOKED: ...".
+		if code, msg, ok := ParseMessage(strings.TrimPrefix(re.Message, ErrorName+": ")); ok {
 			return &Error{Code: code, Message: msg}
 		}
 	}

@@ -85,11 +85,13 @@ func main() {
 				},
 			},
 		},
-		// Each worker in its own process, so both have an HTTP port; the
-		// ingestor's binding reaches auth-telegram through wrangler's dev registry.
+		// The ingestor and auth-telegram run in one workerd, bound as in
+		// production (`wrangler dev -c ingestor -c auth-telegram`); only the
+		// first config gets an HTTP port, so a second process serves
+		// auth-telegram's HTTP API on its own port, over the same local D1.
 		Processes: []devstack.Process{
+			{Workers: []string{"ingestor", "auth-telegram"}, Port: *ingestorPort},
 			{Workers: []string{"auth-telegram"}, Port: *authPort},
-			{Workers: []string{"ingestor"}, Port: *ingestorPort},
 		},
 	})
 	defer stack.Stop()

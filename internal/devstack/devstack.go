@@ -9,6 +9,7 @@ package devstack
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -381,8 +382,8 @@ func FindRoot() (string, error) {
 	}
 }
 
-// Logs collects the processes' output, line by line, prefixed with the
-// process's primary worker.
+// Logs collects the processes' output, line by line, each prefixed with the
+// process's primary worker in brackets: "[ingestor] ...".
 type Logs struct {
 	mu    sync.Mutex
 	lines []string
@@ -407,10 +408,11 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		}
 		line := strings.TrimRight(string(w.buf[:i]), "\r")
 		w.buf = w.buf[i+1:]
+		line = "[" + w.name + "] " + line
 		w.l.mu.Lock()
 		w.l.lines = append(w.l.lines, line)
 		if w.l.w != nil {
-			fmt.Fprintf(w.l.w, "[%s] %s\n", w.name, line)
+			fmt.Fprintln(w.l.w, line)
 		}
 		w.l.mu.Unlock()
 	}
@@ -441,4 +443,30 @@ func (l *Logs) Tail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// D1 runs SQL on a worker's local D1 database (binding DB) with `wrangler d1
+// execute`, as an operator would, and returns the rows.
+func (s *Stack) D1(ctx context.Context, worker, sql string) ([]map[string]any, error) {
+	cfg := filepath.Join(s.opts.StageDir, worker, "wrangler.toml")
+	cmd := exec.CommandContext(ctx, filepath.Join(s.opts.Root, "node_modules", ".bin", "wrangler"),
+		"d1", "execute", "DB", "--local", "--persist-to", s.opts.StateDir, "-c", cfg, "--json", "--command", sql)
+	cmd.Dir = s.opts.StageDir
+	cmd.Env = wranglerEnv(filepath.Join(s.opts.StageDir, "registry"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("wrangler d1 execute: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	var out []struct {
+		Results []map[string]any `json:"results"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
+		return nil, fmt.Errorf("wrangler d1 execute: %v: %s", err, stdout.String())
+	}
+	var rows []map[string]any
+	for _, o := range out {
+		rows = append(rows, o.Results...)
+	}
+	return rows, nil
 }

@@ -169,9 +169,19 @@ export class Runtime {
     const req = this.#open(inst, env, ctx);
     const w = new Writer();
     w.str(JSON.stringify(ctx?.props ?? null));
-    w.raw(JSON.stringify(args));
+    let json;
+    try {
+      json = JSON.stringify(args);
+    } catch (e) { // a BigInt, a cycle: nothing Go could read
+      this.#finish(req);
+      return Promise.reject(errorFromJSON({ name: this.#errorName, code: "INVALID_ARGUMENT",
+        message: `INVALID_ARGUMENT: the arguments cannot be encoded as JSON (${e?.message ?? e})` }));
+    }
+    w.raw(json);
     this.#begin(inst, KIND_RPC, req, method, w.done());
-    if (req.finished) return this.#settle(req); // answered without I/O: no loop, no timer
+    if (req.finished) { // answered without I/O: no loop, no timer
+      try { return this.#settle(req); } catch (e) { return Promise.reject(e); }
+    }
     return this.#run(req).then(() => this.#settle(req));
   }
 

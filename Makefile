@@ -19,9 +19,10 @@ export WRANGLER_SEND_METRICS := false
 all: build
 
 # The pinned wrangler (package-lock.json), installed from the npm registry.
+# No install scripts are needed: workerd's binary comes in its platform package.
 deps: node_modules/.bin/wrangler
 node_modules/.bin/wrangler: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 # build writes what each wrangler.toml's main points at: build/worker.mjs (the

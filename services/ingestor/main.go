@@ -94,7 +94,7 @@ func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
 	sess, source, err2 := s.client.GetSession(r.Context(), userID)
 	if err2 == nil {
 		writeData(w, http.StatusOK, sessionStatus{
-			UserID: userID, Usable: true, SessionID: sess.SessionID, ExpiresAt: &sess.ExpiresAt,
+			UserID: userID, Usable: true, SessionID: sess.SessionID, ExpiresAt: isoTime(sess.ExpiresAt),
 			Transport: s.client.Transport(), Source: source.String(),
 		})
 		return
@@ -121,13 +121,13 @@ func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 type sessionStatus struct {
-	UserID    int64      `json:"userId"`
-	Usable    bool       `json:"usable"`
-	Reason    string     `json:"reason,omitempty"` // SESSION_NOT_FOUND, SESSION_EXPIRED or SESSION_REVOKED
-	SessionID string     `json:"sessionId,omitempty"`
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-	Transport string     `json:"transport"` // binding or http
-	Source    string     `json:"source"`    // cache, binding or http
+	UserID    int64  `json:"userId"`
+	Usable    bool   `json:"usable"`
+	Reason    string `json:"reason,omitempty"` // SESSION_NOT_FOUND, SESSION_EXPIRED or SESSION_REVOKED
+	SessionID string `json:"sessionId,omitempty"`
+	ExpiresAt string `json:"expiresAt,omitempty"` // ISO 8601, as JavaScript's toISOString
+	Transport string `json:"transport"`           // binding or http
+	Source    string `json:"source"`              // cache, binding or http
 }
 
 func (s *server) clientStats(w http.ResponseWriter, r *http.Request) {
@@ -137,3 +137,6 @@ func (s *server) clientStats(w http.ResponseWriter, r *http.Request) {
 	}
 	writeData(w, http.StatusOK, s.client.Stats())
 }
+
+// isoTime formats t as JavaScript's toISOString does.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

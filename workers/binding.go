@@ -23,12 +23,16 @@ func (b Binding) Name() string { return b.name }
 // args (the JSON array of arguments) and returns the JSON of the result. A
 // JavaScript exception comes back as a *RemoteError.
 func (b Binding) Call(ctx context.Context, method string, args []byte) ([]byte, error) {
-	var w wire.Writer
-	w.Buf = make([]byte, 0, 12+len(b.name)+len(method)+len(args))
+	// JavaScript copies the payload when it is posted, so the buffer goes back
+	// to the pool as soon as Do returns.
+	bp := bufPool.Get().(*[]byte)
+	w := wire.Writer{Buf: (*bp)[:0]}
 	w.String(b.name)
 	w.String(method)
 	w.Buf = append(w.Buf, args...)
 	rep, err := bridge.Do(ctx, bridge.OpRPC, w.Buf)
+	*bp = w.Buf
+	bufPool.Put(bp)
 	if err != nil {
 		return nil, err
 	}

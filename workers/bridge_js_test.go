@@ -347,3 +347,28 @@ func TestManyCallsLeakNothing(t *testing.T) {
 		t.Errorf("JavaScript side grew: %+v -> %+v", s0, s1)
 	}
 }
+
+// BenchmarkCallJavaScript is one Go->JS RPC call through the bridge: the
+// caller's share of a Go worker's RPC call.
+func BenchmarkCallJavaScript(b *testing.B) {
+	ctx := testCtx(b)
+	peer := GetBinding("PEER")
+	args := []byte(`["1AgAOMTQ5LjE1NC4xNjcuNTABu5jSn7IqkF1txy5EAZA4GiGuN7tKJostHZQJA1cT",7]`)
+	for b.Loop() {
+		if _, err := peer.Call(ctx, "echo", args); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkServeRPC is one JS->Go->JS->Go round trip through the runtime's
+// RPC path (Go calls SELF, which the runtime serves in Go).
+func BenchmarkServeRPC(b *testing.B) {
+	ctx := testCtx(b)
+	self := GetBinding("SELF")
+	for b.Loop() {
+		if _, err := self.Call(ctx, "m0", []byte(`[7]`)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/communicator/communicator/workers/internal/bridge"
@@ -23,15 +24,48 @@ func Serve(h Handlers) {
 	select {}
 }
 
-// start runs in the bridge_start export: it must not block.
+// start runs in the bridge_start export: it must not block. Events run on
+// pooled goroutines: a goroutine whose stack has grown serves the next event
+// instead of a new one growing its stack again (measurable on the RPC hot path).
 func start(kind, req, method uint32, payload []byte) {
-	switch kind {
-	case bridge.KindFetch:
-		go serveFetch(req, payload)
-	case bridge.KindRPC:
-		go serveRPC(req, method, payload)
-	case bridge.KindScheduled:
-		go serveScheduled(req, payload)
+	e := event{kind: kind, req: req, method: method, payload: payload}
+	select {
+	case idle <- e:
+	default:
+		go serve(e)
+	}
+}
+
+type event struct {
+	kind, req, method uint32
+	payload           []byte
+}
+
+// idle hands events to goroutines waiting for one. Unbuffered: a send succeeds
+// only if a goroutine is waiting.
+var idle = make(chan event)
+
+// maxIdle bounds the goroutines kept waiting for events.
+const maxIdle = 64
+
+var idleCount atomic.Int32
+
+func serve(e event) {
+	for {
+		switch e.kind {
+		case bridge.KindFetch:
+			serveFetch(e.req, e.payload)
+		case bridge.KindRPC:
+			serveRPC(e.req, e.method, e.payload)
+		case bridge.KindScheduled:
+			serveScheduled(e.req, e.payload)
+		}
+		if idleCount.Add(1) > maxIdle {
+			idleCount.Add(-1)
+			return
+		}
+		e = <-idle
+		idleCount.Add(-1)
 	}
 }
 

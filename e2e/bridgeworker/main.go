@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/workers"
 	"github.com/communicator/communicator/workers/d1"
 )
@@ -209,6 +212,19 @@ func main() {
 		}
 		return out
 	}
+	// CPU-bound Go work, to compare the speed of wasm in workerd with Node.
+	mux.HandleFunc("GET /cpu", func(w http.ResponseWriter, r *http.Request) {
+		n := intParam(r, "n", 20)
+		buf := make([]byte, 1<<20)
+		start := time.Now()
+		var sum [32]byte
+		for i := 0; i < n; i++ {
+			sum = sha256.Sum256(buf)
+			buf[0] = sum[0]
+		}
+		writeJSON(w, 200, map[string]any{"n": n, "ms": float64(time.Since(start).Microseconds()) / 1000})
+	})
+
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, stats(r.Context())) })
 
 	// n bridged RPC calls, with the counters before and after.
@@ -227,6 +243,40 @@ func main() {
 
 	// Benchmarks: n sequential calls of the session-shaped method, through the
 	// Go callee or the plain JavaScript one.
+	// Benchmarks: n getSessionByUserId calls to auth-telegram through each
+	// transport the ingestor can use.
+	mux.HandleFunc("GET /bench/auth/{transport}", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		n := intParam(r, "n", 100)
+		user := int64(intParam(r, "user", 1))
+		var svc telegramauth.Service
+		var err error
+		switch r.PathValue("transport") {
+		case "rpc":
+			svc = telegramauth.ServiceClient{Binding: workers.GetBinding("TELEGRAM_AUTH")}
+		case "fetch": // the HTTP API, but through the binding's fetch
+			svc, err = authhttp.NewClient(authhttp.ClientConfig{Endpoint: "https://auth-telegram/api/telegram-auth",
+				APIKey: workers.Getenv("AUTH_API_KEY"), ServiceID: "ingestor-service", HTTPClient: workers.GetBinding("TELEGRAM_AUTH").HTTPClient()})
+		case "http": // the old way: over the network
+			svc, err = authhttp.NewClient(authhttp.ClientConfig{Endpoint: workers.Getenv("AUTH_ENDPOINT"),
+				APIKey: workers.Getenv("AUTH_API_KEY"), ServiceID: "ingestor-service", HTTPClient: workers.DefaultClient})
+		default:
+			err = fmt.Errorf("unknown transport")
+		}
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			if _, err := svc.GetSessionByUserID(ctx, user); err != nil {
+				fail(w, err)
+				return
+			}
+		}
+		writeJSON(w, 200, map[string]any{"calls": n, "ms": time.Since(start).Milliseconds()})
+	})
+
 	mux.HandleFunc("GET /bench/{target}", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		n := intParam(r, "n", 1000)

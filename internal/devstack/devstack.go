@@ -42,8 +42,9 @@ type Worker struct {
 // gets the HTTP port; the others are reachable only through bindings, in the
 // same workerd (and the same thread), as in production.
 type Process struct {
-	Workers []string
-	Port    int // 0: a free port
+	Workers       []string
+	Port          int // 0: a free port
+	InspectorPort int // Chrome DevTools protocol, for profiling; 0: a free port
 }
 
 // Options describe a stack.
@@ -150,8 +151,12 @@ func (s *Stack) start(ctx context.Context) error {
 			}
 			args = append(args, "-c", cfg)
 		}
+		inspector := p.InspectorPort
+		if inspector == 0 {
+			inspector = FreePort()
+		}
 		args = append(args, "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
-			"--inspector-port", strconv.Itoa(FreePort()), "--persist-to", o.StateDir, "--log-level", "log")
+			"--inspector-port", strconv.Itoa(inspector), "--persist-to", o.StateDir, "--log-level", "log")
 		cmd := exec.Command(wrangler, args...)
 		cmd.Dir = o.StageDir
 		cmd.Env = wranglerEnv(registry)

@@ -23,6 +23,7 @@ const noop = () => {};
 // Writer and Reader are the wire format of workers/internal/wire.
 class Writer {
   constructor(size = 256) { this.b = new Uint8Array(size); this.v = new DataView(this.b.buffer); this.n = 0; }
+  reset() { this.n = 0; return this; }
   grow(k) {
     if (this.n + k <= this.b.length) return;
     const b = new Uint8Array(Math.max(this.b.length * 2, this.n + k));
@@ -43,11 +44,23 @@ class Writer {
   done() { return this.b.subarray(0, this.n); }
 }
 
+// scratch encodes what is copied into Go's memory at once (nothing in between
+// may use it): an event's payload, a reply.
+const scratch = new Writer(4096);
+
 class Reader {
-  constructor(u8) { this.b = u8; this.v = new DataView(u8.buffer, u8.byteOffset, u8.byteLength); this.i = 0; }
+  constructor(u8) { this.b = u8; this.v = null; this.i = 0; }
   u8() { return this.b[this.i++]; }
-  u32() { const x = this.v.getUint32(this.i, true); this.i += 4; return x; }
-  f64() { const x = this.v.getFloat64(this.i, true); this.i += 8; return x; }
+  u32() {
+    const b = this.b, i = this.i;
+    if (i + 4 > b.length) throw new RangeError("bridge: payload too short");
+    this.i = i + 4;
+    return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
+  }
+  f64() {
+    this.v ??= new DataView(this.b.buffer, this.b.byteOffset, this.b.byteLength);
+    const x = this.v.getFloat64(this.i, true); this.i += 8; return x;
+  }
   bytes() { const n = this.u32(); const s = this.b.subarray(this.i, this.i + n); this.i += n; return s; }
   str() { return decoder.decode(this.bytes()); }
   rest() { const s = this.b.subarray(this.i); this.i = this.b.length; return s; }
@@ -142,6 +155,8 @@ export class Runtime {
   #live = new Map(); #nextReq = 1;
   #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
   #inflight = 0; // operations started for Go and not yet completed
+  #current = null; // the request whose context is running Go, if known
+  #lastProps = null; #lastPropsJSON = "null";
 
   constructor({ wasm, Go = globalThis.Go, errorName = "Error" }) {
     this.#wasm = wasm;
@@ -156,7 +171,7 @@ export class Runtime {
     try { inst = this.#ensure(env); } catch (e) { return this.#startFailure(e); }
     const req = this.#open(inst, env, ctx);
     req.request = request;
-    const w = new Writer();
+    const w = scratch.reset();
     w.str(request.method); w.str(request.url); writeHeaders(w, request.headers); w.u8(request.body ? 1 : 0);
     const response = new Promise((resolve) => { req.respond = resolve; });
     this.#begin(inst, KIND_FETCH, req, 0, w.done());
@@ -167,8 +182,6 @@ export class Runtime {
   call(method, args, env, ctx) {
     const inst = this.#ensure(env);
     const req = this.#open(inst, env, ctx);
-    const w = new Writer();
-    w.str(JSON.stringify(ctx?.props ?? null));
     let json;
     try {
       json = JSON.stringify(args);
@@ -177,6 +190,8 @@ export class Runtime {
       return Promise.reject(errorFromJSON({ name: this.#errorName, code: "INVALID_ARGUMENT",
         message: `INVALID_ARGUMENT: the arguments cannot be encoded as JSON (${e?.message ?? e})` }));
     }
+    const w = scratch.reset();
+    w.str(this.#propsJSON(ctx?.props));
     w.raw(json);
     this.#begin(inst, KIND_RPC, req, method, w.done());
     if (req.finished) { // answered without I/O: no loop, no timer
@@ -195,6 +210,17 @@ export class Runtime {
     const r = new Reader(req.result ?? new Uint8Array([0, 0, 0, 0, 0]));
     const ok = r.u8() === 1, msg = r.str();
     if (!ok) throw new Error(msg || "scheduled handler failed");
+  }
+
+  // #propsJSON is the JSON of ctx.props, remembered for the last object seen
+  // (a binding's props arrive as the same object call after call).
+  #propsJSON(props) {
+    if (props === undefined || props === null) return "null";
+    if (props !== this.#lastProps) {
+      this.#lastProps = props;
+      this.#lastPropsJSON = JSON.stringify(props);
+    }
+    return this.#lastPropsJSON;
   }
 
   // stats are the bridge's counters, for leak tests and operators.
@@ -260,10 +286,9 @@ export class Runtime {
       const delay = m.getUint32(sp + 8, true) + m.getInt32(sp + 12, true) * 4294967296;
       const id = this.#nextTimer++;
       const due = performance.now() + delay;
-      const earlier = due < this.#nextDue();
       this.#timers.set(id, due);
       m.setInt32(sp + 16, id, true);
-      if (earlier) this.#pokeAll();
+      this.#pokeEarlier(due);
     };
     gojs["runtime.clearTimeoutEvent"] = (sp) => {
       sp >>>= 0;
@@ -294,6 +319,20 @@ export class Runtime {
     return new Response("worker failed to start\n", { status: 500 });
   }
 
+  // #resumeIn runs Go from a callback that belongs to req's context: what Go
+  // posts to req meanwhile is performed right after, still in that context,
+  // without a round through req's loop (the hot path of sequential calls).
+  #resumeIn(inst, req) {
+    const outer = this.#current;
+    this.#current = req;
+    try {
+      this.#resume(inst);
+    } finally {
+      this.#current = outer;
+    }
+    if (req) this.#drain(req);
+  }
+
   #resume(inst) {
     if (inst.dead) return;
     try {
@@ -322,7 +361,7 @@ export class Runtime {
     while (this.#live.has(id) || id === 0) id = (id + 1) >>> 0;
     this.#nextReq = (id + 1) >>> 0;
     const req = {
-      id, inst, env, ctx, q: [], qi: 0, wake: null, finished: false,
+      id, inst, env, ctx, q: [], qi: 0, wake: null, waitDue: Infinity, finished: false,
       request: null, respond: null, writer: null, reader: null, result: null,
     };
     this.#live.set(id, req);
@@ -341,8 +380,7 @@ export class Runtime {
       this.#kill(inst, e);
       return;
     }
-    this.#resume(inst);
-    this.#drain(req);
+    this.#resumeIn(inst, req);
   }
 
   // post is the import Go calls (in whatever context is running Go): it only
@@ -351,7 +389,9 @@ export class Runtime {
     const req = this.#live.get(id);
     if (!req || req.finished || req.inst !== inst) return 0;
     req.q.push(op, call, new Uint8Array(inst.ex.mem.buffer, ptr, n).slice());
-    if (req.wake) { const w = req.wake; req.wake = null; w(); }
+    // Wake the loop, unless this request's own context is running Go: then
+    // #resumeIn performs the operation as soon as Go yields.
+    if (req.wake && req !== this.#current) { const w = req.wake; req.wake = null; w(); }
     return 1;
   }
 
@@ -383,7 +423,7 @@ export class Runtime {
       while (!req.finished) {
         this.#drain(req);
         if (req.finished) break;
-        this.#fireTimers(req.inst);
+        this.#fireTimers(req.inst, req);
         if (req.qi < req.q.length || req.finished) continue;
         await this.#wait(req);
       }
@@ -402,6 +442,7 @@ export class Runtime {
     const p = new Promise((resolve) => {
       req.wake = resolve;
       const due = this.#nextDue();
+      req.waitDue = due;
       if (due !== Infinity) timer = setTimeout(resolve, Math.max(0, due - performance.now()));
     });
     return p.then(() => {
@@ -410,9 +451,12 @@ export class Runtime {
     });
   }
 
-  #pokeAll() {
+  // #pokeEarlier wakes the waiting loops whose timer is armed later than due,
+  // so that they re-arm for it. Go re-schedules its one idle timer on every
+  // resume, mostly for the same deadline: that must not wake anyone.
+  #pokeEarlier(due) {
     for (const req of this.#live.values()) {
-      if (req.wake) { const w = req.wake; req.wake = null; w(); }
+      if (req.wake && due < req.waitDue) { const w = req.wake; req.wake = null; w(); }
     }
   }
 
@@ -422,14 +466,14 @@ export class Runtime {
     return due;
   }
 
-  #fireTimers(inst) {
+  #fireTimers(inst, req = null) {
     if (this.#timers.size === 0 || inst.dead) return;
     const now = performance.now();
     let fired = false;
     for (const [id, due] of this.#timers) {
       if (due <= now) { this.#timers.delete(id); fired = true; }
     }
-    if (fired) this.#resume(inst);
+    if (fired) this.#resumeIn(inst, req);
   }
 
   #drain(req) {
@@ -468,7 +512,7 @@ export class Runtime {
       this.#kill(inst, e);
       return;
     }
-    this.#resume(inst);
+    this.#resumeIn(inst, req);
   }
 
   // #completeText is #complete for a string, encoded straight into Go's memory.
@@ -487,7 +531,7 @@ export class Runtime {
       this.#kill(inst, e);
       return;
     }
-    this.#resume(inst);
+    this.#resumeIn(inst, req);
   }
 
   // #async starts a JavaScript operation for call; its result goes back to Go
@@ -575,7 +619,7 @@ export class Runtime {
           p = b.fetch(url, init);
         } else p = fetch(url, init);
         this.#async(req, call, p.then(async (resp) => [resp, new Uint8Array(await resp.arrayBuffer())]), ([resp, buf]) => {
-          const w = new Writer(64 + buf.length);
+          const w = scratch.reset();
           w.u32(resp.status); writeHeaders(w, resp.headers); w.bytes(buf);
           return { bytes: w.done() };
         });
@@ -589,7 +633,7 @@ export class Runtime {
         const stmt = params.length ? db.prepare(sql).bind(...params) : db.prepare(sql);
         if (mode === 0) {
           this.#async(req, call, stmt.raw({ columnNames: true }), (rows) => {
-            const w = new Writer(1024);
+            const w = scratch.reset();
             const cols = rows.length ? rows[0] : [];
             w.u32(cols.length);
             for (const c of cols) w.str(String(c));
@@ -599,7 +643,7 @@ export class Runtime {
           });
         } else {
           this.#async(req, call, stmt.run(), (res) => {
-            const w = new Writer(16);
+            const w = scratch.reset();
             w.f64(res?.meta?.changes ?? 0); w.f64(res?.meta?.last_row_id ?? 0);
             return { bytes: w.done() };
           });
@@ -616,7 +660,7 @@ export class Runtime {
           stmts.push(params.length ? db.prepare(sql).bind(...params) : db.prepare(sql));
         }
         this.#async(req, call, db.batch(stmts), (results) => {
-          const w = new Writer(16 + results.length * 16);
+          const w = scratch.reset();
           w.u32(results.length);
           for (const res of results) { w.f64(res?.meta?.changes ?? 0); w.f64(res?.meta?.last_row_id ?? 0); }
           return { bytes: w.done() };

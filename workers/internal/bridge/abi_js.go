@@ -116,6 +116,8 @@ func PostTo(req, op uint32, payload []byte) error {
 
 // Do posts an operation to ctx's request and waits for JavaScript's reply. If
 // ctx is done first, Do returns ctx.Err() and the late reply is dropped.
+// JavaScript copies payload when it is posted: the caller may reuse it as soon
+// as Do returns.
 func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 	id, err := requestID(ctx)
 	if err != nil {

@@ -183,7 +183,7 @@ func system(rep *strings.Builder) {
 		}
 		return timeGet(fmt.Sprintf("%s%sn=%d", url, sep, n)) * 1000 / float64(n)
 	}
-	for _, t := range []string{"rpc", "fetch", "http"} {                                                              // warm up every path
+	for _, t := range []string{"rpc", "fetch", "http"} { // warm up every path
 		perCall(caller+"/bench/auth/"+t+"?user=1", 20)
 	}
 	transports := compare(*rounds, map[string]func() float64{

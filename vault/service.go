@@ -172,9 +172,19 @@ func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegra
 		return telegramauth.Session{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
 	}
 
-	row, err := s.store.newestUsable(ctx, userID, c.at)
+	// One round trip: the row is read, marked used and logged together.
+	row, logID, err := s.store.claim(ctx, userID, c.at, c.row(true, ""))
 	if err != nil {
-		return telegramauth.Session{}, s.unavailable(ctx, c, msgStoreDown, err)
+		// The batch failed as a whole. Find out what it would have handed
+		// out: nothing usable keeps its own code; a usable session is refused,
+		// because its read could not be logged.
+		if r, rerr := s.store.newestUsable(ctx, userID, c.at); rerr == nil && r == nil {
+			s.log.Warn("vault: hand-out batch failed; the user has no usable session", "user_id", userID, "err", err)
+			return telegramauth.Session{}, s.noUsableSession(ctx, c)
+		} else if rerr == nil {
+			c.sessionID = r.ID
+		}
+		return telegramauth.Session{}, s.unavailable(ctx, c, msgUnloggedRead, err)
 	}
 	if row == nil {
 		return telegramauth.Session{}, s.noUsableSession(ctx, c)
@@ -189,22 +199,24 @@ func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegra
 	}
 	if err != nil {
 		// Tampered, moved to another row, sealed under an unknown key, or not
-		// a session: never served. The reason is safe to log (no secret).
+		// a session: never served. The reason is safe to log (no secret). The
+		// claim is undone: its log row becomes this failure.
 		s.log.Error("vault: "+msgCannotOpen, "session_id", row.ID, "user_id", row.UserID, "key_id", row.KeyID, "reason", err)
-		return telegramauth.Session{}, s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeInternal, Message: msgCannotOpen, SessionID: row.ID})
+		e := &telegramauth.Error{Code: telegramauth.CodeInternal, Message: msgCannotOpen, SessionID: row.ID}
+		if uerr := s.store.unclaim(context.WithoutCancel(ctx), row, c.at, logID, e.Code); uerr != nil {
+			s.log.Error("vault: could not record a refused hand-out; its access-log row says success", "session_id", row.ID, "log_id", logID, "err", uerr)
+		}
+		return telegramauth.Session{}, e
 	}
 	str := sessionstring.Encode(sess)
 
-	var re *resealed
 	if stale {
 		sealed, keyID := s.sealer.Seal(row.ID, row.UserID, []byte(str))
-		re = &resealed{Sealed: sealed, KeyID: keyID}
-	}
-	if err := s.store.markUsedLogged(ctx, row.ID, c.at, re, c.row(true, "")); err != nil {
-		return telegramauth.Session{}, s.unavailable(ctx, c, msgUnloggedRead, err)
-	}
-	if stale {
-		s.log.Info("vault: resealed a session under the current key", "session_id", row.ID, "key_id", re.KeyID)
+		if err := s.store.reseal(ctx, row.ID, row.KeyID, resealed{Sealed: sealed, KeyID: keyID}); err != nil {
+			s.log.Warn("vault: reseal under the current key failed; it is retried on the next read", "session_id", row.ID, "err", err)
+		} else {
+			s.log.Info("vault: resealed a session under the current key", "session_id", row.ID, "key_id", keyID)
+		}
 	}
 	return telegramauth.Session{SessionString: str, SessionID: row.ID, UserID: row.UserID, ExpiresAt: fromMillis(row.ExpiresAt)}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/telegramauth"
+	"github.com/communicator/communicator/workers/d1"
 )
 
 // store is the SQL of the vault, over the tables of
@@ -217,6 +218,95 @@ func (s *store) markUsedLogged(ctx context.Context, id string, nowMs int64, re *
 		_, err = x.ExecContext(ctx, insertLog, l.args()...)
 		return err
 	})
+}
+
+// pickUsable is the id of the user's newest session that is neither revoked
+// nor expired; its arguments are the user id and the time.
+const pickUsable = "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?" + newestFirst + " LIMIT 1)"
+
+// claim hands out the user's newest usable session: it sets last_used_at and
+// writes the hand-out's access-log row (a success) atomically, in one round
+// trip to D1, and returns the row as it was before with the log row's id. So
+// a session is never read without its log row. If the user has no usable
+// session, claim changes nothing and returns nil.
+func (s *store) claim(ctx context.Context, userID, nowMs int64, l logRow) (*sessionRow, int64, error) {
+	res, err := d1.Batch(ctx, s.db, []d1.Statement{
+		{Query: "SELECT " + sessionColumns + " FROM sessions WHERE id = " + pickUsable, Args: []any{userID, nowMs}},
+		{Query: "UPDATE sessions SET last_used_at = ? WHERE id = " + pickUsable, Args: []any{nowMs, userID, nowMs}},
+		{Query: "INSERT INTO access_log (at, session_id, user_id, caller, action, success, error_code, channel, client_ip) " +
+			"SELECT ?, id, user_id, ?, ?, 1, NULL, ?, ? FROM sessions WHERE id = " + pickUsable,
+			Args: []any{l.At, l.Caller, string(l.Action), l.Channel, nullString(l.ClientIP), userID, nowMs}},
+		{Query: "SELECT last_insert_rowid() AS log_id"},
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(res) != 4 || len(res[0].Rows) == 0 {
+		return nil, 0, nil
+	}
+	row, err := sessionFromValues(res[0].Rows[0])
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(res[3].Rows) != 1 || len(res[3].Rows[0]) != 1 {
+		return nil, 0, errors.New("vault: claim returned no log row id")
+	}
+	logID, ok := res[3].Rows[0][0].(int64)
+	if !ok {
+		return nil, 0, errors.New("vault: claim returned a malformed log row id")
+	}
+	return row, logID, nil
+}
+
+// unclaim undoes a claim whose session could not be served: last_used_at goes
+// back to what it was, and the log row becomes the failure it was.
+func (s *store) unclaim(ctx context.Context, r *sessionRow, nowMs, logID int64, code telegramauth.Code) error {
+	var prev any
+	if r.LastUsedAt.Valid {
+		prev = r.LastUsedAt.Int64
+	}
+	_, err := d1.Batch(ctx, s.db, []d1.Statement{
+		{Query: "UPDATE sessions SET last_used_at = ? WHERE id = ? AND last_used_at = ?", Args: []any{prev, r.ID, nowMs}},
+		{Query: "UPDATE access_log SET success = 0, error_code = ? WHERE id = ?", Args: []any{string(code), logID}},
+	})
+	return err
+}
+
+// reseal stores the session sealed again under the current key, unless
+// another request did already.
+func (s *store) reseal(ctx context.Context, id, oldKeyID string, re resealed) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE sessions SET sealed = ?, key_id = ? WHERE id = ? AND key_id = ?", re.Sealed, re.KeyID, id, oldKeyID)
+	return err
+}
+
+// sessionFromValues reads a row of sessionColumns as Batch returns it.
+func sessionFromValues(v []any) (*sessionRow, error) {
+	if len(v) != 9 {
+		return nil, errors.New("vault: malformed session row")
+	}
+	var r sessionRow
+	var ok [5]bool
+	r.ID, ok[0] = v[0].(string)
+	r.UserID, ok[1] = v[1].(int64)
+	r.Sealed, ok[2] = v[2].([]byte)
+	r.KeyID, ok[3] = v[3].(string)
+	r.DCID = nullInt64(v[4])
+	r.CreatedAt, ok[4] = v[5].(int64)
+	var okExp bool
+	r.ExpiresAt, okExp = v[6].(int64)
+	r.LastUsedAt = nullInt64(v[7])
+	r.RevokedAt = nullInt64(v[8])
+	if !ok[0] || !ok[1] || !ok[2] || !ok[3] || !ok[4] || !okExp {
+		return nil, errors.New("vault: malformed session row")
+	}
+	return &r, nil
+}
+
+func nullInt64(v any) sql.NullInt64 {
+	if i, ok := v.(int64); ok {
+		return sql.NullInt64{Int64: i, Valid: true}
+	}
+	return sql.NullInt64{}
 }
 
 // revokeSQL keeps the first revocation time: revoking twice changes nothing.

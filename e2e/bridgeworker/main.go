@@ -212,6 +212,34 @@ func main() {
 		}
 		return out
 	}
+	// The cost of D1 itself: n single queries, or n four-statement batches
+	// shaped like auth-telegram's hand-out.
+	mux.HandleFunc("GET /bench/d1/{kind}", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		n := intParam(r, "n", 100)
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			var err error
+			switch r.PathValue("kind") {
+			case "query":
+				var c int64
+				err = db.QueryRowContext(ctx, "SELECT count(*) FROM hits WHERE who = ?", "x").Scan(&c)
+			case "batch":
+				_, err = d1.Batch(ctx, db, []d1.Statement{
+					{Query: "SELECT id, at, who FROM hits WHERE id = (SELECT max(id) FROM hits)"},
+					{Query: "UPDATE hits SET at = ? WHERE id = (SELECT max(id) FROM hits)", Args: []any{int64(i)}},
+					{Query: "INSERT INTO hits (at, who) SELECT ?, 'bench' WHERE 1", Args: []any{int64(i)}},
+					{Query: "SELECT last_insert_rowid() AS id"},
+				})
+			}
+			if err != nil {
+				fail(w, err)
+				return
+			}
+		}
+		writeJSON(w, 200, map[string]any{"calls": n, "ms": time.Since(start).Milliseconds()})
+	})
+
 	// CPU-bound Go work, to compare the speed of wasm in workerd with Node.
 	mux.HandleFunc("GET /cpu", func(w http.ResponseWriter, r *http.Request) {
 		n := intParam(r, "n", 20)

@@ -359,6 +359,53 @@ func (t *tx) Commit() error {
 	return nil
 }
 
+// batch runs statements as one D1 batch and decodes every statement's result.
+func (c *conn) batch(ctx context.Context, stmts []Statement) ([]Result, error) {
+	var w wire.Writer
+	w.String(c.binding)
+	w.U32(uint32(len(stmts)))
+	for i, st := range stmts {
+		w.String(st.Query)
+		args := make([]driver.NamedValue, len(st.Args))
+		for j, a := range st.Args {
+			args[j] = driver.NamedValue{Ordinal: j + 1, Value: a}
+		}
+		if err := writeParams(&w, args); err != nil {
+			return nil, fmt.Errorf("statement %d: %w", i, err)
+		}
+	}
+	rep, err := bridge.Do(ctx, bridge.OpD1Batch, w.Buf)
+	if err != nil {
+		return nil, err
+	}
+	if rep.Status != bridge.StatusOK {
+		return nil, d1Error(rep.Payload)
+	}
+	r := wire.NewReader(rep.Payload)
+	out := make([]Result, r.U32())
+	for i := range out {
+		out[i].RowsAffected = int64(r.F64())
+		out[i].LastInsertID = int64(r.F64())
+		rows, err := readRows(r)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Columns = rows.cols
+		dest := make([]driver.Value, len(rows.cols))
+		for rows.Next(dest) == nil {
+			row := make([]any, len(dest))
+			for j, v := range dest {
+				row[j] = v
+			}
+			out[i].Rows = append(out[i].Rows, row)
+		}
+		if r.Err() != nil {
+			return nil, errors.New("d1: malformed batch result")
+		}
+	}
+	return out, nil
+}
+
 func (t *tx) Rollback() error {
 	t.c.tx = nil
 	return nil
@@ -370,8 +417,10 @@ type rows struct {
 	left uint32
 }
 
-func newRows(p []byte) (*rows, error) {
-	r := wire.NewReader(p)
+func newRows(p []byte) (*rows, error) { return readRows(wire.NewReader(p)) }
+
+// readRows reads a result's columns and row count; its values follow, read by Next.
+func readRows(r *wire.Reader) (*rows, error) {
 	n := r.U32()
 	if r.Err() != nil || int(n) > r.Len()/4 {
 		return nil, errors.New("d1: malformed result")

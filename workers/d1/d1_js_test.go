@@ -183,3 +183,30 @@ func TestTransactionIsAWriteOnlyBatch(t *testing.T) {
 		t.Error("read-only transaction accepted")
 	}
 }
+
+func TestBatchReturnsRowsAndChanges(t *testing.T) {
+	ctx := bridgetest.Context(t)
+	db := Open("DB")
+	res, err := Batch(ctx, db, []Statement{
+		{Query: "UPDATE t SET x = ?", Args: []any{1}},
+		{Query: "ECHO ?, ?, ?, ?", Args: []any{int64(1 << 40), "text", []byte{7, 0}, nil}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[0].RowsAffected != 1 || res[0].LastInsertID != 100 || len(res[0].Rows) != 0 {
+		t.Fatalf("results = %+v", res)
+	}
+	r := res[1]
+	if len(r.Rows) != 1 || len(r.Columns) != 4 || r.Columns[0] != "c0" {
+		t.Fatalf("query result = %+v", r)
+	}
+	row := r.Rows[0]
+	if row[0] != int64(1<<40) || row[1] != "text" || string(row[2].([]byte)) != "\x07\x00" || row[3] != nil {
+		t.Errorf("row = %#v", row)
+	}
+	if _, err := Batch(ctx, db, []Statement{{Query: "ECHO ?", Args: []any{int64(1 << 60)}}}); err == nil || !strings.Contains(err.Error(), "statement 0") {
+		t.Errorf("out-of-range argument: %v", err)
+	}
+	bound(t, ctx, db)
+}

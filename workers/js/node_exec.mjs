@@ -80,7 +80,12 @@ const DB = {
   async batch(stmts) {
     for (const s of stmts) if (s.sql.startsWith("FAIL")) throw new Error("D1_ERROR: batch failed: SQLITE_ERROR");
     for (const s of stmts) d1Log.push({ sql: "BATCH " + s.sql, params: s.params });
-    return stmts.map((_, i) => ({ success: true, meta: { changes: 1, last_row_id: 100 + i } }));
+    // A query's rows come back as objects, as D1's batch returns them.
+    return stmts.map((s, i) => ({
+      success: true,
+      meta: { changes: s.sql.startsWith("ECHO") ? 0 : 1, last_row_id: 100 + i },
+      results: s.sql.startsWith("ECHO") ? [Object.fromEntries(s.params.map((p, j) => [`c${j}`, p]))] : [],
+    }));
   },
 };
 

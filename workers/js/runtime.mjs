@@ -600,11 +600,7 @@ export class Runtime {
         if (!stub) throw new Error(`no binding named ${name}`);
         let p;
         try { p = Promise.resolve(stub[method](...args)); } catch (e) { p = Promise.reject(e); }
-        this.#async(req, call, p, (v) => {
-          const s = JSON.stringify(v === undefined ? null : v);
-          if (v && typeof v === "object" && typeof v[Symbol.dispose] === "function") v[Symbol.dispose]();
-          return s;
-        });
+        this.#async(req, call, p, (v) => JSON.stringify(v === undefined ? null : v));
         return;
       }
       case OP_FETCH: {
@@ -662,7 +658,16 @@ export class Runtime {
         this.#async(req, call, db.batch(stmts), (results) => {
           const w = scratch.reset();
           w.u32(results.length);
-          for (const res of results) { w.f64(res?.meta?.changes ?? 0); w.f64(res?.meta?.last_row_id ?? 0); }
+          for (const res of results) {
+            w.f64(res?.meta?.changes ?? 0); w.f64(res?.meta?.last_row_id ?? 0);
+            // A batch returns rows as objects: their keys, in order, are the columns.
+            const rows = Array.isArray(res?.results) ? res.results : [];
+            const cols = rows.length ? Object.keys(rows[0]) : [];
+            w.u32(cols.length);
+            for (const c of cols) w.str(c);
+            w.u32(rows.length);
+            for (const row of rows) for (const c of cols) writeValue(w, row[c]);
+          }
           return { bytes: w.done() };
         });
         return;

@@ -37,6 +37,11 @@ func (p peer) Slow(ctx context.Context, ms int64) (int64, error) {
 	return ms, nil
 }
 
+func (p peer) Sleep(ctx context.Context, ms int64) (int64, error) {
+	time.Sleep(time.Duration(ms) * time.Millisecond)
+	return ms, nil
+}
+
 func (p peer) Caller(ctx context.Context) (string, error) {
 	var props struct{ ServiceID string }
 	if b := workers.Props(ctx); len(b) > 0 && string(b) != "null" {
@@ -318,7 +323,7 @@ func main() {
 				js := PeerClientOf[workers.Binding]{Binding: jsPeer}
 				_, err = js.Session(ctx, 7)
 			case "io":
-				_, err = client.Slow(ctx, int64(intParam(r, "ms", 50)))
+				_, err = client.Sleep(ctx, int64(intParam(r, "ms", 50)))
 			}
 			if err != nil {
 				fail(w, err)

@@ -24,6 +24,8 @@ type Peer interface {
 	Fail(ctx context.Context, code string) (string, error)
 	// Session returns a fixed session-shaped value, answering synchronously.
 	Session(ctx context.Context, userID int64) (Session, error)
+	// Sleep sleeps ms milliseconds in Go and returns ms: nothing but a wait.
+	Sleep(ctx context.Context, ms int64) (int64, error)
 }
 
 // Session has the shape of telegramauth.Session.

@@ -181,6 +181,23 @@ func (h *rpcPeerHandler) ServeRPC(ctx context.Context, method int, args []byte, 
 			return dst, err
 		}
 		return r.AppendJSON(dst), nil
+	case 6: // sleep(ms)
+		var a0 int64
+		if param, err := d.Args([]string{"ms"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.Int64()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("sleep", param, err)
+		}
+		r, err := h.impl.Sleep(ctx, a0)
+		if err != nil {
+			return dst, err
+		}
+		dst = jsoncodec.AppendInt(dst, r)
+		return dst, nil
 	}
 	return dst, errors.New("main: no RPC method with this index")
 }
@@ -342,6 +359,30 @@ func (c PeerClientOf[B]) Session(ctx context.Context, userID int64) (Session, er
 	}
 	if err != nil {
 		return Session{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// Sleep calls sleep.
+func (c PeerClientOf[B]) Sleep(ctx context.Context, ms int64) (int64, error) {
+	dst := make([]byte, 0, 26)
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendInt(dst, ms)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "sleep", dst)
+	if err != nil {
+		return 0, rpcClientError(err)
+	}
+	var r int64
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	r, err = d.Int64()
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return 0, rpcClientError(err)
 	}
 	return r, nil
 }

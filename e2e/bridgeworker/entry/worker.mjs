@@ -17,4 +17,5 @@ export default class BridgeTestWorker extends WorkerEntrypoint {
   boom(...args) { return runtime.call(3, args, this.env, this.ctx); }
   fail(...args) { return runtime.call(4, args, this.env, this.ctx); }
   session(...args) { return runtime.call(5, args, this.env, this.ctx); }
+  sleep(...args) { return runtime.call(6, args, this.env, this.ctx); }
 }

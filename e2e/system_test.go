@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -32,8 +31,8 @@ type systemOptions struct {
 
 func startSystem(t *testing.T, o systemOptions) *system {
 	t.Helper()
-	sys := &system{apiKey: "e2e-" + randomHex(16)}
-	secret := "e2e-session-secret-" + randomHex(24)
+	sys := &system{apiKey: "e2e-" + devstack.RandomHex(16)}
+	secret := "e2e-session-secret-" + devstack.RandomHex(24)
 	sys.secrets = append(sys.secrets, sys.apiKey, secret)
 	authPort := devstack.FreePort()
 	sys.auth = fmt.Sprintf("http://127.0.0.1:%d", authPort)
@@ -50,10 +49,7 @@ func startSystem(t *testing.T, o systemOptions) *system {
 	}
 	opts := devstack.Options{
 		Workers: []devstack.Worker{
-			{Name: "auth-telegram", Dir: path("services", "auth-telegram"), Migrate: true, Vars: map[string]string{
-				"SESSION_SECRET":   secret,
-				"SERVICE_API_KEYS": fmt.Sprintf(`{"ingestor-service":"%s"}`, sha256Hex(sys.apiKey)),
-			}},
+			{Name: "auth-telegram", Dir: path("services", "auth-telegram"), Migrate: true, Vars: devstack.AuthTelegramVars(secret, sys.apiKey)},
 			{Name: "ingestor", Dir: path("services", "ingestor"), Migrate: true, Vars: ingestorVars},
 		},
 		// As make dev runs them: the ingestor and auth-telegram in one workerd,
@@ -156,17 +152,6 @@ func (s *system) assertLogsHoldNoSecret(t *testing.T) {
 			}
 		}
 	}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func sha256Hex(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
 }
 
 // TestSessionOverTheBinding is the point of the system: the ingestor gets a

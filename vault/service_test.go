@@ -1,3 +1,8 @@
+//go:build !js
+
+// The vault is tested natively on SQLite (modernc.org/sqlite does not build
+// for js/wasm); the same SQL runs on D1 in the end-to-end tests.
+
 package vault
 
 import (

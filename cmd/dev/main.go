@@ -9,11 +9,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,7 +22,6 @@ import (
 	"syscall"
 
 	"github.com/communicator/communicator/internal/devstack"
-	"github.com/communicator/communicator/mtproto/sessionstring"
 )
 
 const demoUserID = 1001
@@ -69,10 +64,7 @@ func main() {
 		Workers: []devstack.Worker{
 			{
 				Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Migrate: true,
-				Vars: map[string]string{
-					"SESSION_SECRET":   sec.SessionSecret,
-					"SERVICE_API_KEYS": fmt.Sprintf(`{"ingestor-service":"%s"}`, sha256Hex(sec.APIKey)),
-				},
+				Vars: devstack.AuthTelegramVars(sec.SessionSecret, sec.APIKey),
 			},
 			{
 				Name: "ingestor", Dir: filepath.Join(root, "services", "ingestor"), Migrate: true,
@@ -140,11 +132,7 @@ func loadSecrets(path string) (secrets, error) {
 			return s, nil
 		}
 	}
-	s = secrets{SessionSecret: randomHex(32), APIKey: "dev-" + randomHex(16)}
-	var sess sessionstring.Session
-	sess.DC, sess.Addr, sess.Port = 2, "149.154.167.50", 443
-	rand.Read(sess.AuthKey[:])
-	s.DemoSession = sessionstring.Encode(sess)
+	s = secrets{SessionSecret: devstack.RandomHex(32), APIKey: "dev-" + devstack.RandomHex(16), DemoSession: devstack.RandomSession()}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return s, err
 	}
@@ -154,11 +142,10 @@ func loadSecrets(path string) (secrets, error) {
 
 // importDemo imports the demo user's session unless the user already has one.
 func importDemo(authURL string, sec secrets) error {
-	do := func(method, path string, body []byte) (int, []byte, error) {
-		req, _ := http.NewRequest(method, authURL+"/api/telegram-auth"+path, bytes.NewReader(body))
+	do := func(method, path string) (int, []byte, error) {
+		req, _ := http.NewRequest(method, authURL+"/api/telegram-auth"+path, nil)
 		req.Header.Set("Authorization", "ApiKey "+sec.APIKey)
 		req.Header.Set("X-Service-ID", "ingestor-service")
-		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0, nil, err
@@ -167,7 +154,7 @@ func importDemo(authURL string, sec secrets) error {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b, nil
 	}
-	status, body, err := do("GET", fmt.Sprintf("/sessions/list/%d", demoUserID), nil)
+	status, body, err := do("GET", fmt.Sprintf("/sessions/list/%d", demoUserID))
 	if err != nil {
 		return err
 	}
@@ -181,24 +168,6 @@ func importDemo(authURL string, sec secrets) error {
 			}
 		}
 	}
-	payload, _ := json.Marshal(map[string]any{"userId": demoUserID, "sessionString": sec.DemoSession})
-	status, body, err = do("POST", "/sessions/import", payload)
-	if err != nil {
-		return err
-	}
-	if status != http.StatusCreated {
-		return fmt.Errorf("import answered %d: %s", status, body)
-	}
-	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func sha256Hex(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
+	_, err = devstack.ImportSession(authURL, sec.APIKey, demoUserID, sec.DemoSession)
+	return err
 }

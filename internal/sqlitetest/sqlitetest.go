@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package sqlitetest opens SQLite databases (modernc.org/sqlite, pure Go) with a
 // service's D1 migrations applied, so that native tests run the same SQL the
 // workers run on D1. It is only imported by tests.

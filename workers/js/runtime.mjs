@@ -150,6 +150,22 @@ function encodeEnv(env) {
   return w.done().slice();
 }
 
+// checkWasmExec fails clearly if the Go release's wasm_exec.js lacks a private
+// part the bridge relies on (it is copied from the Go that compiles app.wasm).
+function checkWasmExec(go) {
+  const gojs = go.importObject?.gojs ?? {};
+  const missing = [
+    ["_resume", typeof go._resume === "function"],
+    ["_resolveExitPromise", typeof go._resolveExitPromise === "function"],
+    ["run", typeof go.run === "function"],
+    ['importObject.gojs["runtime.scheduleTimeoutEvent"]', typeof gojs["runtime.scheduleTimeoutEvent"] === "function"],
+    ['importObject.gojs["runtime.clearTimeoutEvent"]', typeof gojs["runtime.clearTimeoutEvent"] === "function"],
+  ].filter(([, ok]) => !ok).map(([name]) => name);
+  if (missing.length) {
+    throw new Error(`bridge: this Go release's wasm_exec.js lacks ${missing.join(", ")}; workers/js/runtime.mjs needs updating`);
+  }
+}
+
 export class Runtime {
   #wasm; #Go; #errorName; #inst = null; #instances = 0;
   #live = new Map(); #nextReq = 1;
@@ -264,6 +280,7 @@ export class Runtime {
 
   #instantiate(env, program) {
     const go = new this.#Go();
+    checkWasmExec(go);
     const inst = { go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env) };
     if (program) { go.argv = program.argv; go.env = program.vars; }
     go.exit = (code) => { inst.exitCode = code; };

@@ -8,9 +8,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -27,7 +24,6 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/internal/devstack"
-	"github.com/communicator/communicator/mtproto/sessionstring"
 )
 
 var (
@@ -109,14 +105,14 @@ func coldStarts(rep *strings.Builder) {
 }
 
 var (
-	apiKey = "bench-" + randomHex(16)
-	secret = "bench-session-secret-" + randomHex(24)
+	apiKey = "bench-" + devstack.RandomHex(16)
+	secret = "bench-session-secret-" + devstack.RandomHex(24)
 )
 
 func secretsFor(worker string) map[string]string {
 	switch worker {
 	case "auth-telegram":
-		return map[string]string{"SESSION_SECRET": secret, "SERVICE_API_KEYS": fmt.Sprintf(`{"ingestor-service":"%s"}`, sha256Hex(apiKey))}
+		return devstack.AuthTelegramVars(secret, apiKey)
 	case "ingestor":
 		return map[string]string{"TELEGRAM_API_ID": "17349", "TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb", "TELEGRAM_AUTH_SERVICE_API_KEY": apiKey}
 	}
@@ -164,15 +160,8 @@ func system(rep *strings.Builder) {
 	caller, jsCaller := st.URL["bridge-caller"], st.URL["bench-jscaller"]
 
 	// A session to hand out.
-	var sess sessionstring.Session
-	sess.DC, sess.Addr, sess.Port = 2, "149.154.167.50", 443
-	rand.Read(sess.AuthKey[:])
-	body, _ := json.Marshal(map[string]any{"userId": 1, "sessionString": sessionstring.Encode(sess)})
-	req, _ := http.NewRequest("POST", authURL+"/api/telegram-auth/sessions/import", bytes.NewReader(body))
-	req.Header.Set("Authorization", "ApiKey "+apiKey)
-	req.Header.Set("X-Service-ID", "ingestor-service")
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 201 {
-		log.Fatalf("import: %v %v", err, resp)
+	if _, err := devstack.ImportSession(authURL, apiKey, 1, devstack.RandomSession()); err != nil {
+		log.Fatal(err)
 	}
 
 	// Transports.
@@ -289,17 +278,6 @@ func maxf(v []float64) float64 {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	return s[len(s)-1]
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func sha256Hex(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
 }
 
 func cpuModel() string {

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -155,5 +154,4 @@ func TestBridge(t *testing.T) {
 			}
 		}
 	})
-	_ = json.Valid
 }

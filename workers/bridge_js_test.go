@@ -372,3 +372,13 @@ func BenchmarkServeRPC(b *testing.B) {
 		}
 	}
 }
+
+func TestConsoleWritesLines(t *testing.T) {
+	n, err := Console.Write([]byte("console line one\nconsole line two\n"))
+	if n != 34 || err != nil {
+		t.Errorf("Write = %d, %v", n, err)
+	}
+	if n, _ := ConsoleErrors.Write([]byte("an error line without newline")); n != 29 {
+		t.Errorf("Write = %d", n)
+	}
+}

@@ -3,7 +3,6 @@ package workers
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -132,7 +131,7 @@ func serveScheduled(id uint32, payload []byte) {
 }
 
 func logPanic(p *PanicError) {
-	fmt.Fprintf(os.Stderr, `{"level":"ERROR","msg":"handler panicked; recovered","panic":%q,"stack":%q}`+"\n",
+	fmt.Fprintf(ConsoleErrors, `{"level":"ERROR","msg":"handler panicked; recovered","panic":%q,"stack":%q}`+"\n",
 		fmt.Sprint(p.Value), p.Stack)
 }
 

@@ -8,14 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
+
+	"github.com/communicator/communicator/workers"
 )
 
-// New returns a JSON logger for service writing to w (os.Stdout when nil).
+// New returns a JSON logger for service writing to w (the worker's console,
+// workers.Console, when nil).
 func New(service string, w io.Writer) *slog.Logger {
 	if w == nil {
-		w = os.Stdout
+		w = workers.Console
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})).With("service", service)
 }

@@ -316,6 +316,10 @@ export class Runtime {
       bridge: {
         post: (id, op, call, ptr, n) => this.#post(inst, id, op, call, ptr >>> 0, n >>> 0),
         ready: () => { inst.ready = true; },
+        console: (level, ptr, n) => {
+          const line = decoder.decode(new Uint8Array(inst.ex.mem.buffer, ptr >>> 0, n >>> 0));
+          if (level === 1) console.error(line); else console.log(line);
+        },
         env: (ptr, n) => {
           if (inst.env.length <= n >>> 0) new Uint8Array(inst.ex.mem.buffer, ptr >>> 0, inst.env.length).set(inst.env);
           return inst.env.length;

@@ -19,6 +19,15 @@ func jsReady()
 //go:wasmimport bridge env
 func jsEnv(ptr unsafe.Pointer, n uint32) uint32
 
+//go:wasmimport bridge console
+func jsConsole(level uint32, ptr unsafe.Pointer, n uint32)
+
+// Console writes one line to the worker's console (console.log, or
+// console.error when level is 1), synchronously.
+func Console(level uint32, line []byte) {
+	jsConsole(level, unsafe.Pointer(unsafe.SliceData(line)), uint32(len(line)))
+}
+
 var (
 	mu       sync.Mutex
 	calls    = map[uint32]chan Reply{}

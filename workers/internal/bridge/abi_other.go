@@ -2,11 +2,17 @@
 
 package bridge
 
-import "context"
+import (
+	"context"
+	"os"
+)
 
 // Ready is only meaningful in a worker; natively it panics, because a program
 // that calls it cannot serve.
 func Ready(StartFunc) { panic(ErrNotWorker) }
+
+// Console writes to standard error outside a worker.
+func Console(level uint32, line []byte) { os.Stderr.Write(append(line, '\n')) }
 
 // Env is empty outside a worker.
 func Env() []byte { return nil }

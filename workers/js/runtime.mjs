@@ -15,6 +15,7 @@ const OP_RETURN = 1, OP_RESPOND = 2, OP_RESPOND_HEAD = 3, OP_BODY_WRITE = 4, OP_
 const S_OK = 0, S_ERR = 1, S_EOF = 2;
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const KEEPALIVE_MS = 20_000;
+const TIMER_SLACK_MS = 2;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -171,6 +172,7 @@ export class Runtime {
   #live = new Map(); #nextReq = 1;
   #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
   #inflight = 0; // operations started for Go and not yet completed
+  #wakes = 0; // times a request's loop was woken
   #current = null; // the request whose context is running Go, if known
   #lastProps = null; #lastPropsJSON = "null";
 
@@ -247,6 +249,7 @@ export class Runtime {
       liveRequests: this.#live.size,
       inflightOps: this.#inflight,
       goTimers: this.#timers.size,
+      loopWakes: this.#wakes,
       jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
     };
   }
@@ -412,7 +415,7 @@ export class Runtime {
     req.q.push(op, call, new Uint8Array(inst.ex.mem.buffer, ptr, n).slice());
     // Wake the loop, unless this request's own context is running Go: then
     // #resumeIn performs the operation as soon as Go yields.
-    if (req.wake && req !== this.#current) { const w = req.wake; req.wake = null; w(); }
+    if (req.wake && req !== this.#current) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
     return 1;
   }
 
@@ -476,8 +479,10 @@ export class Runtime {
   // so that they re-arm for it. Go re-schedules its one idle timer on every
   // resume, mostly for the same deadline: that must not wake anyone.
   #pokeEarlier(due) {
+    // Go rounds its deadlines up to whole milliseconds, so the same deadline
+    // comes back up to 1 ms apart: only a clearly earlier one wakes a loop.
     for (const req of this.#live.values()) {
-      if (req.wake && due < req.waitDue) { const w = req.wake; req.wake = null; w(); }
+      if (req.wake && due < req.waitDue - TIMER_SLACK_MS) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
     }
   }
 

@@ -215,7 +215,10 @@ func system(rep *strings.Builder) {
 	callJS, serveRPC := nodeBridgeBench()
 	fmt.Fprintf(rep, "Where the time goes: over JavaScript→JavaScript, the Go caller adds %.0f µs per call (Go→JS − JS→JS) and the Go callee %.0f µs (Go→Go − Go→JS). "+
 		"The bridge's own work, measured in the same run under Node with the same runtime (`go test -bench` in `workers/`, no workerd RPC underneath), is %.0f µs for a Go→JS call and %.0f µs for a Go→JS→Go round trip: "+
-		"in workerd each crossing costs more than that, and the Go→Go target is not met. See the bridge design rules in `../shared/research/go-rpc-bridge-performance.md` (the best design measured there reached 1.8×).\n\n",
+		"in workerd each crossing costs more than that, and the Go→Go target is not met. "+
+		"A CPU profile of the Go caller in workerd (the workerd inspector, not wrangler's proxy) puts about a third of its isolate's time in Go (the scheduler, the JSON codec, the wait) and half in the runtime's JavaScript, a third of which is the RPC stub call itself; "+
+		"timing the stub call alone, the RPC round trip issued from the Go worker also took longer (about 140–190 µs) than from the JavaScript worker (about 120 µs), so part of the gap is not the bridge's own code. "+
+		"The research note `go-rpc-bridge-performance.md` measured 1.8× for the best design it tried.\n\n",
 		gj-jj, gg-gj, callJS, serveRPC)
 
 	// Overlapping I/O.

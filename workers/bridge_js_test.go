@@ -382,3 +382,46 @@ func TestConsoleWritesLines(t *testing.T) {
 		t.Errorf("Write = %d", n)
 	}
 }
+
+// TestCallsDuringGarbageCollection makes calls, in both directions, while
+// another goroutine keeps the garbage collector busy: JavaScript calls into
+// Go (starting events, completing calls) land during collections, and the
+// exports they call must neither allocate nor block.
+func TestCallsDuringGarbageCollection(t *testing.T) {
+	ctx := testCtx(t)
+	self := GetBinding("SELF")
+	stop := make(chan struct{})
+	var churned sync.WaitGroup
+	churned.Add(1)
+	go func() {
+		defer churned.Done()
+		var keep [][]byte
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			keep = append(keep, make([]byte, 64<<10))
+			if len(keep) > 64 {
+				keep = keep[:0]
+			}
+			if i%4 == 0 {
+				runtime.GC()
+			}
+			// Yield to JavaScript: on js/wasm a goroutine that never blocks
+			// keeps JavaScript (and so every call) from running.
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	arg := []byte(`["` + strings.Repeat("x", 8<<10) + `"]`)
+	for i := 0; i < 3000; i++ {
+		got, err := self.Call(ctx, "m0", arg)
+		if err != nil || len(got) != len(arg) {
+			close(stop)
+			t.Fatalf("call %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+	close(stop)
+	churned.Wait()
+}

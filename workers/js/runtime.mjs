@@ -49,6 +49,12 @@ class Writer {
 // may use it): an event's payload, a reply.
 const scratch = new Writer(4096);
 
+// ownBytes returns bytes that nothing else will overwrite: a copy if they are
+// a view of the shared scratch buffer.
+function ownBytes(bytes) {
+  return bytes.buffer === scratch.b.buffer ? bytes.slice() : bytes;
+}
+
 class Reader {
   constructor(u8) { this.b = u8; this.v = null; this.i = 0; }
   u8() { return this.b[this.i++]; }
@@ -284,7 +290,10 @@ export class Runtime {
   #instantiate(env, program) {
     const go = new this.#Go();
     checkWasmExec(go);
-    const inst = { go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env) };
+    const inst = {
+      go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env),
+      held: [new Map(), new Map()], // payloads waiting for Go to take them: [by request id, by call id]
+    };
     if (program) { go.argv = program.argv; go.env = program.vars; }
     go.exit = (code) => { inst.exitCode = code; };
     // wasm_exec resumes Go itself for syscall/js callbacks (Go's own file
@@ -319,6 +328,14 @@ export class Runtime {
       bridge: {
         post: (id, op, call, ptr, n) => this.#post(inst, id, op, call, ptr >>> 0, n >>> 0),
         ready: () => { inst.ready = true; },
+        // take copies what JavaScript holds for an event (kind 0, by request
+        // id) or a reply (kind 1, by call id) into Go's memory, and forgets it.
+        take: (kind, id, ptr, n) => {
+          const held = inst.held[kind];
+          const bytes = held.get(id);
+          held.delete(id);
+          if (bytes && n) new Uint8Array(inst.ex.mem.buffer, ptr >>> 0, n >>> 0).set(bytes.subarray(0, n >>> 0));
+        },
         console: (level, ptr, n) => {
           const line = decoder.decode(new Uint8Array(inst.ex.mem.buffer, ptr >>> 0, n >>> 0));
           if (level === 1) console.error(line); else console.log(line);
@@ -385,7 +402,7 @@ export class Runtime {
     while (this.#live.has(id) || id === 0) id = (id + 1) >>> 0;
     this.#nextReq = (id + 1) >>> 0;
     const req = {
-      id, inst, env, ctx, q: [], qi: 0, wake: null, waitDue: Infinity, finished: false,
+      id, inst, env, ctx, q: [], qi: 0, wake: null, waitDue: Infinity, finished: false, stallReported: false,
       request: null, respond: null, writer: null, reader: null, result: null,
     };
     this.#live.set(id, req);
@@ -397,9 +414,13 @@ export class Runtime {
   #begin(inst, kind, req, method, bytes) {
     this.#fireTimers(inst);
     try {
-      const n = bytes.length;
-      if (n > 0) this.#copyIn(inst, bytes);
-      inst.ex.bridge_start(kind, req.id, method, n);
+      if (bytes.length) inst.held[0].set(req.id, ownBytes(bytes));
+      if (!inst.ex.bridge_start(kind, req.id, method, bytes.length)) {
+        inst.held[0].delete(req.id);
+        console.error(JSON.stringify({ level: "ERROR", msg: "bridge: too many events waiting for Go; failing one", request: req.id }));
+        this.#fail(req);
+        return;
+      }
     } catch (e) {
       this.#kill(inst, e);
       return;
@@ -442,7 +463,17 @@ export class Runtime {
   // long timer there for its whole life (so workerd never takes it for hung),
   // performs queued operations, and fires Go's timers when they are due.
   async #run(req) {
-    const keepalive = setInterval(noop, KEEPALIVE_MS);
+    // The keepalive also reports a request still waiting on Go while no
+    // operation is in flight anywhere and no Go timer is pending: only a new
+    // event could wake it, which is most likely a bug.
+    const started = performance.now();
+    const keepalive = setInterval(() => {
+      if (!req.finished && !req.stallReported && this.#inflight === 0 && this.#timers.size === 0) {
+        req.stallReported = true;
+        console.error(JSON.stringify({ level: "WARN", msg: "bridge: a request waits on Go with nothing in flight", request: req.id,
+          waitingMs: Math.round(performance.now() - started), queued: req.q.length - req.qi, stats: this.stats() }));
+      }
+    }, KEEPALIVE_MS);
     try {
       while (!req.finished) {
         this.#drain(req);
@@ -518,22 +549,16 @@ export class Runtime {
     if (req.qi === q.length) { q.length = 0; req.qi = 0; }
   }
 
-  // #copyIn copies bytes into a buffer Go allocates for the next start or
-  // complete. The allocation may grow wasm memory, which detaches the old
-  // ArrayBuffer: the view is made after it.
-  #copyIn(inst, bytes) {
-    const ptr = inst.ex.bridge_alloc(bytes.length) >>> 0;
-    new Uint8Array(inst.ex.mem.buffer, ptr, bytes.length).set(bytes);
-  }
-
   // #complete hands a result to the goroutine waiting on call and runs Go.
+  // The bytes stay here until that goroutine takes them (exports must not
+  // allocate in Go).
   #complete(req, call, status, bytes) {
     const inst = req.inst;
     if (inst.dead) return;
+    const n = bytes ? bytes.length : 0;
     try {
-      const n = bytes ? bytes.length : 0;
-      if (n > 0) this.#copyIn(inst, bytes);
-      inst.ex.bridge_complete(call, status, n);
+      if (n) inst.held[1].set(call, ownBytes(bytes));
+      if (!inst.ex.bridge_complete(call, status, n)) inst.held[1].delete(call);
     } catch (e) {
       this.#kill(inst, e);
       return;
@@ -541,23 +566,9 @@ export class Runtime {
     this.#resumeIn(inst, req);
   }
 
-  // #completeText is #complete for a string, encoded straight into Go's memory.
+  // #completeText is #complete for a string.
   #completeText(req, call, status, s) {
-    const inst = req.inst;
-    if (inst.dead) return;
-    try {
-      const cap = s.length * 3;
-      let n = 0;
-      if (cap > 0) {
-        const ptr = inst.ex.bridge_alloc(cap) >>> 0; // may grow memory: take the buffer after
-        n = encoder.encodeInto(s, new Uint8Array(inst.ex.mem.buffer, ptr, cap)).written;
-      }
-      inst.ex.bridge_complete(call, status, n);
-    } catch (e) {
-      this.#kill(inst, e);
-      return;
-    }
-    this.#resumeIn(inst, req);
+    this.#complete(req, call, status, encoder.encode(s));
   }
 
   // #async starts a JavaScript operation for call; its result goes back to Go

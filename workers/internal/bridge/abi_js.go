@@ -28,20 +28,73 @@ func Console(level uint32, line []byte) {
 	jsConsole(level, unsafe.Pointer(unsafe.SliceData(line)), uint32(len(line)))
 }
 
+//go:wasmimport bridge take
+func jsTake(kind, id uint32, ptr unsafe.Pointer, n uint32)
+
+// What take copies: the payload of an event (by request id) or of a reply
+// (by call id).
+const (
+	takeEvent = 0
+	takeReply = 1
+)
+
+// take copies the n bytes JavaScript holds for (kind, id) into a new slice;
+// with n == 0 it only tells JavaScript to forget them. It allocates, so it
+// runs on goroutines, never in an export.
+func take(kind, id, n uint32) []byte {
+	if n == 0 {
+		jsTake(kind, id, nil, 0)
+		return nil
+	}
+	p := make([]byte, n)
+	jsTake(kind, id, unsafe.Pointer(unsafe.SliceData(p)), n)
+	return p
+}
+
 var (
 	mu       sync.Mutex
 	calls    = map[uint32]chan Reply{}
 	nextCall uint32
 	start    StartFunc
-	inbound  []byte // the buffer handed out by bridge_alloc, taken by the next start or complete
 	chanPool = sync.Pool{New: func() any { return make(chan Reply, 1) }}
 )
 
-// Ready registers the handler of incoming events and tells JavaScript that Go
-// is ready to serve.
+// Exports run on the stack of whatever goroutine Go paused on, and must
+// neither block nor allocate: an allocation during a garbage collection may
+// have to wait (GC assist), and a blocked export unwinds into the scheduler
+// and returns to JavaScript before it has finished. So exports only record
+// what happened and wake goroutines; payloads stay in JavaScript until a
+// goroutine takes them.
+
+// ringSize bounds the events started and not yet dispatched. JavaScript runs
+// Go right after starting an event, so only a few are ever pending.
+const ringSize = 1024
+
+var (
+	ring               [ringSize]pendingEvent
+	ringHead, ringTail uint32 // next slot bridge_start writes; next slot dispatch reads
+	ringWake           = make(chan struct{}, 1)
+)
+
+type pendingEvent struct{ kind, req, method, n uint32 }
+
+// Ready registers the handler of incoming events, starts the goroutine that
+// dispatches them, and tells JavaScript that Go is ready to serve.
 func Ready(f StartFunc) {
 	start = f
+	go dispatch()
 	jsReady()
+}
+
+// dispatch takes each started event's payload and hands the event to start.
+func dispatch() {
+	for range ringWake {
+		for ringTail != ringHead {
+			e := ring[ringTail%ringSize]
+			ringTail++
+			start(e.kind, e.req, e.method, take(takeEvent, e.req, e.n))
+		}
+	}
 }
 
 // Env returns the worker's environment as JavaScript encoded it at start.
@@ -56,45 +109,43 @@ func Env() []byte {
 	}
 }
 
-//go:wasmexport bridge_alloc
-func bridgeAlloc(n uint32) uint32 {
-	inbound = make([]byte, n)
-	if n == 0 {
+// bridge_start records an event whose n-byte payload JavaScript holds. It
+// answers 0 when too many events wait to be dispatched (JavaScript then fails
+// the event), 1 otherwise; JavaScript runs Go afterwards.
+//
+//go:wasmexport bridge_start
+func bridgeStart(kind, req, method, n uint32) uint32 {
+	if ringHead-ringTail >= ringSize {
 		return 0
 	}
-	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(inbound))))
-}
-
-func takeInbound(n uint32) []byte {
-	b := inbound
-	inbound = nil
-	if uint32(len(b)) < n {
-		return b
+	ring[ringHead%ringSize] = pendingEvent{kind: kind, req: req, method: method, n: n}
+	ringHead++
+	select {
+	case ringWake <- struct{}{}:
+	default:
 	}
-	return b[:n]
+	return 1
 }
 
-//go:wasmexport bridge_start
-func bridgeStart(kind, req, method, n uint32) {
-	start(kind, req, method, takeInbound(n))
-}
-
-// bridge_complete hands JavaScript's reply to the goroutine waiting on call.
-// It only does a non-blocking send: exports must not block. JavaScript calls
-// go._resume() afterwards to run the woken goroutine.
+// bridge_complete hands the reply to call (status, and the length of the
+// payload JavaScript holds) to the goroutine waiting on it, with a non-blocking
+// send. It answers 1 if a goroutine waits (it will take the payload), 0 if not
+// (JavaScript forgets the payload). JavaScript runs Go afterwards.
 //
 //go:wasmexport bridge_complete
-func bridgeComplete(call, status, n uint32) {
-	p := takeInbound(n)
+func bridgeComplete(call, status, n uint32) uint32 {
 	mu.Lock()
 	ch, ok := calls[call]
 	delete(calls, call)
 	mu.Unlock()
-	if ok {
-		select {
-		case ch <- Reply{Status: status, Payload: p}:
-		default:
-		}
+	if !ok {
+		return 0
+	}
+	select {
+	case ch <- Reply{Status: status, n: n}:
+		return 1
+	default:
+		return 0
 	}
 }
 
@@ -152,11 +203,13 @@ func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 	if done == nil {
 		r := <-ch
 		chanPool.Put(ch)
+		r.Payload = take(takeReply, call, r.n)
 		return r, nil
 	}
 	select {
 	case r := <-ch:
 		chanPool.Put(ch)
+		r.Payload = take(takeReply, call, r.n)
 		return r, nil
 	case <-done:
 		mu.Lock()
@@ -164,7 +217,9 @@ func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 		delete(calls, call)
 		mu.Unlock()
 		if !pending {
-			<-ch // the reply arrived together with ctx's end; drop it
+			// The reply arrived together with ctx's end: drop it.
+			<-ch
+			take(takeReply, call, 0)
 		}
 		chanPool.Put(ch)
 		return Reply{}, ctx.Err()

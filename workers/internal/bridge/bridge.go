@@ -85,6 +85,7 @@ func RequestFrom(ctx context.Context) *Request {
 type Reply struct {
 	Status  uint32
 	Payload []byte
+	n       uint32 // the payload's length, before it is taken
 }
 
 // StartFunc handles an event JavaScript starts; it must not block (start a

@@ -34,7 +34,6 @@ type secrets struct {
 
 func main() {
 	ingestorPort := flag.Int("ingestor-port", 8787, "HTTP port of the ingestor")
-	authPort := flag.Int("auth-port", 8788, "HTTP port of auth-telegram")
 	quiet := flag.Bool("quiet", false, "do not print the workers' logs")
 	flag.Parse()
 
@@ -47,7 +46,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	authURL := fmt.Sprintf("http://127.0.0.1:%d", *authPort)
+	// One port for both: the router sends /auth-telegram/... to auth-telegram.
+	authURL := fmt.Sprintf("http://127.0.0.1:%d/auth-telegram", *ingestorPort)
 	var logw io.Writer = os.Stdout
 	if *quiet {
 		logw = nil
@@ -77,13 +77,12 @@ func main() {
 				},
 			},
 		},
-		// The ingestor and auth-telegram run in one workerd, bound as in
-		// production (`wrangler dev -c ingestor -c auth-telegram`); only the
-		// first config gets an HTTP port, so a second process serves
-		// auth-telegram's HTTP API on its own port, over the same local D1.
+		// Both workers run in one workerd, bound as in production (`wrangler
+		// dev -c ingestor -c auth-telegram`); a generated router in front
+		// gives both an HTTP address on one port. One process also means each
+		// local D1 database has one owner.
 		Processes: []devstack.Process{
-			{Workers: []string{"ingestor", "auth-telegram"}, Port: *ingestorPort},
-			{Workers: []string{"auth-telegram"}, Port: *authPort},
+			{Workers: []string{"ingestor", "auth-telegram"}, Port: *ingestorPort, Routed: true},
 		},
 	})
 	defer stack.Stop()
@@ -100,6 +99,10 @@ communicator is running locally.
   ingestor       %[1]s
   auth-telegram  %[2]s   (HTTP API under /api/telegram-auth)
   local D1 state %[3]s
+
+Both run in one workerd (wrangler dev); the binding between them is the
+production one. A local router in front gives them one port: /auth-telegram/...
+goes to auth-telegram, everything else to the ingestor.
 
 A demo user %[4]d has a session in auth-telegram. The ingestor gets it over the
 TELEGRAM_AUTH binding (RPC) and reports it without revealing it:

@@ -145,8 +145,8 @@ func startStack(o devstack.Options) *devstack.Stack {
 // system runs the bridge test workers, a plain JavaScript pair and
 // auth-telegram together, and compares transports and pairs.
 func system(rep *strings.Builder) {
-	authPort := devstack.FreePort()
-	authURL := fmt.Sprintf("http://127.0.0.1:%d", authPort)
+	port := devstack.FreePort()
+	authURL := fmt.Sprintf("http://127.0.0.1:%d/auth-telegram", port)
 	build := filepath.Join(root, "e2e", "bridgeworker", "build")
 	migrations := filepath.Join(root, "e2e", "bridgeworker", "migrations")
 	st := startStack(devstack.Options{
@@ -158,11 +158,10 @@ func system(rep *strings.Builder) {
 			{Name: "bench-jscaller", Dir: filepath.Join(root, "bench", "jspair", "caller")},
 			{Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Migrate: true, Vars: secretsFor("auth-telegram")},
 		},
-		Processes: []devstack.Process{
-			{Workers: []string{"bridge-caller", "bridge-callee", "bridge-jscallee", "auth-telegram"}},
-			{Workers: []string{"auth-telegram"}, Port: authPort},
-			{Workers: []string{"bench-jscaller", "bridge-jscallee"}},
-		},
+		// All in one workerd behind the local router: the Go pair, the
+		// JavaScript pair and auth-telegram (also reached over HTTP, through
+		// the network and the router, for the old way).
+		Processes: []devstack.Process{{Workers: []string{"bridge-caller", "bridge-callee", "bridge-jscallee", "bench-jscaller", "auth-telegram"}, Port: port, Routed: true}},
 	})
 	defer st.Stop()
 	caller, jsCaller := st.URL["bridge-caller"], st.URL["bench-jscaller"]
@@ -192,7 +191,7 @@ func system(rep *strings.Builder) {
 	})
 	rpc, fetch, httpT := median(transports["rpc"]), median(transports["fetch"]), median(transports["http"])
 	d1q, d1b := median(transports["d1q"]), median(transports["d1b"])
-	fmt.Fprintf(rep, "## getSessionByUserId through each transport\n\nA Go worker (the bridge test worker) calls auth-telegram's getSessionByUserId %d times per request, through (a) RPC over the service binding (the generated client), (b) auth-telegram's HTTP API through the binding's fetch, (c) the HTTP API over the loopback network, the old way (a second wrangler process). Every call hands out a real session: a D1 read, a decryption, and a D1 batch writing lastUsedAt and the access-log row. Per call, median of %d rounds. Targets: RPC at least 5× faster than HTTP over the network, and not slower than fetch over the binding.\n\n", *authN, *rounds)
+	fmt.Fprintf(rep, "## getSessionByUserId through each transport\n\nA Go worker (the bridge test worker) calls auth-telegram's getSessionByUserId %d times per request, through (a) RPC over the service binding (the generated client), (b) auth-telegram's HTTP API through the binding's fetch, (c) the HTTP API over the loopback network, the old way (out through workerd's fetch, in through wrangler's proxy and the local router). Every call hands out a real session: a D1 read, a decryption, and a D1 batch writing lastUsedAt and the access-log row. Per call, median of %d rounds. Targets: RPC at least 5× faster than HTTP over the network, and not slower than fetch over the binding.\n\n", *authN, *rounds)
 	fmt.Fprintf(rep, "| transport | µs per call | vs RPC |\n|---|---:|---:|\n| (a) RPC over the binding | %.0f | 1.00× |\n| (b) fetch over the binding | %.0f | %.2f× |\n| (c) HTTP over the network | %.0f | %.2f× |\n\n", rpc, fetch, fetch/rpc, httpT, httpT/rpc)
 	fmt.Fprintf(rep, "Local D1 bounds this ratio: even if everything but D1 cost nothing, a hand-out would take one D1 batch (%.0f µs here), so RPC could be at most %.1f× faster than this HTTP path.\n\n", d1b, httpT/d1b)
 	fmt.Fprintf(rep, "For scale, local D1 alone costs %.0f µs for a one-row query and %.0f µs for a four-statement batch shaped like the hand-out (read, mark used, log, log id), measured from the same Go worker.\n\n", d1q, d1b)

@@ -1,0 +1,19 @@
+// The local router of `make dev`, the tests and the benchmarks; never
+// deployed. `wrangler dev` gives only its first config an HTTP port, so this
+// worker takes the port and every other worker runs beside it in the same
+// workerd, bound to it: "/<worker>/..." goes to that worker with the prefix
+// removed, anything else to the first worker (DEFAULT_BINDING).
+export default {
+  fetch(request, env) {
+    const routes = JSON.parse(env.ROUTES); // {"auth-telegram": "AUTH_TELEGRAM", ...}
+    const url = new URL(request.url);
+    const slash = url.pathname.indexOf("/", 1);
+    const first = url.pathname.slice(1, slash < 0 ? undefined : slash);
+    let target = env[env.DEFAULT_BINDING];
+    if (Object.hasOwn(routes, first)) {
+      target = env[routes[first]];
+      url.pathname = slash < 0 ? "/" : url.pathname.slice(slash);
+    }
+    return target.fetch(new Request(url, request));
+  },
+};

@@ -226,9 +226,9 @@ func main() {
 		for i := 0; i < n; i++ {
 			var err error
 			switch r.PathValue("kind") {
-			case "query":
+			case "query": // a primary-key lookup, which finds no row
 				var c int64
-				err = db.QueryRowContext(ctx, "SELECT count(*) FROM hits WHERE who = ?", "x").Scan(&c)
+				err = db.QueryRowContext(ctx, "SELECT count(*) FROM hits WHERE id = ?", -1).Scan(&c)
 			case "batch":
 				_, err = d1.Batch(ctx, db, []d1.Statement{
 					{Query: "SELECT id, at, who FROM hits WHERE id = (SELECT max(id) FROM hits)"},

@@ -267,42 +267,14 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, *telegramaut
 func (h *handler) authenticate(w http.ResponseWriter, r *http.Request, rt *route) (context.Context, bool) {
 	ctx := r.Context()
 	ip := clientIP(r)
-	deny := func(serviceID, msg string) (context.Context, bool) {
-		code := telegramauth.CodeUnauthenticated
+	serviceID, claimed, err := Authenticate(r, h.cfg.APIKeys)
+	if err != nil {
 		if h.cfg.OnDenied != nil {
-			h.cfg.OnDenied(ctx, serviceID, ip, rt.pattern, code)
+			h.cfg.OnDenied(ctx, claimed, ip, rt.pattern, err.Code)
 		}
 		w.Header().Set("WWW-Authenticate", authScheme)
-		writeError(w, 0, telegramauth.NewError(code, msg))
+		writeError(w, 0, err)
 		return nil, false
-	}
-	// The claimed service id, for OnDenied even when the key is what is wrong.
-	ids := r.Header.Values(HeaderServiceID)
-	claimed := ""
-	if len(ids) > 0 {
-		claimed = ids[0]
-		if !validServiceID(claimed) {
-			claimed = strings.Trim(quoteInput(claimed), `"`)
-		}
-	}
-
-	auths := r.Header.Values(HeaderAuthorization)
-	if len(auths) == 0 || auths[0] == "" {
-		return deny(claimed, `missing Authorization header: expected "Authorization: ApiKey <key>"`)
-	}
-	key, ok := parseAuthorization(auths)
-	if !ok {
-		return deny(claimed, `malformed Authorization header: expected "Authorization: ApiKey <key>"`)
-	}
-	if len(ids) == 0 || ids[0] == "" {
-		return deny("", "missing X-Service-ID header: expected \"X-Service-ID: <service id>\"")
-	}
-	if len(ids) > 1 || !validServiceID(ids[0]) {
-		return deny(claimed, "malformed X-Service-ID header: expected one service id of 1-64 characters of A-Z a-z 0-9 . _ -")
-	}
-	serviceID := ids[0]
-	if !h.cfg.APIKeys.Verify(serviceID, key) {
-		return deny(serviceID, "invalid API key for this X-Service-ID")
 	}
 	if h.cfg.WithCaller != nil {
 		ctx = h.cfg.WithCaller(ctx, serviceID, ip)
@@ -310,8 +282,43 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request, rt *route
 	return ctx, true
 }
 
-// parseAuthorization returns the key of the single header value "ApiKey <key>"
-// (scheme case-insensitive, key of visible ASCII).
+// Authenticate checks a request's "Authorization: ApiKey <key>" and
+// "X-Service-ID: <id>" against keys, comparing in constant time. It returns the
+// authenticated service id, or an UNAUTHENTICATED error that names what was
+// wrong and never the key; claimed is the service id the request claimed (for
+// an audit log), sanitized when malformed.
+func Authenticate(r *http.Request, keys APIKeys) (serviceID, claimed string, err *telegramauth.Error) {
+	deny := func(msg string) (string, string, *telegramauth.Error) {
+		return "", claimed, telegramauth.NewError(telegramauth.CodeUnauthenticated, msg)
+	}
+	ids := r.Header.Values(HeaderServiceID)
+	if len(ids) > 0 {
+		claimed = ids[0]
+		if !validServiceID(claimed) {
+			claimed = strings.Trim(quoteInput(claimed), `"`)
+		}
+	}
+	auths := r.Header.Values(HeaderAuthorization)
+	if len(auths) == 0 || auths[0] == "" {
+		return deny(`missing Authorization header: expected "Authorization: ApiKey <key>"`)
+	}
+	key, ok := parseAuthorization(auths)
+	if !ok {
+		return deny(`malformed Authorization header: expected "Authorization: ApiKey <key>"`)
+	}
+	if len(ids) == 0 || ids[0] == "" {
+		claimed = ""
+		return deny("missing X-Service-ID header: expected \"X-Service-ID: <service id>\"")
+	}
+	if len(ids) > 1 || !validServiceID(ids[0]) {
+		return deny("malformed X-Service-ID header: expected one service id of 1-64 characters of A-Z a-z 0-9 . _ -")
+	}
+	if !keys.Verify(ids[0], key) {
+		return deny("invalid API key for this X-Service-ID")
+	}
+	return ids[0], ids[0], nil
+}
+
 func parseAuthorization(values []string) (string, bool) {
 	if len(values) != 1 {
 		return "", false

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/communicator/communicator/authhttp"
 	"github.com/communicator/communicator/internal/devstack"
 	"github.com/communicator/communicator/mtproto/sessionstring"
 )
@@ -21,27 +22,35 @@ type system struct {
 	*devstack.Stack
 	auth, ingestor, jscaller string
 	apiKey                   string
+	operatorKey              string   // the ingestor's INGESTOR_API_KEYS key for "e2e-operator"
 	secrets                  []string // every secret the test used: none may appear in a log
 }
 
 type systemOptions struct {
 	ingestorVars map[string]string
 	noJSCaller   bool
+	// authEndpoint replaces the HTTP transport's endpoint (default: auth-telegram
+	// behind the local router).
+	authEndpoint string
 }
 
 func startSystem(t *testing.T, o systemOptions) *system {
 	t.Helper()
-	sys := &system{apiKey: "e2e-" + devstack.RandomHex(16)}
+	sys := &system{apiKey: "e2e-" + devstack.RandomHex(16), operatorKey: "e2e-operator-" + devstack.RandomHex(16)}
 	secret := "e2e-session-secret-" + devstack.RandomHex(24)
-	sys.secrets = append(sys.secrets, sys.apiKey, secret)
+	sys.secrets = append(sys.secrets, sys.apiKey, sys.operatorKey, secret)
 	port := devstack.FreePort()
 	ingestorVars := map[string]string{
 		"TELEGRAM_API_ID":                "17349",
 		"TELEGRAM_API_HASH":              "344583e45741c457fe1862106095a5eb",
 		"TELEGRAM_AUTH_SERVICE_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d/auth-telegram/api/telegram-auth", port),
+		"INGESTOR_API_KEYS":              fmt.Sprintf(`{"e2e-operator":%q}`, authhttp.HashAPIKey(sys.operatorKey)),
 		"TELEGRAM_AUTH_SERVICE_API_KEY":  sys.apiKey,
 		"TELEGRAM_SESSION_CACHE_TTL":     "0", // every status asks auth-telegram (the cache has its own tests)
 		"TELEGRAM_RETRY_DELAY":           "50",
+	}
+	if o.authEndpoint != "" {
+		ingestorVars["TELEGRAM_AUTH_SERVICE_ENDPOINT"] = o.authEndpoint
 	}
 	for k, v := range o.ingestorVars {
 		ingestorVars[k] = v

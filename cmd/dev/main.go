@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/communicator/communicator/authhttp"
 	"github.com/communicator/communicator/internal/devstack"
 )
 
@@ -29,6 +30,7 @@ const demoUserID = 1001
 type secrets struct {
 	SessionSecret string `json:"sessionSecret"`
 	APIKey        string `json:"apiKey"`
+	OperatorKey   string `json:"operatorKey"`
 	DemoSession   string `json:"demoSession"`
 }
 
@@ -71,6 +73,7 @@ func main() {
 				Vars: map[string]string{
 					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
+					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, authhttp.HashAPIKey(sec.OperatorKey)),
 					// Placeholders until a local Telegram exists: nothing here talks to Telegram yet.
 					"TELEGRAM_API_ID":   "17349",
 					"TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb",
@@ -131,11 +134,12 @@ Press Ctrl-C to stop.
 func loadSecrets(path string) (secrets, error) {
 	var s secrets
 	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &s); err == nil && s.SessionSecret != "" && s.APIKey != "" && s.DemoSession != "" {
+		if err := json.Unmarshal(b, &s); err == nil && s.SessionSecret != "" && s.APIKey != "" && s.OperatorKey != "" && s.DemoSession != "" {
 			return s, nil
 		}
 	}
-	s = secrets{SessionSecret: devstack.RandomHex(32), APIKey: "dev-" + devstack.RandomHex(16), DemoSession: devstack.RandomSession()}
+	s = secrets{SessionSecret: devstack.RandomHex(32), APIKey: "dev-" + devstack.RandomHex(16),
+		OperatorKey: "dev-operator-" + devstack.RandomHex(16), DemoSession: devstack.RandomSession()}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return s, err
 	}

@@ -8,9 +8,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/communicator/communicator/authclient"
+	"github.com/communicator/communicator/authhttp"
 	"github.com/communicator/communicator/internal/logging"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/workers"
@@ -37,6 +39,14 @@ func main() {
 	}
 	if s.clientErr == nil {
 		s.client = newSessionClient(cfg.Client)
+	}
+	if v := workers.Getenv("INGESTOR_API_KEYS"); v != "" {
+		keys, err := authhttp.ParseAPIKeys(v)
+		if err != nil {
+			log.Error("INGESTOR_API_KEYS is unusable; operator routes answer 503", "err", strings.Replace(err.Error(), "SERVICE_API_KEYS", "INGESTOR_API_KEYS", 1))
+		} else {
+			s.operatorKeys = keys
+		}
 	}
 	workers.Serve(workers.Handlers{Fetch: logging.HTTP(log, s.routes())})
 }
@@ -66,6 +76,10 @@ type server struct {
 	client      *authclient.Client
 	clientErr   error // the session client's configuration is unusable
 	telegramErr error // TELEGRAM_API_ID / TELEGRAM_API_HASH are unusable
+	// operatorKeys authenticate operator routes (INGESTOR_API_KEYS, the
+	// format of auth-telegram's SERVICE_API_KEYS); without them those routes
+	// are off.
+	operatorKeys authhttp.APIKeys
 }
 
 func (s *server) routes() http.Handler {
@@ -73,6 +87,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /health", s.health)
 	mux.HandleFunc("GET /telegram/session-status/{userId}", s.sessionStatus)
 	mux.HandleFunc("GET /telegram/client-stats", s.clientStats)
+	mux.HandleFunc("DELETE /telegram/sessions/{sessionId}", s.revokeSession)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route "+r.Method+" "+clip(r.URL.Path))
 	})
@@ -100,24 +115,72 @@ func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := telegramauth.CodeOf(err2)
-	var te *telegramauth.Error
-	asError(err2, &te)
 	switch code {
 	case telegramauth.CodeSessionNotFound, telegramauth.CodeSessionExpired, telegramauth.CodeSessionRevoked:
 		st := sessionStatus{UserID: userID, Usable: false, Reason: string(code), Transport: s.client.Transport(), Source: source.String()}
-		if te != nil {
+		var te *telegramauth.Error
+		if asError(err2, &te) {
 			st.SessionID = te.SessionID
 		}
 		writeData(w, http.StatusOK, st)
-	case telegramauth.CodeInvalidArgument:
-		writeError(w, http.StatusBadRequest, string(code), te.Message)
+	default:
+		s.writeAuthError(w, err2)
+	}
+}
+
+// writeAuthError answers a failure of auth-telegram as the ingestor sees it:
+// bad input 400, a missing or ended session 404/410, auth-telegram
+// unavailable 503, anything else auth-telegram refused 502.
+func (s *server) writeAuthError(w http.ResponseWriter, err error) {
+	code := telegramauth.CodeOf(err)
+	msg := "auth-telegram answered " + string(code) + " over " + s.client.Transport()
+	var te *telegramauth.Error
+	if asError(err, &te) && (code == telegramauth.CodeInvalidArgument || code == telegramauth.CodeSessionNotFound ||
+		code == telegramauth.CodeSessionExpired || code == telegramauth.CodeSessionRevoked) {
+		msg = te.Message
+	}
+	switch code {
+	case telegramauth.CodeInvalidArgument, telegramauth.CodeSessionNotFound, telegramauth.CodeSessionExpired, telegramauth.CodeSessionRevoked:
+		writeError(w, code.HTTPStatus(), string(code), msg)
 	case telegramauth.CodeUnavailable:
-		s.log.Warn("auth-telegram unavailable", "transport", s.client.Transport(), "err", err2.Error())
+		s.log.Warn("auth-telegram unavailable", "transport", s.client.Transport(), "err", err.Error())
 		writeError(w, http.StatusServiceUnavailable, string(code), "auth-telegram is unavailable over "+s.client.Transport())
 	default:
 		s.log.Error("auth-telegram refused the ingestor", "transport", s.client.Transport(), "code", string(code))
-		writeError(w, http.StatusBadGateway, string(code), "auth-telegram answered "+string(code)+" over "+s.client.Transport())
+		writeError(w, http.StatusBadGateway, string(code), msg)
 	}
+}
+
+// revokeSession revokes a session through the session client, which evicts
+// it from the cache at once. An operator route: it takes an API key of
+// INGESTOR_API_KEYS, as auth-telegram's HTTP API does.
+func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) {
+	if s.clientErr != nil {
+		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "ingestor is not configured: "+s.clientErr.Error())
+		return
+	}
+	if s.operatorKeys.Len() == 0 {
+		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "operator routes are off: INGESTOR_API_KEYS is not set or not usable")
+		return
+	}
+	operator, _, aerr := authhttp.Authenticate(r, s.operatorKeys)
+	if aerr != nil {
+		w.Header().Set("WWW-Authenticate", "ApiKey")
+		writeError(w, http.StatusUnauthorized, string(aerr.Code), aerr.Message)
+		return
+	}
+	id := r.PathValue("sessionId")
+	if !authhttp.ValidSessionID(id) {
+		writeError(w, http.StatusBadRequest, string(telegramauth.CodeInvalidArgument), `sessionId is not a session id: want "ses_" and 26 characters a-z, 2-7`)
+		return
+	}
+	rev, err := s.client.RevokeSession(r.Context(), id)
+	if err != nil {
+		s.writeAuthError(w, err)
+		return
+	}
+	s.log.Info("session revoked through the ingestor", "operator", operator, "session_id", id)
+	writeData(w, http.StatusOK, map[string]string{"sessionId": rev.SessionID, "revokedAt": isoTime(rev.RevokedAt)})
 }
 
 type sessionStatus struct {

@@ -1,0 +1,33 @@
+package e2e
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestWranglerConfigsDeploy asks wrangler to bundle each worker for each
+// environment without deploying (`wrangler deploy --dry-run`): the configs are
+// valid, nothing is left to inheritance that environments do not inherit, and
+// each environment's ingestor binds the auth-telegram of the same environment.
+func TestWranglerConfigsDeploy(t *testing.T) {
+	for _, worker := range []string{"auth-telegram", "ingestor"} {
+		for _, env := range []string{"staging", "production"} {
+			cmd := exec.Command(path("node_modules", ".bin", "wrangler"), "deploy", "--dry-run", "--env", env, "--outdir", t.TempDir())
+			cmd.Dir = path("services", worker)
+			cmd.Env = append(cmd.Environ(), "WRANGLER_SEND_METRICS=false", "CI=true", "NO_COLOR=1")
+			out, err := cmd.CombinedOutput()
+			text := string(out)
+			if err != nil || strings.Contains(text, "WARNING") || strings.Contains(text, "ERROR") || !strings.Contains(text, "--dry-run: exiting now.") {
+				t.Errorf("%s --env %s: %v\n%s", worker, env, err, text)
+				continue
+			}
+			if !strings.Contains(text, "env.DB ("+worker+"-"+env+")") {
+				t.Errorf("%s --env %s: D1 is not the environment's database:\n%s", worker, env, text)
+			}
+			if worker == "ingestor" && !strings.Contains(text, "env.TELEGRAM_AUTH (auth-telegram-"+env+")") {
+				t.Errorf("ingestor --env %s: the binding does not target auth-telegram-%s:\n%s", env, env, text)
+			}
+		}
+	}
+}

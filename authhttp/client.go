@@ -220,6 +220,36 @@ type rawEnvelope struct {
 }
 
 // do sends one request and decodes the envelope's data into out.
+// AccessLog implements telegramauth.Service: GET /access-log.
+func (c *Client) AccessLog(ctx context.Context, q telegramauth.AccessLogQuery) ([]telegramauth.AccessLogEntry, error) {
+	v := url.Values{}
+	if q.UserID != 0 {
+		v.Set("userId", strconv.FormatInt(q.UserID, 10))
+	}
+	if q.SessionID != "" {
+		v.Set("sessionId", q.SessionID)
+	}
+	if q.BeforeID != 0 {
+		v.Set("beforeId", strconv.FormatInt(q.BeforeID, 10))
+	}
+	if q.Limit != 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	path := "/access-log"
+	if len(v) > 0 {
+		path += "?" + v.Encode()
+	}
+	var out []wireLogEntry
+	if err := c.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+		return nil, err
+	}
+	entries := make([]telegramauth.AccessLogEntry, len(out))
+	for i, w := range out {
+		entries[i] = w.entry()
+	}
+	return entries, nil
+}
+
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc

@@ -148,3 +148,26 @@ func (f *fakeService) ImportSession(ctx context.Context, userID int64, sessionSt
 	f.sessions[info.SessionID] = &fakeSession{info: info, secret: sessionString}
 	return info, nil
 }
+
+// AccessLog returns one entry per call made so far, newest first, filtered
+// by the query (enough to test the route and the client).
+func (f *fakeService) AccessLog(ctx context.Context, q telegramauth.AccessLogQuery) ([]telegramauth.AccessLogEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter(ctx, "AccessLog"); err != nil {
+		return nil, err
+	}
+	out := []telegramauth.AccessLogEntry{}
+	for i := len(f.calls) - 1; i >= 0; i-- {
+		e := telegramauth.AccessLogEntry{ID: int64(i + 1), At: f.now, UserID: q.UserID, SessionID: q.SessionID,
+			Caller: f.callers[i].serviceID, Action: f.calls[i], Success: true, Channel: "http", ClientIP: f.callers[i].clientIP}
+		if q.BeforeID != 0 && e.ID >= q.BeforeID {
+			continue
+		}
+		out = append(out, e)
+		if q.Limit != 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}

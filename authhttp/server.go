@@ -73,6 +73,11 @@ type HandlerConfig struct {
 	// access log). serviceID is the claimed id (sanitized, "" if missing),
 	// route the matched route pattern such as "GET /api/telegram-auth/sessions/user/:userId".
 	OnDenied func(ctx context.Context, serviceID, clientIP, route string, code telegramauth.Code)
+	// SessionReadsOff turns the session hand-out route off (403 FORBIDDEN,
+	// reported to OnDenied): once every caller uses the service binding, the
+	// HTTP API need not hand out sessions at all. Listing, revoking, importing,
+	// the access log and health stay.
+	SessionReadsOff bool
 }
 
 type routeKind int
@@ -83,6 +88,7 @@ const (
 	routeListSessions
 	routeRevokeSession
 	routeImportSession
+	routeAccessLog
 )
 
 type route struct {
@@ -95,7 +101,7 @@ type route struct {
 type handler struct {
 	cfg    HandlerConfig
 	base   string // "" for the root
-	routes [5]route
+	routes [6]route
 }
 
 // NewHandler returns auth-telegram's HTTP API. It panics if cfg.Service is nil
@@ -127,6 +133,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		routeListSessions:  mk(routeListSessions, "/sessions/list/:userId", http.MethodGet),
 		routeRevokeSession: mk(routeRevokeSession, "/sessions/:sessionId", http.MethodDelete),
 		routeImportSession: mk(routeImportSession, "/sessions/import", http.MethodPost),
+		routeAccessLog:     mk(routeAccessLog, "/access-log", http.MethodGet),
 	}
 	return h
 }
@@ -144,6 +151,8 @@ func (h *handler) match(path string) (*route, string, bool) {
 	switch {
 	case len(seg) == 1 && seg[0] == "health":
 		return &h.routes[routeHealth], "", true
+	case len(seg) == 1 && seg[0] == "access-log":
+		return &h.routes[routeAccessLog], "", true
 	case len(seg) == 2 && seg[0] == "sessions" && seg[1] == "import":
 		return &h.routes[routeImportSession], "", true
 	case len(seg) == 2 && seg[0] == "sessions":
@@ -186,6 +195,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	svc := h.cfg.Service
 	switch rt.kind {
 	case routeGetSession:
+		if h.cfg.SessionReadsOff {
+			serviceID, _ := ctx.Value(authenticatedKey{}).(string)
+			if h.cfg.OnDenied != nil {
+				h.cfg.OnDenied(ctx, serviceID, clientIP(r), rt.pattern, telegramauth.CodeForbidden)
+			}
+			writeError(w, 0, telegramauth.NewError(telegramauth.CodeForbidden, "session hand-outs over HTTP are turned off here: use the TELEGRAM_AUTH service binding"))
+			return
+		}
 		userID, e := parseUserIDSegment(param)
 		if e != nil {
 			writeError(w, 0, e)
@@ -241,8 +258,27 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeData(w, http.StatusCreated, toWireInfo(info))
+	case routeAccessLog:
+		q, e := parseAccessLogQuery(r.URL.Query())
+		if e != nil {
+			writeError(w, 0, e)
+			return
+		}
+		entries, err := svc.AccessLog(ctx, q)
+		if err != nil {
+			writeError(w, 0, err)
+			return
+		}
+		out := make([]wireLogEntry, len(entries))
+		for i, e := range entries {
+			out[i] = toWireLogEntry(e)
+		}
+		writeData(w, http.StatusOK, out)
 	}
 }
+
+// authenticatedKey carries the authenticated service id in the context.
+type authenticatedKey struct{}
 
 var errTooLarge = invalid("request body exceeds the limit of " + strconv.Itoa(MaxBodyBytes) + " bytes (64 KiB)")
 
@@ -276,6 +312,7 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request, rt *route
 		writeError(w, 0, err)
 		return nil, false
 	}
+	ctx = context.WithValue(ctx, authenticatedKey{}, serviceID)
 	if h.cfg.WithCaller != nil {
 		ctx = h.cfg.WithCaller(ctx, serviceID, ip)
 	}

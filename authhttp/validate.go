@@ -2,6 +2,7 @@ package authhttp
 
 import (
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -177,4 +178,37 @@ func ParseUserID(segment string) (int64, error) {
 		return 0, err
 	}
 	return id, nil
+}
+
+// parseAccessLogQuery reads ?userId=&sessionId=&beforeId=&limit=, each optional.
+func parseAccessLogQuery(v url.Values) (telegramauth.AccessLogQuery, *telegramauth.Error) {
+	var q telegramauth.AccessLogQuery
+	if s := v.Get("userId"); s != "" {
+		id, e := parseUserIDSegment(s)
+		if e != nil {
+			return q, e
+		}
+		q.UserID = id
+	}
+	if s := v.Get("sessionId"); s != "" {
+		if e := checkSessionID(s); e != nil {
+			return q, e
+		}
+		q.SessionID = s
+	}
+	if s := v.Get("beforeId"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 || n > telegramauth.MaxUserID {
+			return q, invalid("beforeId must be a positive integer, got " + quoteInput(s))
+		}
+		q.BeforeID = n
+	}
+	if s := v.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return q, invalid("limit must be an integer from 1 to 1000, got " + quoteInput(s))
+		}
+		q.Limit = n
+	}
+	return q, nil
 }

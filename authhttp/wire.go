@@ -135,3 +135,27 @@ func (w wireInfo) info() telegramauth.SessionInfo {
 		Status:     w.Status,
 	}
 }
+
+// wireLogEntry is an access-log entry on the wire.
+type wireLogEntry struct {
+	ID        int64  `json:"id"`
+	At        jsTime `json:"at"`
+	SessionID string `json:"sessionId,omitempty"`
+	UserID    int64  `json:"userId,omitempty"`
+	Caller    string `json:"caller"`
+	Action    string `json:"action"`
+	Success   bool   `json:"success"`
+	ErrorCode string `json:"errorCode,omitempty"`
+	Channel   string `json:"channel"`
+	ClientIP  string `json:"clientIp,omitempty"`
+}
+
+func toWireLogEntry(e telegramauth.AccessLogEntry) wireLogEntry {
+	return wireLogEntry{ID: e.ID, At: jsTime(e.At), SessionID: e.SessionID, UserID: e.UserID, Caller: e.Caller,
+		Action: e.Action, Success: e.Success, ErrorCode: string(e.ErrorCode), Channel: e.Channel, ClientIP: e.ClientIP}
+}
+
+func (w wireLogEntry) entry() telegramauth.AccessLogEntry {
+	return telegramauth.AccessLogEntry{ID: w.ID, At: time.Time(w.At), SessionID: w.SessionID, UserID: w.UserID, Caller: w.Caller,
+		Action: w.Action, Success: w.Success, ErrorCode: telegramauth.Code(w.ErrorCode), Channel: w.Channel, ClientIP: w.ClientIP}
+}

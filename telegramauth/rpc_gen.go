@@ -171,6 +171,165 @@ func (v *Revocation) DecodeJSON(d *jsoncodec.Decoder) error {
 }
 
 // AppendJSON appends the JSON object of v to dst.
+func (v *AccessLogQuery) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	start := len(dst)
+	if v.UserID != 0 {
+		dst = append(dst, `"userId":`...)
+		dst = jsoncodec.AppendInt(dst, v.UserID)
+	}
+	if v.SessionID != "" {
+		if len(dst) != start {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"sessionId":`...)
+		dst = jsoncodec.AppendString(dst, v.SessionID)
+	}
+	if v.BeforeID != 0 {
+		if len(dst) != start {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"beforeId":`...)
+		dst = jsoncodec.AppendInt(dst, v.BeforeID)
+	}
+	if v.Limit != 0 {
+		if len(dst) != start {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"limit":`...)
+		dst = jsoncodec.AppendInt(dst, int64(v.Limit))
+	}
+	return append(dst, '}')
+}
+
+// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// missing keys leave their fields unchanged.
+func (v *AccessLogQuery) DecodeJSON(d *jsoncodec.Decoder) error {
+	return d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "userId":
+			v.UserID, err = d.Int64()
+			if err != nil {
+				return jsoncodec.WithField("userId", err)
+			}
+		case "sessionId":
+			v.SessionID, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("sessionId", err)
+			}
+		case "beforeId":
+			v.BeforeID, err = d.Int64()
+			if err != nil {
+				return jsoncodec.WithField("beforeId", err)
+			}
+		case "limit":
+			v.Limit, err = d.Int()
+			if err != nil {
+				return jsoncodec.WithField("limit", err)
+			}
+		}
+		return nil
+	})
+}
+
+// AppendJSON appends the JSON object of v to dst.
+func (v *AccessLogEntry) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = jsoncodec.AppendInt(dst, v.ID)
+	dst = append(dst, `,"at":`...)
+	dst = jsoncodec.AppendTime(dst, v.At)
+	if v.SessionID != "" {
+		dst = append(dst, `,"sessionId":`...)
+		dst = jsoncodec.AppendString(dst, v.SessionID)
+	}
+	if v.UserID != 0 {
+		dst = append(dst, `,"userId":`...)
+		dst = jsoncodec.AppendInt(dst, v.UserID)
+	}
+	dst = append(dst, `,"caller":`...)
+	dst = jsoncodec.AppendString(dst, v.Caller)
+	dst = append(dst, `,"action":`...)
+	dst = jsoncodec.AppendString(dst, v.Action)
+	dst = append(dst, `,"success":`...)
+	dst = jsoncodec.AppendBool(dst, v.Success)
+	if v.ErrorCode != "" {
+		dst = append(dst, `,"errorCode":`...)
+		dst = jsoncodec.AppendString(dst, string(v.ErrorCode))
+	}
+	dst = append(dst, `,"channel":`...)
+	dst = jsoncodec.AppendString(dst, v.Channel)
+	if v.ClientIP != "" {
+		dst = append(dst, `,"clientIp":`...)
+		dst = jsoncodec.AppendString(dst, v.ClientIP)
+	}
+	return append(dst, '}')
+}
+
+// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// missing keys leave their fields unchanged.
+func (v *AccessLogEntry) DecodeJSON(d *jsoncodec.Decoder) error {
+	return d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "id":
+			v.ID, err = d.Int64()
+			if err != nil {
+				return jsoncodec.WithField("id", err)
+			}
+		case "at":
+			v.At, err = d.Time()
+			if err != nil {
+				return jsoncodec.WithField("at", err)
+			}
+		case "sessionId":
+			v.SessionID, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("sessionId", err)
+			}
+		case "userId":
+			v.UserID, err = d.Int64()
+			if err != nil {
+				return jsoncodec.WithField("userId", err)
+			}
+		case "caller":
+			v.Caller, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("caller", err)
+			}
+		case "action":
+			v.Action, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("action", err)
+			}
+		case "success":
+			v.Success, err = d.Bool()
+			if err != nil {
+				return jsoncodec.WithField("success", err)
+			}
+		case "errorCode":
+			var v3 string
+			v3, err = d.String()
+			v.ErrorCode = Code(v3)
+			if err != nil {
+				return jsoncodec.WithField("errorCode", err)
+			}
+		case "channel":
+			v.Channel, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("channel", err)
+			}
+		case "clientIp":
+			v.ClientIP, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("clientIp", err)
+			}
+		}
+		return nil
+	})
+}
+
+// AppendJSON appends the JSON object of v to dst.
 func (v *rpcErrorProps) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"code":`...)
 	dst = jsoncodec.AppendString(dst, string(v.Code))
@@ -188,9 +347,9 @@ func (v *rpcErrorProps) DecodeJSON(d *jsoncodec.Decoder) error {
 		var err error
 		switch string(key) {
 		case "code":
-			var v3 string
-			v3, err = d.String()
-			v.Code = Code(v3)
+			var v4 string
+			v4, err = d.String()
+			v.Code = Code(v4)
 			if err != nil {
 				return jsoncodec.WithField("code", err)
 			}
@@ -253,11 +412,11 @@ func (h *rpcServiceHandler) ServeRPC(ctx context.Context, method int, args []byt
 			return dst, err
 		}
 		dst = append(dst, '[')
-		for i4 := range r {
-			if i4 > 0 {
+		for i5 := range r {
+			if i5 > 0 {
 				dst = append(dst, ',')
 			}
-			dst = r[i4].AppendJSON(dst)
+			dst = r[i5].AppendJSON(dst)
 		}
 		dst = append(dst, ']')
 		return dst, nil
@@ -296,6 +455,30 @@ func (h *rpcServiceHandler) ServeRPC(ctx context.Context, method int, args []byt
 			return dst, err
 		}
 		return r.AppendJSON(dst), nil
+	case 4: // accessLog(query)
+		var a0 AccessLogQuery
+		if param, err := d.Args([]string{"query"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				err = a0.DecodeJSON(d)
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("accessLog", param, err)
+		}
+		r, err := h.impl.AccessLog(ctx, a0)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, '[')
+		for i6 := range r {
+			if i6 > 0 {
+				dst = append(dst, ',')
+			}
+			dst = r[i6].AppendJSON(dst)
+		}
+		dst = append(dst, ']')
+		return dst, nil
 	}
 	return dst, errors.New("telegramauth: no RPC method with this index")
 }
@@ -362,18 +545,18 @@ func (c ServiceClientOf[B]) ListSessions(ctx context.Context, userID int64) ([]S
 	if d.IsNull() {
 		r = nil
 	} else {
-		s5 := []SessionInfo{}
+		s7 := []SessionInfo{}
 		err = d.Array(func() error {
-			var e6 SessionInfo
+			var e8 SessionInfo
 			var err error
-			err = e6.DecodeJSON(d)
+			err = e8.DecodeJSON(d)
 			if err != nil {
-				return jsoncodec.WithIndex(len(s5), err)
+				return jsoncodec.WithIndex(len(s7), err)
 			}
-			s5 = append(s5, e6)
+			s7 = append(s7, e8)
 			return nil
 		})
-		r = s5
+		r = s7
 	}
 	if err == nil {
 		err = d.End()
@@ -430,6 +613,45 @@ func (c ServiceClientOf[B]) ImportSession(ctx context.Context, userID int64, ses
 	}
 	if err != nil {
 		return SessionInfo{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// AccessLog calls accessLog.
+func (c ServiceClientOf[B]) AccessLog(ctx context.Context, query AccessLogQuery) ([]AccessLogEntry, error) {
+	dst := make([]byte, 0, 26)
+	dst = append(dst, '[')
+	dst = query.AppendJSON(dst)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "accessLog", dst)
+	if err != nil {
+		return nil, rpcClientError(err)
+	}
+	var r []AccessLogEntry
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	if d.IsNull() {
+		r = nil
+	} else {
+		s9 := []AccessLogEntry{}
+		err = d.Array(func() error {
+			var e10 AccessLogEntry
+			var err error
+			err = e10.DecodeJSON(d)
+			if err != nil {
+				return jsoncodec.WithIndex(len(s9), err)
+			}
+			s9 = append(s9, e10)
+			return nil
+		})
+		r = s9
+	}
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return nil, rpcClientError(err)
 	}
 	return r, nil
 }

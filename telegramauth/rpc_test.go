@@ -120,6 +120,32 @@ func (f *fakeService) ImportSession(ctx context.Context, userID int64, sessionSt
 	return SessionInfo{SessionID: "s-3", UserID: userID, CreatedAt: created, ExpiresAt: expires, Status: StatusActive}, f.err
 }
 
+func (f *fakeService) AccessLog(ctx context.Context, q AccessLogQuery) ([]AccessLogEntry, error) {
+	f.calls = append(f.calls, fmt.Sprint("log ", q.UserID, " ", q.SessionID, " ", q.BeforeID, " ", q.Limit))
+	return []AccessLogEntry{{ID: 9, At: used, UserID: q.UserID, Caller: "ingestor-service", Action: "get_session", Success: false, ErrorCode: CodeSessionRevoked, Channel: "service-binding"}}, f.err
+}
+
+// The access log's query crosses as one object argument; its entries keep the
+// error code and omit what is empty.
+func TestAccessLogOverRPC(t *testing.T) {
+	f := &fakeService{}
+	h := NewServiceHandler(f)
+	out, err := h.ServeRPC(context.Background(), 4, []byte(`[{"userId":42,"limit":10}]`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.calls[0] != "log 42  0 10" {
+		t.Errorf("query = %q", f.calls[0])
+	}
+	want := `[{"id":9,"at":"` + used.UTC().Format("2006-01-02T15:04:05.000Z") + `","userId":42,"caller":"ingestor-service","action":"get_session","success":false,"errorCode":"SESSION_REVOKED","channel":"service-binding"}]`
+	if string(out) != want {
+		t.Errorf("result\n got %s\nwant %s", out, want)
+	}
+	if _, err := h.ServeRPC(context.Background(), 4, []byte(`[{"userId":"42"}]`), nil); CodeOf(err) != CodeInvalidArgument {
+		t.Errorf("a string userId: %v", err)
+	}
+}
+
 func TestServeRPC(t *testing.T) {
 	f := &fakeService{}
 	h := NewServiceHandler(f)

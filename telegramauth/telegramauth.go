@@ -30,6 +30,10 @@ type Service interface {
 	RevokeSession(ctx context.Context, sessionID string) (Revocation, error)
 	// ImportSession stores a GramJS or Telethon string session for the user.
 	ImportSession(ctx context.Context, userID int64, sessionString string) (SessionInfo, error)
+	// AccessLog reads the access log, newest first: every hand-out, list,
+	// revocation, import and refusal. An operator's call: the caller needs the
+	// read_access_log permission of the access policy.
+	AccessLog(ctx context.Context, query AccessLogQuery) ([]AccessLogEntry, error)
 }
 
 // Session is a session handed out to a trusted service. SessionString is a
@@ -63,6 +67,37 @@ type SessionInfo struct {
 type Revocation struct {
 	SessionID string    `json:"sessionId"`
 	RevokedAt time.Time `json:"revokedAt"`
+}
+
+// AccessLogQuery selects access-log entries. Zero fields do not filter.
+type AccessLogQuery struct {
+	// UserID selects the entries about this user.
+	UserID int64 `json:"userId,omitempty"`
+	// SessionID selects the entries about this session.
+	SessionID string `json:"sessionId,omitempty"`
+	// BeforeID pages backwards: entries older than this entry id.
+	BeforeID int64 `json:"beforeId,omitempty"`
+	// Limit caps the entries returned (default 100, at most 1000).
+	Limit int `json:"limit,omitempty"`
+}
+
+// AccessLogEntry is one row of the access log. It never holds a secret.
+type AccessLogEntry struct {
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	SessionID string    `json:"sessionId,omitempty"`
+	UserID    int64     `json:"userId,omitempty"`
+	// Caller is the service that called: the binding's props.serviceId, or
+	// the X-Service-ID of an HTTP call (as claimed, for refused ones).
+	Caller string `json:"caller"`
+	// Action is get_session, list_sessions, revoke_session, import_session,
+	// authenticate (a refused HTTP authentication), or another action.
+	Action    string `json:"action"`
+	Success   bool   `json:"success"`
+	ErrorCode Code   `json:"errorCode,omitempty"`
+	// Channel is service-binding or http.
+	Channel  string `json:"channel"`
+	ClientIP string `json:"clientIp,omitempty"`
 }
 
 // MaxUserID is the largest user id accepted: ids cross JavaScript as numbers,

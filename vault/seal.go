@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -56,18 +57,25 @@ type sealKey struct {
 // empty when there is none) only opens. Each secret must be at least
 // MinSecretLen bytes. Errors never contain a secret.
 func NewSealer(current, previous []byte) (*Sealer, error) {
-	if len(current) < MinSecretLen {
-		return nil, fmt.Errorf("vault: SESSION_SECRET is %d bytes, want at least %d", len(current), MinSecretLen)
+	if err := checkSecret("SESSION_SECRET", current); err != nil {
+		return nil, err
 	}
+	if len(previous) > 0 {
+		if err := checkSecret("SESSION_SECRET_PREVIOUS", previous); err != nil {
+			return nil, err
+		}
+	}
+	return newSealer(current, previous)
+}
+
+// newSealer is NewSealer without the strength checks.
+func newSealer(current, previous []byte) (*Sealer, error) {
 	cur, err := deriveKey(current)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sealer{current: cur}
 	if len(previous) > 0 {
-		if len(previous) < MinSecretLen {
-			return nil, fmt.Errorf("vault: SESSION_SECRET_PREVIOUS is %d bytes, want at least %d", len(previous), MinSecretLen)
-		}
 		prev, err := deriveKey(previous)
 		if err != nil {
 			return nil, err
@@ -156,3 +164,55 @@ func (s *Sealer) String() string {
 
 // Format prints String for every verb, so no verb prints key material.
 func (s *Sealer) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// checkSecret refuses a secret with less than MinSecretLen bytes of entropy,
+// by EntropyBytes's estimate. The error names the variable, never the value.
+func checkSecret(name string, secret []byte) error {
+	if len(secret) == 0 {
+		return fmt.Errorf("vault: %s is empty", name)
+	}
+	if e := EntropyBytes(secret); e < MinSecretLen {
+		return fmt.Errorf("vault: %s has about %.0f bytes of entropy (%d characters), want at least %d: generate one with `openssl rand -base64 32`",
+			name, e, len(secret), MinSecretLen)
+	}
+	return nil
+}
+
+// EntropyBytes estimates the entropy of a secret in bytes, generously for
+// what it looks like: hex carries 4 bits a character, base64 6 bits, anything
+// else at most log2 of the number of distinct bytes it uses. So "openssl rand
+// -hex 32" and "openssl rand -base64 32" pass, and a 32-character password does
+// not.
+func EntropyBytes(secret []byte) float64 {
+	hex, b64 := true, true
+	var seen [256]bool
+	distinct := 0
+	body := secret
+	for len(body) > 0 && body[len(body)-1] == '=' {
+		body = body[:len(body)-1]
+	}
+	for i, c := range secret {
+		if !seen[c] {
+			seen[c] = true
+			distinct++
+		}
+		isHex := c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+		hex = hex && isHex
+		isB64 := c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '+' || c == '/' || c == '-' || c == '_' || (c == '=' && i >= len(body))
+		b64 = b64 && isB64
+	}
+	var bits float64
+	switch {
+	case hex:
+		bits = 4 * float64(len(secret))
+	case b64:
+		bits = 6 * float64(len(body))
+	default:
+		bits = math.Log2(float64(max(distinct, 1))) * float64(len(secret))
+	}
+	// A secret that repeats a few characters is weak whatever its alphabet.
+	if distinct < 10 {
+		bits = min(bits, math.Log2(float64(max(distinct, 1)))*float64(len(secret)))
+	}
+	return bits / 8
+}

@@ -10,8 +10,8 @@ import (
 )
 
 var (
-	secretA = []byte("communicator-test-secret-0123456789abcdef")
-	secretB = []byte("another-test-secret-fedcba9876543210-xyz")
+	secretA = []byte("Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWprbG1ub3A=")             // base64 of 37 bytes
+	secretB = []byte("d3c5a1f0e9b8c7a6958473625140f1e2d3c4b5a6978877665544332211ffeedd") // 32 bytes in hex
 )
 
 const testSessionID = "ses_abcdefghijklmnopqrstuvwxyz"
@@ -31,7 +31,12 @@ func mustSealer(t testing.TB, cur, prev []byte) *Sealer {
 // "key-id")[:8] in hex; AAD = prefix | uint32 len(sessionID) | sessionID |
 // uint64 userID; sealed = nonce | ciphertext | tag.
 func TestSealKnownAnswer(t *testing.T) {
-	s := mustSealer(t, secretA, nil)
+	// The vector was made with this secret, before secrets had to carry 32
+	// bytes of entropy; the recipe is what is checked here.
+	s, err := newSealer([]byte("communicator-test-secret-0123456789abcdef"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got, want := s.KeyID(), "47a95cf028afc2cd"; got != want {
 		t.Fatalf("KeyID = %s, want %s", got, want)
 	}
@@ -144,9 +149,9 @@ func TestNewSealerRejectsShortSecrets(t *testing.T) {
 		cur, prev []byte
 		want      string
 	}{
-		{short, nil, "SESSION_SECRET is 31 bytes, want at least 32"},
-		{nil, nil, "SESSION_SECRET is 0 bytes"},
-		{secretA, short, "SESSION_SECRET_PREVIOUS is 31 bytes, want at least 32"},
+		{short, nil, "SESSION_SECRET has about 15 bytes of entropy (31 characters), want at least 32"},
+		{nil, nil, "SESSION_SECRET is empty"},
+		{secretA, short, "SESSION_SECRET_PREVIOUS has about 15 bytes of entropy (31 characters), want at least 32"},
 	} {
 		_, err := NewSealer(c.cur, c.prev)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -168,5 +173,32 @@ func TestSealerPrintsNoKey(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprint(s), s.KeyID()) {
 		t.Fatalf("String lacks the key id: %s", s)
+	}
+}
+
+func TestSecretsNeed32BytesOfEntropy(t *testing.T) {
+	for _, tc := range []struct {
+		secret string
+		ok     bool
+	}{
+		{strings.Repeat("ab12", 16), false},                                        // 64 hex characters, but 4 distinct
+		{"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", true}, // 64 hex: 32 bytes
+		{"0123456789abcdef0123456789abcdef", false},                                // 32 hex: 16 bytes
+		{"q7Jm0x4bWbq2Tz8yHn3f1LkP9vR6sD5aE2uC4iO8pQ0=", true},                     // base64 of 32 bytes
+		{"correct horse battery staple 1234", false},                               // a passphrase of 33 characters
+		{strings.Repeat("x", 200), false},                                          // long but one character
+		{"", false},
+	} {
+		_, err := NewSealer([]byte(tc.secret), nil)
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: err = %v, want ok %v (estimate %.1f bytes)", tc.secret, err, tc.ok, EntropyBytes([]byte(tc.secret)))
+		}
+		if err != nil && tc.secret != "" && strings.Contains(err.Error(), tc.secret[:8]) {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+	// A weak previous secret is refused too.
+	if _, err := NewSealer([]byte("q7Jm0x4bWbq2Tz8yHn3f1LkP9vR6sD5aE2uC4iO8pQ0="), []byte("short")); err == nil || !strings.Contains(err.Error(), "SESSION_SECRET_PREVIOUS") {
+		t.Errorf("weak previous secret: %v", err)
 	}
 }

@@ -466,3 +466,77 @@ func logChannel(ch string) string {
 	}
 	return "unknown"
 }
+
+// pruneBatch bounds the rows one pruning statement deletes, so that each
+// stays well within D1's per-query time.
+const pruneBatch = 1000
+
+// PruneAccessLog deletes access-log rows older than before, in batches, and
+// returns how many it deleted. The scheduled handler runs it daily with the
+// retention (ACCESS_LOG_RETENTION_DAYS).
+func (s *Service) PruneAccessLog(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.store.db.ExecContext(ctx,
+			"DELETE FROM access_log WHERE id IN (SELECT id FROM access_log WHERE at < ? ORDER BY id LIMIT ?)", before.UnixMilli(), pruneBatch)
+		if err != nil {
+			return total, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < pruneBatch {
+			s.log.Info("vault: access log pruned", "deleted", total, "before", before.UTC().Format(time.RFC3339))
+			return total, nil
+		}
+	}
+}
+
+// ResealStale reseals, under the current key, up to limit sessions still
+// sealed under the previous one (SESSION_SECRET_PREVIOUS), and reports how
+// many it resealed and how many rows are still not under the current key.
+// The scheduled handler runs it daily during a rotation; once Stale reports
+// none, the previous secret can be removed (docs/operations.md).
+func (s *Service) ResealStale(ctx context.Context, limit int) (done int, remaining int64, err error) {
+	prev := s.sealer.PreviousKeyID()
+	if prev != "" {
+		rows, err := s.store.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE key_id = ? LIMIT ?", prev, limit)
+		if err != nil {
+			return 0, 0, err
+		}
+		var stale []*sessionRow
+		for rows.Next() {
+			r, err := scanSession(rows)
+			if err != nil {
+				rows.Close()
+				return 0, 0, err
+			}
+			stale = append(stale, r)
+		}
+		rows.Close()
+		for _, r := range stale {
+			plain, _, err := s.sealer.Open(r.ID, r.UserID, r.KeyID, r.Sealed)
+			if err != nil {
+				s.log.Error("vault: a session under the previous key does not open; it cannot be resealed", "session_id", r.ID, "reason", err)
+				continue
+			}
+			sealed, keyID := s.sealer.Seal(r.ID, r.UserID, plain)
+			clear(plain)
+			if err := s.store.reseal(ctx, r.ID, r.KeyID, resealed{Sealed: sealed, KeyID: keyID}); err != nil {
+				return done, 0, err
+			}
+			done++
+		}
+	}
+	remaining, err = s.Stale(ctx)
+	return done, remaining, err
+}
+
+// Stale counts the sessions not sealed under the current key.
+func (s *Service) Stale(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.store.db.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE key_id != ?", s.sealer.KeyID()).Scan(&n)
+	return n, err
+}

@@ -129,7 +129,7 @@ func (f *fixture) logRows() []AccessLogEntry {
 		if err := rows.Scan(&e.ID, &at, &e.SessionID, &e.UserID, &e.Caller, &action, &success, &code, &e.Channel, &e.ClientIP); err != nil {
 			f.t.Fatal(err)
 		}
-		e.At, e.Action, e.Success, e.ErrorCode = fromMillis(at), Action(action), success == 1, telegramauth.Code(code)
+		e.At, e.Action, e.Success, e.ErrorCode = fromMillis(at), action, success == 1, telegramauth.Code(code)
 		out = append(out, e)
 	}
 	return out
@@ -178,7 +178,7 @@ func TestImportAndGet(t *testing.T) {
 	if !info.CreatedAt.Equal(t0) || !info.ExpiresAt.Equal(t0.Add(DefaultLifetime)) || info.LastUsedAt != nil || info.RevokedAt != nil {
 		t.Fatalf("info times %+v", info)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: ActionImportSession, Success: true, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: string(ActionImportSession), Success: true, Channel: ChannelServiceBinding})
 
 	// The row holds the sealed session under the current key, and the dc id.
 	if got := f.column("SELECT key_id FROM sessions WHERE id = ?", info.SessionID); got != f.svc.sealer.KeyID() {
@@ -202,7 +202,7 @@ func TestImportAndGet(t *testing.T) {
 	if got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: ActionGetSession, Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: string(ActionGetSession), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
 	if got := f.column("SELECT last_used_at FROM sessions WHERE id = ?", info.SessionID); got != t0.Add(time.Hour).UnixMilli() {
 		t.Fatalf("last_used_at %v", got)
 	}
@@ -280,7 +280,7 @@ func TestGetErrors(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeSessionNotFound); e.SessionID != "" {
 		t.Fatalf("SessionID %q", e.SessionID)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
 
 	// Only expired.
 	info := f.importSession(ingestor, 5, str)
@@ -291,7 +291,7 @@ func TestGetErrors(t *testing.T) {
 	if e.SessionID != info.SessionID || !strings.Contains(e.Message, "expired at 2026-05-02T12:00:00Z") {
 		t.Fatalf("error %+v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 5, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeSessionExpired, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 5, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeSessionExpired, Channel: ChannelServiceBinding})
 
 	// Only revoked (newest revoked, older expired: revoked is reported).
 	info2 := f.importSession(ingestor, 5, str)
@@ -303,7 +303,7 @@ func TestGetErrors(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeSessionRevoked); e.SessionID != info2.SessionID {
 		t.Fatalf("error %+v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info2.SessionID, UserID: 5, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeSessionRevoked, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info2.SessionID, UserID: 5, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeSessionRevoked, Channel: ChannelServiceBinding})
 
 	// Invalid user ids.
 	for _, id := range []int64{0, -1, telegramauth.MaxUserID + 1, -1 << 63} {
@@ -312,7 +312,7 @@ func TestGetErrors(t *testing.T) {
 		if e := f.wantErr(err, telegramauth.CodeInvalidArgument); e.Message != "userId must be a positive integer below 2^53" {
 			t.Fatalf("message %q", e.Message)
 		}
-		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
 	}
 	// The largest valid id works.
 	f.importSession(ingestor, telegramauth.MaxUserID, str)
@@ -355,7 +355,7 @@ func TestForbidden(t *testing.T) {
 			for _, call := range calls {
 				n := f.logCount()
 				f.wantErr(call.do(), telegramauth.CodeForbidden)
-				checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: call.sessionID, UserID: call.userID, Caller: c.wantCaller, Action: call.action,
+				checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: call.sessionID, UserID: call.userID, Caller: c.wantCaller, Action: string(call.action),
 					ErrorCode: telegramauth.CodeForbidden, Channel: c.wantChan, ClientIP: c.wantIP})
 			}
 		})
@@ -403,7 +403,7 @@ func TestMovedRowIsNotServed(t *testing.T) {
 	if e.Message != "session could not be opened" || e.SessionID != b.SessionID || got.SessionString != "" {
 		t.Fatalf("got %+v, error %+v", got, e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: b.SessionID, UserID: 2, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeInternal, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: b.SessionID, UserID: 2, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeInternal, Channel: ChannelServiceBinding})
 	if !strings.Contains(f.logBuf.String(), "session could not be opened") || !strings.Contains(f.logBuf.String(), b.SessionID) {
 		t.Fatalf("operational log lacks the failure: %s", f.logBuf)
 	}
@@ -522,7 +522,7 @@ func TestHandOutRefusedWhenLogFails(t *testing.T) {
 	if v := f.column("SELECT last_used_at IS NULL FROM sessions WHERE id = ?", info.SessionID); v != int64(1) {
 		t.Fatal("last_used_at set by a refused hand-out")
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 1, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 1, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
 	if strings.Contains(e.Error(), "access log unavailable") || strings.Contains(e.Error(), "INSERT") {
 		t.Fatalf("SQL error leaked into the message: %v", e)
 	}
@@ -575,7 +575,7 @@ func TestStoreDown(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeUnavailable); strings.Contains(e.Message, "sessions") {
 		t.Fatalf("SQL in message: %v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 1, Caller: IngestorService, Action: ActionGetSession, ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 1, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
 	_, err = f.svc.ListSessions(ingestor, 1)
 	f.wantErr(err, telegramauth.CodeUnavailable)
 	_, err = f.svc.RevokeSession(ingestor, info.SessionID)
@@ -596,7 +596,7 @@ func TestRevoke(t *testing.T) {
 	if err != nil || rev.SessionID != info.SessionID || !rev.RevokedAt.Equal(first) {
 		t.Fatalf("revoke: %+v %v", rev, err)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: ActionRevokeSession, Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: string(ActionRevokeSession), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
 
 	// Again, later: the first time, and another log row.
 	f.clock.Advance(time.Hour)
@@ -605,7 +605,7 @@ func TestRevoke(t *testing.T) {
 	if err != nil || !rev.RevokedAt.Equal(first) {
 		t.Fatalf("second revoke: %+v %v", rev, err)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: ActionRevokeSession, Success: true, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: string(ActionRevokeSession), Success: true, Channel: ChannelServiceBinding})
 
 	// Unknown id.
 	unknown := "ses_" + strings.Repeat("q", 26)
@@ -614,7 +614,7 @@ func TestRevoke(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeSessionNotFound); e.SessionID != unknown {
 		t.Fatalf("%+v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: unknown, Caller: IngestorService, Action: ActionRevokeSession, ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: unknown, Caller: IngestorService, Action: string(ActionRevokeSession), ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
 
 	// Malformed ids: the message names the parameter and never echoes the input.
 	for _, bad := range []string{"", "ses_", "ses_ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ses_abcdefghijklmnopqrstuvwxy1", "x' OR '1'='1", str, strings.Repeat("ses_abcdefgh", 1000), "ses_abcdefghijklmnopqrstuvwxyz\n"} {
@@ -624,7 +624,7 @@ func TestRevoke(t *testing.T) {
 		if !strings.HasPrefix(e.Message, "sessionId (") || len(e.Message) > 120 || (len(bad) > 4 && strings.Contains(e.Message, bad)) {
 			t.Fatalf("message %q", e.Message)
 		}
-		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: ActionRevokeSession, ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: string(ActionRevokeSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
 	}
 }
 
@@ -651,7 +651,7 @@ func TestListSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: ActionListSessions, Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: string(ActionListSessions), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
 	if len(list) != 3 {
 		t.Fatalf("%d sessions", len(list))
 	}
@@ -714,7 +714,7 @@ func TestImportInvalid(t *testing.T) {
 		if !strings.HasPrefix(e.Message, c.want) {
 			t.Errorf("message %q, want prefix %q", e.Message, c.want)
 		}
-		checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 3, Caller: IngestorService, Action: ActionImportSession, ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+		checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 3, Caller: IngestorService, Action: string(ActionImportSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
 	}
 	_, err := f.svc.ImportSession(ingestor, 0, str)
 	if e := f.wantErr(err, telegramauth.CodeInvalidArgument); e.Message != "userId must be a positive integer below 2^53" {
@@ -739,7 +739,7 @@ func TestSaveSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 11, Caller: "login-service", Action: login, Success: true, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 11, Caller: "login-service", Action: string(login), Success: true, Channel: ChannelServiceBinding})
 	if got, err := svc.GetSessionByUserID(ingestor, 11); err != nil || got.SessionString != str {
 		t.Fatalf("saved session: %v", err)
 	}
@@ -779,7 +779,7 @@ func TestAccessLogRead(t *testing.T) {
 			t.Fatal("not newest first")
 		}
 	}
-	if e := all[1]; e.Action != ActionGetSession || !e.Success || e.SessionID != a.SessionID || e.Caller != IngestorService || e.Channel != ChannelServiceBinding || !e.At.Equal(t0.Add(5*time.Second)) {
+	if e := all[1]; e.Action != string(ActionGetSession) || !e.Success || e.SessionID != a.SessionID || e.Caller != IngestorService || e.Channel != ChannelServiceBinding || !e.At.Equal(t0.Add(5*time.Second)) {
 		t.Fatalf("entry %+v", e)
 	}
 	// Reading the log does not add to it.
@@ -811,7 +811,7 @@ func TestAccessLogRead(t *testing.T) {
 	n := f.logCount()
 	_, err = f.svc.AccessLog(ingestor, AccessLogFilter{})
 	f.wantErr(err, telegramauth.CodeForbidden)
-	checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: ActionReadAccessLog, ErrorCode: telegramauth.CodeForbidden, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: string(ActionReadAccessLog), ErrorCode: telegramauth.CodeForbidden, Channel: ChannelServiceBinding})
 }
 
 type zeroReader struct{}
@@ -1016,5 +1016,76 @@ func toString(v any) string {
 	default:
 		b, _ := json.Marshal(x)
 		return string(b)
+	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	p, err := ParsePolicy(`{"get_session":["ingestor-service"],"read_access_log":["ops.team"]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Allows(ActionGetSession, IngestorService) || !p.Allows(ActionReadAccessLog, "ops.team") || p.Allows(ActionListSessions, IngestorService) {
+		t.Errorf("policy = %v", p)
+	}
+	for in, want := range map[string]string{
+		`{"get_sessions":["a"]}`:      `unknown action "get_sessions"`,
+		`{"get_session":["a b"]}`:     `"a b" is not a service id`,
+		`{"get_session":"ingestor"}`:  "not a JSON object",
+		`[]`:                          "not a JSON object",
+		`{"get_session":[""]}`:        "is not a service id",
+		`{"get_session":["x"]} trail`: "",
+	} {
+		_, err := ParsePolicy(in)
+		if want == "" {
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}
+
+func TestPruneAccessLog(t *testing.T) {
+	f := newFixture(t, Options{})
+	sqlitetest.Exec(t, f.db, "DELETE FROM access_log")
+	old, recent := t0.Add(-100*24*time.Hour).UnixMilli(), t0.Add(-time.Hour).UnixMilli()
+	if _, err := f.db.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500) "+
+		"INSERT INTO access_log (at, caller, action, success, channel) SELECT ?, 'x', 'get_session', 1, 'http' FROM n", old); err != nil {
+		t.Fatal(err)
+	}
+	f.db.Exec("INSERT INTO access_log (at, caller, action, success, channel) VALUES (?, 'x', 'get_session', 1, 'http')", recent)
+	n, err := f.svc.PruneAccessLog(context.Background(), t0.Add(-90*24*time.Hour))
+	if err != nil || n != 2500 {
+		t.Fatalf("pruned %d, %v", n, err)
+	}
+	if got := f.column("SELECT count(*) FROM access_log"); got != int64(1) {
+		t.Errorf("left %v rows, want the recent one", got)
+	}
+}
+
+func TestResealStale(t *testing.T) {
+	f := newFixture(t, Options{})
+	for u := int64(1); u <= 5; u++ {
+		_, str := testSession(uint64(40 + u))
+		f.importSession(ingestor, u, str)
+	}
+	// Rotate: B is the new secret, A the previous.
+	svc := f.service(mustSealer(t, secretB, secretA), Options{})
+	if n, err := svc.Stale(context.Background()); err != nil || n != 5 {
+		t.Fatalf("stale before = %d, %v", n, err)
+	}
+	done, left, err := svc.ResealStale(context.Background(), 3)
+	if err != nil || done != 3 || left != 2 {
+		t.Fatalf("first pass: %d resealed, %d left, %v", done, left, err)
+	}
+	if done, left, err = svc.ResealStale(context.Background(), 3); err != nil || done != 2 || left != 0 {
+		t.Fatalf("second pass: %d resealed, %d left, %v", done, left, err)
+	}
+	// The old secret removed: every session still opens.
+	only := f.service(mustSealer(t, secretB, nil), Options{})
+	for u := int64(1); u <= 5; u++ {
+		if _, err := only.GetSessionByUserID(ingestor, u); err != nil {
+			t.Errorf("user %d after the rotation: %v", u, err)
+		}
 	}
 }

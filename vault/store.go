@@ -330,27 +330,12 @@ func (s *store) revoke(ctx context.Context, id string, nowMs int64) error {
 	return err
 }
 
-// AccessLogEntry is a row of the access log. It never holds a secret.
-type AccessLogEntry struct {
-	ID        int64             `json:"id"`
-	At        time.Time         `json:"at"`
-	SessionID string            `json:"sessionId,omitempty"`
-	UserID    int64             `json:"userId,omitempty"`
-	Caller    string            `json:"caller"`
-	Action    Action            `json:"action"`
-	Success   bool              `json:"success"`
-	ErrorCode telegramauth.Code `json:"errorCode,omitempty"`
-	Channel   string            `json:"channel"`
-	ClientIP  string            `json:"clientIp,omitempty"`
-}
+// AccessLogEntry is a row of the access log (the contract's type).
+type AccessLogEntry = telegramauth.AccessLogEntry
 
-// AccessLogFilter selects access-log rows, newest first. Zero fields do not filter.
-type AccessLogFilter struct {
-	UserID    int64  // rows about this user
-	SessionID string // rows about this session
-	BeforeID  int64  // rows with an id below this (paging: pass the last id seen)
-	Limit     int    // at most this many rows; 0 means DefaultAccessLogLimit
-}
+// AccessLogFilter selects access-log rows, newest first (the contract's
+// AccessLogQuery). Zero fields do not filter.
+type AccessLogFilter = telegramauth.AccessLogQuery
 
 // Limits of AccessLogFilter.Limit.
 const (
@@ -397,7 +382,7 @@ func (s *store) accessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEn
 		e.At = fromMillis(at)
 		e.SessionID = sessionID.String
 		e.UserID = userID.Int64
-		e.Action = Action(action)
+		e.Action = action
 		e.Success = success == 1
 		e.ErrorCode = telegramauth.Code(code.String)
 		e.ClientIP = clientIP.String

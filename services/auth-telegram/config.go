@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,12 @@ type config struct {
 	Sealer      *vault.Sealer
 	APIKeys     authhttp.APIKeys
 	Lifetime    time.Duration
+	Policy      vault.Policy
+	// SessionReadsOff turns the HTTP session hand-out route off
+	// (HTTP_SESSION_READS=off), once every caller uses the binding.
+	SessionReadsOff bool
+	// Retention is how long access-log rows are kept (ACCESS_LOG_RETENTION_DAYS).
+	Retention time.Duration
 	// Problems names every bad or missing variable (never its value). While
 	// any is listed, session routes and RPC methods answer UNAVAILABLE.
 	Problems []string
@@ -29,7 +36,7 @@ func (c *config) problem() string {
 }
 
 func parseConfig(getenv func(string) (string, bool)) *config {
-	c := &config{Lifetime: vault.DefaultLifetime}
+	c := &config{Lifetime: vault.DefaultLifetime, Policy: vault.DefaultPolicy(), Retention: 90 * 24 * time.Hour}
 	c.Environment, _ = getenv("ENVIRONMENT")
 
 	secret, _ := getenv("SESSION_SECRET")
@@ -70,6 +77,29 @@ func parseConfig(getenv func(string) (string, bool)) *config {
 			c.Problems = append(c.Problems, fmt.Sprintf("SESSION_TTL: %s is outside 1h..87600h", d))
 		default:
 			c.Lifetime = d
+		}
+	}
+	if v, ok := getenv("ACCESS_POLICY"); ok && v != "" {
+		p, err := vault.ParsePolicy(v)
+		if err != nil {
+			c.Problems = append(c.Problems, err.Error())
+		} else {
+			c.Policy = p
+		}
+	}
+	switch v, _ := getenv("HTTP_SESSION_READS"); v {
+	case "", "on":
+	case "off":
+		c.SessionReadsOff = true
+	default:
+		c.Problems = append(c.Problems, fmt.Sprintf("HTTP_SESSION_READS: %q is neither on nor off", clip(v)))
+	}
+	if v, ok := getenv("ACCESS_LOG_RETENTION_DAYS"); ok && v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 || days > 3650 {
+			c.Problems = append(c.Problems, fmt.Sprintf("ACCESS_LOG_RETENTION_DAYS: %q is not a number of days from 1 to 3650", clip(v)))
+		} else {
+			c.Retention = time.Duration(days) * 24 * time.Hour
 		}
 	}
 	return c

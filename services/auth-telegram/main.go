@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,10 @@ import (
 // version is set at build time (-ldflags -X main.version=...).
 var version = "dev"
 
+// resealPerRun bounds the sessions one scheduled run reseals (each is a D1
+// write; a run has minutes of CPU but D1's per-invocation query limit).
+const resealPerRun = 500
+
 // main runs once per isolate, on its first event: everything built here is
 // shared by every request and RPC call of the isolate.
 func main() {
@@ -29,7 +35,7 @@ func main() {
 	var svc telegramauth.Service = unconfigured{msg: "unavailable"}
 	var vlt *vault.Service
 	if cfg.ok() {
-		v, err := vault.New(db, cfg.Sealer, vault.Options{Lifetime: cfg.Lifetime, Logger: log})
+		v, err := vault.New(db, cfg.Sealer, vault.Options{Lifetime: cfg.Lifetime, Logger: log, Policy: cfg.Policy})
 		if err != nil {
 			cfg.Problems = append(cfg.Problems, err.Error())
 		} else {
@@ -49,20 +55,49 @@ func main() {
 		WithCaller: func(ctx context.Context, serviceID, clientIP string) context.Context {
 			return vault.WithCaller(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP})
 		},
+		SessionReadsOff: cfg.SessionReadsOff,
 		OnDenied: func(ctx context.Context, serviceID, clientIP, route string, code telegramauth.Code) {
 			log.Warn("http call refused", "caller", serviceID, "route", route, "code", string(code))
+			action := vault.ActionAuthenticate // a failed API-key check
+			if code == telegramauth.CodeForbidden {
+				action = vault.ActionGetSession // HTTP_SESSION_READS=off
+			}
 			if vlt != nil {
-				vlt.RecordDenied(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP}, vault.ActionAuthenticate, code)
+				vlt.RecordDenied(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP}, action, code)
 			}
 		},
 		Health: func(ctx context.Context) authhttp.HealthReport {
-			return health(ctx, cfg, db)
+			r := health(ctx, cfg, db)
+			if vlt != nil {
+				r.Checks["sealing"] = sealingCheck(ctx, vlt, cfg)
+			}
+			return r
 		},
 	})
 
 	workers.Serve(workers.Handlers{
 		Fetch: logging.HTTP(log, api),
 		RPC:   rpcHandler{next: telegramauth.NewServiceHandler(svc), log: log},
+		// The cron trigger of wrangler.toml: during a rotation, reseal
+		// sessions still under the previous key; prune the access log.
+		Scheduled: func(ctx context.Context, cron string, at time.Time) error {
+			if vlt == nil {
+				return errors.New(cfg.problem())
+			}
+			resealed, stale, err := vlt.ResealStale(ctx, resealPerRun)
+			if err != nil {
+				log.Error("resealing under the current key failed", "err", err)
+				return err
+			}
+			pruned, err := vlt.PruneAccessLog(ctx, at.Add(-cfg.Retention))
+			if err != nil {
+				log.Error("pruning the access log failed", "err", err)
+				return err
+			}
+			log.Info("scheduled", "cron", cron, "resealed", resealed, "stale", stale, "pruned", pruned,
+				"retention_days", int(cfg.Retention.Hours()/24))
+			return nil
+		},
 	})
 }
 
@@ -90,4 +125,24 @@ func health(ctx context.Context, cfg *config, db interface {
 		r.Checks["api_keys"] = authhttp.HealthCheck{OK: true, Detail: "SERVICE_API_KEYS is not set: the HTTP API refuses every authenticated call"}
 	}
 	return r
+}
+
+// sealingCheck reports the key sessions are sealed under: during a rotation,
+// how many still wait for the current key (never a secret or key).
+func sealingCheck(ctx context.Context, v *vault.Service, cfg *config) authhttp.HealthCheck {
+	n, err := v.Stale(ctx)
+	if err != nil {
+		return authhttp.HealthCheck{OK: false, Detail: "D1 did not answer"}
+	}
+	detail := "every session is sealed under the current key"
+	if n > 0 {
+		detail = strconv.FormatInt(n, 10) + " sessions are not sealed under the current key yet"
+		if cfg.Sealer.PreviousKeyID() != "" {
+			detail += " (resealed on read and by the daily job; keep SESSION_SECRET_PREVIOUS until this is 0)"
+		} else {
+			detail += " and SESSION_SECRET_PREVIOUS is not set: they cannot be opened"
+			return authhttp.HealthCheck{OK: false, Detail: detail}
+		}
+	}
+	return authhttp.HealthCheck{OK: true, Detail: detail}
 }

@@ -13,7 +13,7 @@ import (
 
 // rpcMethods are the rpc names of telegramauth.Service, in declaration order
 // (the method index of the generated entry class), for logs.
-var rpcMethods = []string{"getSessionByUserId", "listSessions", "revokeSession", "importSession"}
+var rpcMethods = []string{"getSessionByUserId", "listSessions", "revokeSession", "importSession", "accessLog"}
 
 // callerFromProps is the RPC caller: the serviceId of the binding's props
 // (ctx.props), which only whoever deploys the caller can set. A binding
@@ -89,4 +89,7 @@ func (u unconfigured) RevokeSession(context.Context, string) (telegramauth.Revoc
 }
 func (u unconfigured) ImportSession(context.Context, int64, string) (telegramauth.SessionInfo, error) {
 	return telegramauth.SessionInfo{}, u.err()
+}
+func (u unconfigured) AccessLog(context.Context, telegramauth.AccessLogQuery) ([]telegramauth.AccessLogEntry, error) {
+	return nil, u.err()
 }

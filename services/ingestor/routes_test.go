@@ -50,6 +50,9 @@ func (f *fakeAuth) RevokeSession(_ context.Context, id string) (telegramauth.Rev
 	}
 	return telegramauth.Revocation{}, telegramauth.NewError(telegramauth.CodeSessionNotFound, "no session has this id")
 }
+func (f *fakeAuth) AccessLog(context.Context, telegramauth.AccessLogQuery) ([]telegramauth.AccessLogEntry, error) {
+	return nil, nil
+}
 func (f *fakeAuth) ImportSession(context.Context, int64, string) (telegramauth.SessionInfo, error) {
 	return telegramauth.SessionInfo{}, nil
 }

@@ -54,6 +54,42 @@ export interface Revocation {
   revokedAt: string;
 }
 
+/** AccessLogQuery selects access-log entries. Zero fields do not filter. */
+export interface AccessLogQuery {
+  /** userId selects the entries about this user. */
+  userId?: number;
+  /** sessionId selects the entries about this session. */
+  sessionId?: string;
+  /** beforeId pages backwards: entries older than this entry id. */
+  beforeId?: number;
+  /** limit caps the entries returned (default 100, at most 1000). */
+  limit?: number;
+}
+
+/** AccessLogEntry is one row of the access log. It never holds a secret. */
+export interface AccessLogEntry {
+  id: number;
+  /** ISO 8601 */
+  at: string;
+  sessionId?: string;
+  userId?: number;
+  /**
+   * caller is the service that called: the binding's props.serviceId, or
+   * the X-Service-ID of an HTTP call (as claimed, for refused ones).
+   */
+  caller: string;
+  /**
+   * action is get_session, list_sessions, revoke_session, import_session,
+   * authenticate (a refused HTTP authentication), or another action.
+   */
+  action: string;
+  success: boolean;
+  errorCode?: Code;
+  /** channel is service-binding or http. */
+  channel: string;
+  clientIp?: string;
+}
+
 /**
  * The Error that every method of TelegramAuthWorkerRpc rejects with. Its message
  * starts with its code ("CODE: message"), for callers that see only the message.
@@ -101,4 +137,12 @@ export interface TelegramAuthWorkerRpc {
    * @throws {TelegramAuthError}
    */
   importSession(userId: number, sessionString: string): Promise<SessionInfo>;
+
+  /**
+   * accessLog reads the access log, newest first: every hand-out, list,
+   * revocation, import and refusal. An operator's call: the caller needs the
+   * read_access_log permission of the access policy.
+   * @throws {TelegramAuthError}
+   */
+  accessLog(query: AccessLogQuery): Promise<AccessLogEntry[]>;
 }

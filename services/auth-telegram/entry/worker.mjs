@@ -15,4 +15,5 @@ export default class TelegramAuthWorker extends WorkerEntrypoint {
   listSessions(...args) { return runtime.call(1, args, this.env, this.ctx); }
   revokeSession(...args) { return runtime.call(2, args, this.env, this.ctx); }
   importSession(...args) { return runtime.call(3, args, this.env, this.ctx); }
+  accessLog(...args) { return runtime.call(4, args, this.env, this.ctx); }
 }

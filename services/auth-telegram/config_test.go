@@ -1,0 +1,49 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/communicator/communicator/vault"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+const goodSecret = "q7Jm0x4bWbq2Tz8yHn3f1LkP9vR6sD5aE2uC4iO8pQ0="
+
+func TestConfig(t *testing.T) {
+	c := parseConfig(env(map[string]string{
+		"SESSION_SECRET": goodSecret, "SESSION_TTL": "720h", "HTTP_SESSION_READS": "off", "ACCESS_LOG_RETENTION_DAYS": "30",
+		"ACCESS_POLICY": `{"get_session":["ingestor-service"],"read_access_log":["ops"]}`,
+	}))
+	if !c.ok() || c.Lifetime != 720*time.Hour || !c.SessionReadsOff || c.Retention != 30*24*time.Hour ||
+		!c.Policy.Allows(vault.ActionReadAccessLog, "ops") || c.Policy.Allows(vault.ActionListSessions, "ingestor-service") {
+		t.Errorf("config = %+v", c)
+	}
+	if d := parseConfig(env(map[string]string{"SESSION_SECRET": goodSecret})); !d.ok() || d.SessionReadsOff || d.Retention != 90*24*time.Hour || !d.Policy.Allows(vault.ActionGetSession, "ingestor-service") {
+		t.Errorf("defaults = %+v", d)
+	}
+}
+
+func TestConfigNamesEveryProblemAndNoSecret(t *testing.T) {
+	weak := "password-password-password-password"
+	c := parseConfig(env(map[string]string{
+		"SESSION_SECRET": weak, "SERVICE_API_KEYS": `{"x": "not-a-hash"}`, "SESSION_TTL": "forever",
+		"HTTP_SESSION_READS": "maybe", "ACCESS_LOG_RETENTION_DAYS": "0", "ACCESS_POLICY": `{"nope":[]}`,
+	}))
+	msg := c.problem()
+	for _, want := range []string{"SESSION_SECRET", "SERVICE_API_KEYS", "SESSION_TTL", "HTTP_SESSION_READS", "ACCESS_LOG_RETENTION_DAYS", "ACCESS_POLICY"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%s is not named: %s", want, msg)
+		}
+	}
+	if strings.Contains(msg, weak) || strings.Contains(msg, "password-") {
+		t.Errorf("the secret is in the message: %s", msg)
+	}
+	if c := parseConfig(env(map[string]string{})); c.ok() || !strings.Contains(c.problem(), "SESSION_SECRET is not set") {
+		t.Errorf("missing secret: %v", c.Problems)
+	}
+}

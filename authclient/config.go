@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/communicator/communicator/internal/errtext"
 )
 
 // BindingName is the ingestor's service binding to auth-telegram
@@ -372,25 +374,8 @@ func (p *parser) millis(name string, def, lo, hi time.Duration) time.Duration {
 	return time.Duration(n) * time.Millisecond
 }
 
-// quote quotes a non-secret value for an error message: at most
-// maxQuotedValue bytes, printable ASCII but for quotes and backslashes kept,
-// anything else shown as '?'.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s) && i < maxQuotedValue; i++ {
-		c := s[i]
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			c = '?'
-		}
-		b.WriteByte(c)
-	}
-	b.WriteByte('"')
-	if len(s) > maxQuotedValue {
-		b.WriteString("...")
-	}
-	return b.String()
-}
+// quote quotes a non-secret value for an error message.
+func quote(s string) string { return errtext.Quote(s, maxQuotedValue) }
 
 func validServiceID(s string) bool {
 	if len(s) == 0 || len(s) > 64 {

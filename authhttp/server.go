@@ -169,7 +169,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, param, ok := h.match(r.URL.Path)
 	if !ok {
 		// No contract code means "no such route"; see the package comment.
-		writeError(w, http.StatusNotFound, invalid("no such route: "+quoteInput(r.URL.Path)))
+		WriteError(w, http.StatusNotFound, invalid("no such route: "+quoteInput(r.URL.Path)))
 		return
 	}
 	allowed := false
@@ -181,7 +181,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !allowed {
 		w.Header().Set("Allow", rt.allow)
-		writeError(w, http.StatusMethodNotAllowed, invalid("method "+quoteInput(r.Method)+" is not allowed here; allowed: "+rt.allow))
+		WriteError(w, http.StatusMethodNotAllowed, invalid("method "+quoteInput(r.Method)+" is not allowed here; allowed: "+rt.allow))
 		return
 	}
 	if rt.kind == routeHealth {
@@ -200,80 +200,80 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if h.cfg.OnDenied != nil {
 				h.cfg.OnDenied(ctx, serviceID, clientIP(r), rt.pattern, telegramauth.CodeForbidden)
 			}
-			writeError(w, 0, telegramauth.NewError(telegramauth.CodeForbidden, "session hand-outs over HTTP are turned off here: use the TELEGRAM_AUTH service binding"))
+			WriteError(w, 0, telegramauth.NewError(telegramauth.CodeForbidden, "session hand-outs over HTTP are turned off here: use the TELEGRAM_AUTH service binding"))
 			return
 		}
 		userID, e := parseUserIDSegment(param)
 		if e != nil {
-			writeError(w, 0, e)
+			WriteError(w, 0, e)
 			return
 		}
 		s, err := svc.GetSessionByUserID(ctx, userID)
 		if err != nil {
-			writeError(w, 0, err)
+			WriteError(w, 0, err)
 			return
 		}
-		writeData(w, http.StatusOK, toWireSession(s))
+		WriteData(w, http.StatusOK, toWireSession(s))
 	case routeListSessions:
 		userID, e := parseUserIDSegment(param)
 		if e != nil {
-			writeError(w, 0, e)
+			WriteError(w, 0, e)
 			return
 		}
 		list, err := svc.ListSessions(ctx, userID)
 		if err != nil {
-			writeError(w, 0, err)
+			WriteError(w, 0, err)
 			return
 		}
 		out := make([]wireInfo, len(list))
 		for i, s := range list {
 			out[i] = toWireInfo(s)
 		}
-		writeData(w, http.StatusOK, out)
+		WriteData(w, http.StatusOK, out)
 	case routeRevokeSession:
 		if e := checkSessionID(param); e != nil {
-			writeError(w, 0, e)
+			WriteError(w, 0, e)
 			return
 		}
 		rev, err := svc.RevokeSession(ctx, param)
 		if err != nil {
-			writeError(w, 0, err)
+			WriteError(w, 0, err)
 			return
 		}
-		writeData(w, http.StatusOK, wireRevocation{SessionID: rev.SessionID, RevokedAt: jsTime(rev.RevokedAt)})
+		WriteData(w, http.StatusOK, wireRevocation{SessionID: rev.SessionID, RevokedAt: jsTime(rev.RevokedAt)})
 	case routeImportSession:
 		body, status, e := readBody(w, r)
 		if e != nil {
-			writeError(w, status, e)
+			WriteError(w, status, e)
 			return
 		}
 		userID, sessionString, e := parseImportBody(body)
 		if e != nil {
-			writeError(w, 0, e)
+			WriteError(w, 0, e)
 			return
 		}
 		info, err := svc.ImportSession(ctx, userID, sessionString)
 		if err != nil {
-			writeError(w, 0, err)
+			WriteError(w, 0, err)
 			return
 		}
-		writeData(w, http.StatusCreated, toWireInfo(info))
+		WriteData(w, http.StatusCreated, toWireInfo(info))
 	case routeAccessLog:
 		q, e := parseAccessLogQuery(r.URL.Query())
 		if e != nil {
-			writeError(w, 0, e)
+			WriteError(w, 0, e)
 			return
 		}
 		entries, err := svc.AccessLog(ctx, q)
 		if err != nil {
-			writeError(w, 0, err)
+			WriteError(w, 0, err)
 			return
 		}
 		out := make([]wireLogEntry, len(entries))
 		for i, e := range entries {
 			out[i] = toWireLogEntry(e)
 		}
-		writeData(w, http.StatusOK, out)
+		WriteData(w, http.StatusOK, out)
 	}
 }
 
@@ -309,7 +309,7 @@ func (h *handler) authenticate(w http.ResponseWriter, r *http.Request, rt *route
 			h.cfg.OnDenied(ctx, claimed, ip, rt.pattern, err.Code)
 		}
 		w.Header().Set("WWW-Authenticate", authScheme)
-		writeError(w, 0, err)
+		WriteError(w, 0, err)
 		return nil, false
 	}
 	ctx = context.WithValue(ctx, authenticatedKey{}, serviceID)
@@ -409,7 +409,7 @@ func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(failed) == 0 {
-		writeData(w, http.StatusOK, data)
+		WriteData(w, http.StatusOK, data)
 		return
 	}
 	data.Status = "degraded"
@@ -422,14 +422,16 @@ func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func writeData(w http.ResponseWriter, status int, data any) {
+// WriteData writes the success envelope {"success": true, "data": data}.
+func WriteData(w http.ResponseWriter, status int, data any) {
 	writeJSON(w, status, envelope{Success: true, Data: data})
 }
 
-// writeError answers err. status 0 means the status of err's code. An error
-// that is not a *telegramauth.Error with a contract code becomes a generic 500
-// INTERNAL: its text may hold anything and is not shown.
-func writeError(w http.ResponseWriter, status int, err error) {
+// WriteError writes the error envelope for err: the code, message and
+// sessionId of a *telegramauth.Error. Status 0 means the status of err's code.
+// An error that is not a *telegramauth.Error with a contract code becomes a
+// generic 500 INTERNAL: its text may hold anything and is not shown.
+func WriteError(w http.ResponseWriter, status int, err error) {
 	var e *telegramauth.Error
 	if !errors.As(err, &e) || !e.Code.Valid() {
 		e = telegramauth.NewError(telegramauth.CodeInternal, "internal error")

@@ -6,31 +6,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/communicator/communicator/internal/errtext"
 	"github.com/communicator/communicator/telegramauth"
 )
 
 // maxQuoted is how many bytes of a bad input an error message quotes.
 const maxQuoted = 24
 
-// quoteInput quotes at most maxQuoted bytes of s for an error message: printable
-// ASCII but for quotes and backslashes is kept, everything else becomes '?',
-// and a cut is marked with "...".
-func quoteInput(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s) && i < maxQuoted; i++ {
-		c := s[i]
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			c = '?'
-		}
-		b.WriteByte(c)
-	}
-	b.WriteByte('"')
-	if len(s) > maxQuoted {
-		b.WriteString("...")
-	}
-	return b.String()
-}
+// quoteInput quotes at most maxQuoted bytes of s for an error message.
+func quoteInput(s string) string { return errtext.Quote(s, maxQuoted) }
 
 func invalid(msg string) *telegramauth.Error {
 	return telegramauth.NewError(telegramauth.CodeInvalidArgument, msg)
@@ -86,6 +70,15 @@ func ValidSessionID(id string) bool {
 		}
 	}
 	return true
+}
+
+// CheckSessionID is nil for a well-formed session id ("ses_" and 26
+// characters a-z, 2-7), or INVALID_ARGUMENT saying what is wrong with it.
+func CheckSessionID(id string) error {
+	if e := checkSessionID(id); e != nil {
+		return e
+	}
+	return nil
 }
 
 func checkSessionID(id string) *telegramauth.Error {

@@ -105,20 +105,9 @@ func testBadInput(t *testing.T, sys *system) {
 // testJavaScriptCaller calls auth-telegram's RPC methods from a plain
 // JavaScript worker: the contract as JavaScript sees it.
 func testJavaScriptCaller(t *testing.T, sys *system) {
-	type callResult struct {
-		OK    bool
-		Value json.RawMessage
-		Error *struct {
-			Name, Message, Code, SessionID string
-			IsError                        bool
-		}
-	}
 	call := func(binding, method string, args ...any) callResult {
 		t.Helper()
-		body, _ := json.Marshal(map[string]any{"binding": binding, "method": method, "args": args})
-		var out callResult
-		do(t, "POST", sys.jscaller, bytes.NewReader(body)).json(t, &out)
-		return out
+		return callJS(t, sys.jscaller, binding, method, args...)
 	}
 	wantError := func(res callResult, code string) {
 		t.Helper()

@@ -5,6 +5,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -115,3 +116,37 @@ func get(t *testing.T, url string, headers ...string) response {
 func path(parts ...string) string { return filepath.Join(append([]string{root}, parts...)...) }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// callResult is what e2e/jscaller answers: what a JavaScript caller of an RPC
+// method sees.
+type callResult struct {
+	OK    bool
+	Value json.RawMessage
+	Error *struct {
+		Name, Message, Code, SessionID string
+		IsError                        bool
+	}
+}
+
+// callJS has the JavaScript worker at jscaller call env[binding][method](...args).
+func callJS(t *testing.T, jscaller, binding, method string, args ...any) callResult {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"binding": binding, "method": method, "args": args})
+	var out callResult
+	do(t, "POST", jscaller, bytes.NewReader(body)).json(t, &out)
+	return out
+}
+
+// assertNoSecretInLogs fails the test if any line holds one of the secrets
+// (session strings, keys, API keys) or, for a long one, a 30-byte piece of it.
+func assertNoSecretInLogs(t *testing.T, lines, secrets []string) {
+	t.Helper()
+	for _, line := range lines {
+		for _, secret := range secrets {
+			if strings.Contains(line, secret) || (len(secret) > 40 && strings.Contains(line, secret[10:40])) {
+				t.Errorf("a secret appears in the workers' logs: %.120s…", line)
+				return
+			}
+		}
+	}
+}

@@ -49,16 +49,7 @@ func startVault(t *testing.T, state string, vars map[string]string, keys map[str
 		Processes: []devstack.Process{{Workers: []string{"e2e-seedclient", "auth-telegram", "e2e-jscaller"}, Routed: true}},
 	})
 	v.auth, v.jscaller, v.seedclient = v.URL["auth-telegram"], v.URL["e2e-jscaller"], v.URL["e2e-seedclient"]
-	t.Cleanup(func() {
-		for _, line := range v.Logs().Lines() {
-			for _, s := range v.secrets {
-				if strings.Contains(line, s) {
-					t.Errorf("a secret appears in the logs: %.100s", line)
-					return
-				}
-			}
-		}
-	})
+	t.Cleanup(func() { assertNoSecretInLogs(t, v.Logs().Lines(), v.secrets) })
 	return v
 }
 
@@ -100,16 +91,7 @@ func (v *vault) d1(t *testing.T, sql string) []map[string]any {
 
 func (v *vault) rpc(t *testing.T, binding, method string, args ...any) callResult {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"binding": binding, "method": method, "args": args})
-	var out callResult
-	do(t, "POST", v.jscaller, bytes.NewReader(body)).json(t, &out)
-	return out
-}
-
-type callResult struct {
-	OK    bool
-	Value json.RawMessage
-	Error *struct{ Name, Message, Code, SessionID string }
+	return callJS(t, v.jscaller, binding, method, args...)
 }
 
 func keyIDs(rows []map[string]any) map[string]bool {

@@ -71,7 +71,7 @@ type Error struct {
 	SessionID string // set where the failure concerns a known session
 }
 
-// Errorf-free constructor: NewError builds an *Error.
+// NewError returns an *Error with code and message.
 func NewError(code Code, message string) *Error { return &Error{Code: code, Message: message} }
 
 // Error returns "CODE: message", the form JavaScript callers see as err.message.

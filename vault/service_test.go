@@ -1089,3 +1089,26 @@ func TestResealStale(t *testing.T) {
 		}
 	}
 }
+
+// A row under the previous key that does not open (tampered) is left alone,
+// reported, and still counted as not under the current key.
+func TestResealStaleSkipsRowsThatDoNotOpen(t *testing.T) {
+	f := newFixture(t, Options{})
+	_, s1 := testSession(51)
+	_, s2 := testSession(52)
+	a := f.importSession(ingestor, 1, s1)
+	f.importSession(ingestor, 2, s2)
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE id = '"+a.SessionID+"'")
+	before := f.column("SELECT hex(sealed) FROM sessions WHERE id = ?", a.SessionID)
+	svc := f.service(mustSealer(t, secretB, secretA), Options{})
+	done, left, err := svc.ResealStale(context.Background(), 10)
+	if err != nil || done != 1 || left != 1 {
+		t.Fatalf("resealed %d, %d left, %v", done, left, err)
+	}
+	if after := f.column("SELECT hex(sealed) FROM sessions WHERE id = ?", a.SessionID); after != before {
+		t.Error("the row that did not open was changed")
+	}
+	if !strings.Contains(f.logBuf.String(), a.SessionID) || !strings.Contains(f.logBuf.String(), "cannot be resealed") {
+		t.Errorf("not reported: %s", f.logBuf.String())
+	}
+}

@@ -39,15 +39,6 @@ func LookupEnv(name string) (string, bool) {
 // Getenv returns the value of a var or secret, or "" when it is not set.
 func Getenv(name string) string { return env().vars[name] }
 
-// Environ returns a copy of every var and secret.
-func Environ() map[string]string {
-	m := make(map[string]string, len(env().vars))
-	for k, v := range env().vars {
-		m[k] = v
-	}
-	return m
-}
-
 // HasBinding reports whether env has a non-string property of that name: a
 // service binding, a D1 database, or another binding.
 func HasBinding(name string) bool { return env().bindings[name] }

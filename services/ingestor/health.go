@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/authclient"
+	"github.com/communicator/communicator/authhttp"
 	"github.com/communicator/communicator/workers"
 )
 
@@ -50,7 +51,7 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	if rep.Status != "ok" {
 		status = http.StatusServiceUnavailable
 	}
-	writeData(w, status, rep)
+	authhttp.WriteData(w, status, rep)
 }
 
 // pingAuth asks auth-telegram's /health over the transport in use: fetch over

@@ -6,10 +6,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/communicator/communicator/authclient"
 	"github.com/communicator/communicator/authhttp"
@@ -40,14 +40,11 @@ func main() {
 	if s.clientErr == nil {
 		s.client = newSessionClient(cfg.Client)
 	}
-	if v := workers.Getenv("INGESTOR_API_KEYS"); v != "" {
-		keys, err := authhttp.ParseAPIKeys(v)
-		if err != nil {
-			log.Error("INGESTOR_API_KEYS is unusable; operator routes answer 503", "err", strings.Replace(err.Error(), "SERVICE_API_KEYS", "INGESTOR_API_KEYS", 1))
-		} else {
-			s.operatorKeys = keys
-		}
+	keys, err := parseOperatorKeys(workers.Getenv("INGESTOR_API_KEYS"))
+	if err != nil {
+		log.Error("operator routes answer 503", "err", err.Error())
 	}
+	s.operatorKeys = keys
 	workers.Serve(workers.Handlers{Fetch: logging.HTTP(log, s.routes())})
 }
 
@@ -89,7 +86,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /telegram/client-stats", s.clientStats)
 	mux.HandleFunc("DELETE /telegram/sessions/{sessionId}", s.revokeSession)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "no route "+r.Method+" "+clip(r.URL.Path))
+		writeError(w, http.StatusNotFound, telegramauth.CodeInvalidArgument, "no route "+r.Method+" "+clip(r.URL.Path))
 	})
 	return mux
 }
@@ -98,17 +95,17 @@ func (s *server) routes() http.Handler {
 // ingestor got it, without revealing it.
 func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
 	if s.clientErr != nil {
-		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "ingestor is not configured: "+s.clientErr.Error())
+		s.writeNotConfigured(w)
 		return
 	}
-	userID, err := parseUserID(r.PathValue("userId"))
+	userID, err := authhttp.ParseUserID(r.PathValue("userId"))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, string(telegramauth.CodeInvalidArgument), err.Message)
+		authhttp.WriteError(w, 0, err)
 		return
 	}
 	sess, source, err2 := s.client.GetSession(r.Context(), userID)
 	if err2 == nil {
-		writeData(w, http.StatusOK, sessionStatus{
+		authhttp.WriteData(w, http.StatusOK, sessionStatus{
 			UserID: userID, Usable: true, SessionID: sess.SessionID, ExpiresAt: isoTime(sess.ExpiresAt),
 			Transport: s.client.Transport(), Source: source.String(),
 		})
@@ -119,10 +116,10 @@ func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
 	case telegramauth.CodeSessionNotFound, telegramauth.CodeSessionExpired, telegramauth.CodeSessionRevoked:
 		st := sessionStatus{UserID: userID, Usable: false, Reason: string(code), Transport: s.client.Transport(), Source: source.String()}
 		var te *telegramauth.Error
-		if asError(err2, &te) {
+		if errors.As(err2, &te) {
 			st.SessionID = te.SessionID
 		}
-		writeData(w, http.StatusOK, st)
+		authhttp.WriteData(w, http.StatusOK, st)
 	default:
 		s.writeAuthError(w, err2)
 	}
@@ -135,19 +132,19 @@ func (s *server) writeAuthError(w http.ResponseWriter, err error) {
 	code := telegramauth.CodeOf(err)
 	msg := "auth-telegram answered " + string(code) + " over " + s.client.Transport()
 	var te *telegramauth.Error
-	if asError(err, &te) && (code == telegramauth.CodeInvalidArgument || code == telegramauth.CodeSessionNotFound ||
+	if errors.As(err, &te) && (code == telegramauth.CodeInvalidArgument || code == telegramauth.CodeSessionNotFound ||
 		code == telegramauth.CodeSessionExpired || code == telegramauth.CodeSessionRevoked) {
 		msg = te.Message
 	}
 	switch code {
 	case telegramauth.CodeInvalidArgument, telegramauth.CodeSessionNotFound, telegramauth.CodeSessionExpired, telegramauth.CodeSessionRevoked:
-		writeError(w, code.HTTPStatus(), string(code), msg)
+		writeError(w, code.HTTPStatus(), code, msg)
 	case telegramauth.CodeUnavailable:
 		s.log.Warn("auth-telegram unavailable", "transport", s.client.Transport(), "err", err.Error())
-		writeError(w, http.StatusServiceUnavailable, string(code), "auth-telegram is unavailable over "+s.client.Transport())
+		writeError(w, http.StatusServiceUnavailable, code, "auth-telegram is unavailable over "+s.client.Transport())
 	default:
 		s.log.Error("auth-telegram refused the ingestor", "transport", s.client.Transport(), "code", string(code))
-		writeError(w, http.StatusBadGateway, string(code), msg)
+		writeError(w, http.StatusBadGateway, code, msg)
 	}
 }
 
@@ -156,22 +153,22 @@ func (s *server) writeAuthError(w http.ResponseWriter, err error) {
 // INGESTOR_API_KEYS, as auth-telegram's HTTP API does.
 func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) {
 	if s.clientErr != nil {
-		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "ingestor is not configured: "+s.clientErr.Error())
+		s.writeNotConfigured(w)
 		return
 	}
 	if s.operatorKeys.Len() == 0 {
-		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "operator routes are off: INGESTOR_API_KEYS is not set or not usable")
+		writeError(w, http.StatusServiceUnavailable, telegramauth.CodeUnavailable, "operator routes are off: INGESTOR_API_KEYS is not set or not usable")
 		return
 	}
 	operator, _, aerr := authhttp.Authenticate(r, s.operatorKeys)
 	if aerr != nil {
 		w.Header().Set("WWW-Authenticate", "ApiKey")
-		writeError(w, http.StatusUnauthorized, string(aerr.Code), aerr.Message)
+		authhttp.WriteError(w, http.StatusUnauthorized, aerr)
 		return
 	}
 	id := r.PathValue("sessionId")
-	if !authhttp.ValidSessionID(id) {
-		writeError(w, http.StatusBadRequest, string(telegramauth.CodeInvalidArgument), `sessionId is not a session id: want "ses_" and 26 characters a-z, 2-7`)
+	if err := authhttp.CheckSessionID(id); err != nil {
+		authhttp.WriteError(w, 0, err)
 		return
 	}
 	rev, err := s.client.RevokeSession(r.Context(), id)
@@ -180,7 +177,7 @@ func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("session revoked through the ingestor", "operator", operator, "session_id", id)
-	writeData(w, http.StatusOK, map[string]string{"sessionId": rev.SessionID, "revokedAt": isoTime(rev.RevokedAt)})
+	authhttp.WriteData(w, http.StatusOK, map[string]string{"sessionId": rev.SessionID, "revokedAt": isoTime(rev.RevokedAt)})
 }
 
 type sessionStatus struct {
@@ -195,11 +192,28 @@ type sessionStatus struct {
 
 func (s *server) clientStats(w http.ResponseWriter, r *http.Request) {
 	if s.client == nil {
-		writeError(w, http.StatusServiceUnavailable, string(telegramauth.CodeUnavailable), "ingestor is not configured: "+s.clientErr.Error())
+		s.writeNotConfigured(w)
 		return
 	}
-	writeData(w, http.StatusOK, s.client.Stats())
+	authhttp.WriteData(w, http.StatusOK, s.client.Stats())
 }
 
-// isoTime formats t as JavaScript's toISOString does.
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+// writeNotConfigured answers a route that needs the session client while its
+// configuration is unusable: 503, naming the bad variables.
+func (s *server) writeNotConfigured(w http.ResponseWriter) {
+	writeError(w, http.StatusServiceUnavailable, telegramauth.CodeUnavailable, "ingestor is not configured: "+s.clientErr.Error())
+}
+
+// parseOperatorKeys reads INGESTOR_API_KEYS (the format of auth-telegram's
+// SERVICE_API_KEYS). Unset means no operator routes; malformed is an error
+// naming the variable, never its value.
+func parseOperatorKeys(v string) (authhttp.APIKeys, error) {
+	if v == "" {
+		return authhttp.APIKeys{}, nil
+	}
+	keys, err := authhttp.ParseAPIKeys(v)
+	if err != nil {
+		return authhttp.APIKeys{}, errors.New(strings.Replace(err.Error(), "SERVICE_API_KEYS", "INGESTOR_API_KEYS", 1))
+	}
+	return keys, nil
+}

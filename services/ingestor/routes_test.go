@@ -195,3 +195,20 @@ func TestBadTelegramCredentialsKeepSessionRoutes(t *testing.T) {
 		t.Errorf("health: %d %s", code, body)
 	}
 }
+
+func TestOperatorKeys(t *testing.T) {
+	if k, err := parseOperatorKeys(""); err != nil || k.Len() != 0 {
+		t.Errorf("unset: %v, %d keys", err, k.Len())
+	}
+	hash := authhttp.HashAPIKey("ops-key")
+	if k, err := parseOperatorKeys(`{"ops":"` + hash + `"}`); err != nil || !k.Verify("ops", "ops-key") {
+		t.Errorf("valid: %v", err)
+	}
+	for _, bad := range []string{`{"ops":"ops-key-in-clear"}`, `not json`, `{}`} {
+		_, err := parseOperatorKeys(bad)
+		if err == nil || !strings.Contains(err.Error(), "INGESTOR_API_KEYS") || strings.Contains(err.Error(), "SERVICE_API_KEYS") ||
+			strings.Contains(err.Error(), "ops-key-in-clear") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

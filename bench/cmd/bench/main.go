@@ -219,8 +219,8 @@ func system(rep *strings.Builder) {
 	fmt.Fprintf(rep, "Where the time goes: over JavaScript→JavaScript, the Go caller adds %.0f µs per call (Go→JS − JS→JS) and the Go callee %.0f µs (Go→Go − Go→JS). "+
 		"The bridge's own work, measured in the same run under Node with the same runtime (`go test -bench` in `workers/`, no workerd RPC underneath), is %.0f µs for a Go→JS call and %.0f µs for a Go→JS→Go round trip: "+
 		"in workerd each crossing costs more than that, and the Go→Go target is not met. "+
-		"A CPU profile of the Go caller in workerd (the workerd inspector, not wrangler's proxy) puts about a third of its isolate's time in Go (the scheduler, the JSON codec, the wait) and half in the runtime's JavaScript, a third of which is the RPC stub call itself; "+
-		"timing the stub call alone, the RPC round trip issued from the Go worker also took longer (about 140–190 µs) than from the JavaScript worker (about 120 µs), so part of the gap is not the bridge's own code. "+
+		"A CPU profile of the Go caller in workerd (taken during development through workerd's own inspector; wrangler's proxy returns no samples) puts about a third of its isolate's time in Go (the scheduler, the JSON codec, the wait) and nearly half in the runtime's JavaScript, most of that in the RPC stub call itself (30%% of the isolate's time); "+
+		"timing the stub call alone (with an instrumented runtime during development, not in this run), the RPC round trip issued from the Go worker also took longer (about 140–190 µs) than from the JavaScript worker (about 120 µs), so part of the gap is not the bridge's own code. "+
 		"The research note `go-rpc-bridge-performance.md` measured 1.8× for the best design it tried.\n\n",
 		gj-jj, gg-gj, callJS, serveRPC)
 
@@ -239,9 +239,9 @@ func system(rep *strings.Builder) {
 // miss served by an instant transport (natively and as wasm under Node), and
 // the hit rate under a realistic mix.
 func clientCache(rep *strings.Builder) {
-	native := goBench(false, "CacheHit$|CacheMiss$", "1s")
-	wasm := goBench(true, "CacheHit$|CacheMiss$", "20000x")
-	mix := goBench(false, "RealisticMix", "1x")
+	native := goBench("./authclient/", false, "CacheHit$|CacheMiss$", "1s")
+	wasm := goBench("./authclient/", true, "CacheHit$|CacheMiss$", "20000x")
+	mix := goBench("./authclient/", false, "RealisticMix", "1x")
 	fmt.Fprintf(rep, "## The ingestor's session cache\n\n`go test -bench` in `authclient/`: a hit (1,000 cached users, round robin) against a miss answered at once by a fake transport, both with the real clock; natively and compiled to wasm (run under Node, as the ingestor runs in workerd). Median of 3.\n\n")
 	fmt.Fprintf(rep, "| | native | wasm |\n|---|---:|---:|\n| cache hit | %.0f ns | %.0f ns |\n| miss, instant transport | %.0f ns | %.0f ns |\n| hit vs miss | %.2f× | %.2f× |\n\n",
 		native["CacheHit/clock=time.Now"], wasm["CacheHit/clock=time.Now"], native["CacheMiss"], wasm["CacheMiss"],
@@ -257,20 +257,21 @@ func clientCache(rep *strings.Builder) {
 	rep.WriteString("\nA client built per request, as in the original plan, would hit 0%.\n\n")
 }
 
-// goBench runs benchmarks of authclient and returns the median ns/op of each
-// (and, keyed "<name> <unit>", its other metrics).
-func goBench(wasm bool, pattern, benchtime string) map[string]float64 {
+// goBench runs the benchmarks of a package (compiled to wasm and run under
+// Node with the bridge's runtime when wasm is set), three times, and returns
+// the median ns/op of each (and, keyed "<name> <unit>", its other metrics).
+func goBench(pkg string, wasm bool, pattern, benchtime string) map[string]float64 {
 	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime, "-count", "3"}
 	env := os.Environ()
 	if wasm {
 		args = append(args, "-exec", filepath.Join(root, "workers", "js", "go_js_wasm_exec"))
 		env = append(env, "GOOS=js", "GOARCH=wasm")
 	}
-	cmd := exec.Command("go", append(args, "./authclient/")...)
+	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir, cmd.Env = root, env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		log.Fatalf("authclient benchmarks: %v\n%s", err, out)
+		log.Fatalf("benchmarks of %s: %v\n%s", pkg, err, out)
 	}
 	all := map[string][]float64{}
 	for _, line := range strings.Split(string(out), "\n") {
@@ -354,25 +355,8 @@ func burst(url string, n int) float64 {
 // wasm, run under Node with workers/js/runtime.mjs) and returns µs per
 // Go->JS call and per Go->JS->Go round trip.
 func nodeBridgeBench() (callJS, serveRPC float64) {
-	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "CallJavaScript|ServeRPC", "-benchtime", "20000x", "-count", "3",
-		"-exec", filepath.Join(root, "workers", "js", "go_js_wasm_exec"), "./workers/")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		log.Fatalf("bridge benchmarks: %v\n%s", err, out)
-	}
-	res := map[string][]float64{}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 4 && strings.HasPrefix(f[0], "Benchmark") && f[3] == "ns/op" {
-			var ns float64
-			fmt.Sscan(f[2], &ns)
-			name := strings.TrimPrefix(strings.Split(f[0], "-")[0], "Benchmark")
-			res[name] = append(res[name], ns/1000)
-		}
-	}
-	return median(res["CallJavaScript"]), median(res["ServeRPC"])
+	r := goBench("./workers/", true, "CallJavaScript|ServeRPC", "20000x")
+	return r["CallJavaScript"] / 1000, r["ServeRPC"] / 1000
 }
 
 func median(v []float64) float64 {

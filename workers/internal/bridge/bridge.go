@@ -34,13 +34,7 @@ const (
 	OpD1          = 9  // one D1 statement.
 	OpD1Batch     = 10 // D1 batch (atomic).
 	OpDone        = 11 // a scheduled event finished: u8 ok, error text. Ends the request.
-	OpConnect     = 12 // reserved for sockets
-	OpSocketRead  = 13
-	OpSocketWrite = 14
-	OpSocketClose = 15
-	OpWaitUntil   = 16 // reserved
 	OpStats       = 17 // JavaScript-side counters, for tests
-	opCountSentinel
 )
 
 // Reply statuses, set by JavaScript when it completes a call.

@@ -14,7 +14,7 @@ type Stats struct {
 	PendingCalls int    // operations waiting for JavaScript
 	// JS is the JSON of the JavaScript side's counters: instances (Go
 	// instances started in this isolate), liveRequests, inflightOps (operations
-	// started for Go and not completed), goTimers, jsValues (JavaScript values
+	// started for Go and not completed), goTimers, openSockets, jsValues (JavaScript values
 	// Go holds references to).
 	JS []byte
 }

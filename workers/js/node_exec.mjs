@@ -7,8 +7,14 @@
 // The program runs as request 1 (WORKERS_TEST_REQUEST=1) and sees this env:
 // vars, a JavaScript service PEER, the program itself as service SELF (its fetch
 // handler and RPC methods, through the runtime as workerd would call them), and
-// a recording fake D1 database DB. Real D1 and workerd are tested end to end.
+// a recording fake D1 database DB. Sockets go through connect(), a stand-in for
+// "cloudflare:sockets" over node:net, to three local servers whose addresses
+// are in the env: ECHO_ADDR (echoes; answers a half-close with "bye" and
+// closes), SILENT_ADDR (accepts and never answers), CLOSED_ADDR (nothing
+// listens). Real D1, sockets and workerd are tested end to end.
 import { createRequire } from "node:module";
+import net from "node:net";
+import { Duplex } from "node:stream";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -23,8 +29,42 @@ const goroot = process.env.GOROOT || execFileSync("go", ["env", "GOROOT"]).toStr
 require(path.join(goroot, "lib", "wasm", "wasm_exec.js"));
 const { Runtime } = await import("./runtime.mjs");
 
+// connect has the shape of the Workers connect(): readable and writable web
+// streams, an opened promise with the addresses, close().
+function connect({ hostname, port }, { secureTransport = "off", allowHalfOpen = false } = {}) {
+  if (secureTransport !== "off") throw new TypeError("the Node stand-in for connect() has no TLS");
+  const sock = net.connect({ host: hostname, port, allowHalfOpen });
+  const opened = new Promise((resolve, reject) => {
+    sock.once("connect", () => resolve({
+      remoteAddress: `${sock.remoteAddress}:${sock.remotePort}`, localAddress: `${sock.localAddress}:${sock.localPort}`,
+    }));
+    sock.once("error", (e) => reject(new Error(`proxy request failed, cannot connect to the specified address (${e.code})`)));
+  });
+  opened.catch(() => {});
+  const { readable, writable } = Duplex.toWeb(sock);
+  const closed = new Promise((resolve) => sock.once("close", resolve));
+  return { readable, writable, opened, closed, close() { sock.destroy(); return closed; } };
+}
+
+function listen(onConn, opts = {}) {
+  return new Promise((resolve) => {
+    const srv = net.createServer(opts, onConn);
+    srv.listen(0, "127.0.0.1", () => { srv.unref(); resolve(srv); });
+  });
+}
+const addr = (srv) => `127.0.0.1:${srv.address().port}`;
+const echo = await listen((c) => {
+  c.on("data", (d) => c.write(d));
+  c.on("end", () => c.end("bye"));
+  c.on("error", () => {});
+}, { allowHalfOpen: true });
+const silent = await listen((c) => { c.on("error", () => {}); });
+const closedSrv = await listen(() => {});
+const closedAddr = addr(closedSrv);
+await new Promise((resolve) => closedSrv.close(resolve));
+
 const binary = process.argv[2];
-const rt = new Runtime({ wasm: new WebAssembly.Module(fs.readFileSync(binary)), errorName: "TestError" });
+const rt = new Runtime({ wasm: new WebAssembly.Module(fs.readFileSync(binary)), errorName: "TestError", connect });
 
 class PeerError extends Error {}
 
@@ -100,7 +140,7 @@ env.SELF = new Proxy({}, {
 });
 
 // Only what Go needs: wasm_exec has 8 KiB for argv and environment together.
-const vars = { WORKERS_TEST_REQUEST: "1" };
+const vars = { WORKERS_TEST_REQUEST: "1", ECHO_ADDR: addr(echo), SILENT_ADDR: addr(silent), CLOSED_ADDR: closedAddr };
 for (const k of ["HOME", "PATH", "TMPDIR", "GOROOT", "GOCACHE", "GOPATH"]) if (process.env[k]) vars[k] = process.env[k];
 vars.TMPDIR ??= require("node:os").tmpdir();
 

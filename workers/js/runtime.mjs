@@ -11,7 +11,7 @@
 const KIND_FETCH = 1, KIND_RPC = 2, KIND_SCHEDULED = 3;
 const OP_RETURN = 1, OP_RESPOND = 2, OP_RESPOND_HEAD = 3, OP_BODY_WRITE = 4, OP_BODY_END = 5,
   OP_BODY_READ = 6, OP_RPC = 7, OP_FETCH = 8, OP_D1 = 9, OP_D1_BATCH = 10, OP_DONE = 11,
-  OP_STATS = 17;
+  OP_SOCK_OPEN = 12, OP_SOCK_READ = 13, OP_SOCK_WRITE = 14, OP_SOCK_CLOSE = 15, OP_STATS = 17;
 const S_OK = 0, S_ERR = 1, S_EOF = 2;
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const KEEPALIVE_MS = 20_000;
@@ -174,7 +174,8 @@ function checkWasmExec(go) {
 }
 
 export class Runtime {
-  #wasm; #Go; #errorName; #inst = null; #instances = 0;
+  #wasm; #Go; #errorName; #connect; #inst = null; #instances = 0;
+  #nextSocket = 1; #openSockets = 0;
   #live = new Map(); #nextReq = 1;
   #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
   #inflight = 0; // operations started for Go and not yet completed
@@ -182,10 +183,13 @@ export class Runtime {
   #current = null; // the request whose context is running Go, if known
   #lastProps = null; #lastPropsJSON = "null";
 
-  constructor({ wasm, Go = globalThis.Go, errorName = "Error" }) {
+  // connect is the Workers connect() of "cloudflare:sockets" (or a stand-in
+  // with its shape, under Node); without it sockets fail clearly.
+  constructor({ wasm, Go = globalThis.Go, errorName = "Error", connect = null }) {
     this.#wasm = wasm;
     this.#Go = Go;
     this.#errorName = errorName;
+    this.#connect = connect;
   }
 
   // ---- events --------------------------------------------------------------
@@ -255,6 +259,7 @@ export class Runtime {
       liveRequests: this.#live.size,
       inflightOps: this.#inflight,
       goTimers: this.#timers.size,
+      openSockets: this.#openSockets,
       loopWakes: this.#wakes,
       jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
     };
@@ -404,6 +409,7 @@ export class Runtime {
     const req = {
       id, inst, env, ctx, q: [], qi: 0, wake: null, waitDue: Infinity, finished: false, stallReported: false,
       request: null, respond: null, writer: null, reader: null, result: null,
+      sockets: null, // id -> socket opened in this request's context
     };
     this.#live.set(id, req);
     return req;
@@ -444,7 +450,69 @@ export class Runtime {
     if (req.finished) return;
     req.finished = true;
     this.#live.delete(req.id);
+    if (req.sockets) this.#closeSockets(req);
     if (req.wake) { const w = req.wake; req.wake = null; w(); }
+  }
+
+  // ---- sockets -------------------------------------------------------------
+  // A socket belongs to the request that opened it: workerd binds it to that
+  // request's context. When the request ends its sockets are closed, and the
+  // goroutines still waiting on one get an error instead of waiting forever.
+
+  #openSocket(req, call, bytes) {
+    const r = new Reader(bytes);
+    const hostname = r.str(), port = r.u32(), tls = r.u8() === 1, allowHalfOpen = r.u8() === 1;
+    if (!this.#connect) throw new Error("sockets are not available: the runtime was built without connect()");
+    const sock = this.#connect({ hostname, port }, { secureTransport: tls ? "on" : "off", allowHalfOpen });
+    const id = this.#nextSocket++;
+    const s = { sock, reader: sock.readable.getReader(), writer: sock.writable.getWriter(), calls: new Set() };
+    (req.sockets ??= new Map()).set(id, s);
+    this.#openSockets++;
+    this.#socketOp(req, s, call, sock.opened.catch((e) => { this.#dropSocket(req, id); throw e; }), (info) => {
+      const w = scratch.reset();
+      w.u32(id); w.str(String(info?.remoteAddress ?? "")); w.str(String(info?.localAddress ?? ""));
+      return { bytes: w.done() };
+    });
+  }
+
+  #socket(req, r) {
+    const id = r.u32();
+    const s = req.sockets?.get(id);
+    if (!s) throw new Error("socket is closed");
+    return [id, s];
+  }
+
+  // #socketOp is #async for an operation on s, remembered until it settles so
+  // that closing the socket can fail it.
+  #socketOp(req, s, call, promise, onValue) {
+    s.calls.add(call);
+    this.#async(req, call, promise.finally(() => s.calls.delete(call)), onValue);
+  }
+
+  #dropSocket(req, id) {
+    const s = req.sockets?.get(id);
+    if (!s) return null;
+    req.sockets.delete(id);
+    this.#openSockets--;
+    return s;
+  }
+
+  #closeSockets(req) {
+    for (const id of [...req.sockets.keys()]) this.#closeSocket(req, id, "socket closed: its request has finished");
+  }
+
+  // #closeSocket closes a socket and fails the operations still waiting on it
+  // (a pending read may never settle once its socket is closed).
+  #closeSocket(req, id, why) {
+    const s = this.#dropSocket(req, id);
+    if (!s) return;
+    try { s.sock.close().catch(noop); } catch { /* already closed */ }
+    const calls = [...s.calls];
+    s.calls.clear();
+    // Later, not from inside #finish or #perform: Go may be running below us.
+    if (calls.length) queueMicrotask(() => {
+      for (const c of calls) this.#complete(req, c, S_ERR, encodeError(new Error(why)));
+    });
   }
 
   #fail(req) {
@@ -707,6 +775,34 @@ export class Runtime {
           }
           return { bytes: w.done() };
         });
+        return;
+      }
+      case OP_SOCK_OPEN:
+        this.#openSocket(req, call, bytes);
+        return;
+      case OP_SOCK_READ: {
+        const [, s] = this.#socket(req, new Reader(bytes));
+        this.#socketOp(req, s, call, s.reader.read(), ({ done, value }) =>
+          done ? { status: S_EOF, bytes: null } : { bytes: value });
+        return;
+      }
+      case OP_SOCK_WRITE: {
+        const r = new Reader(bytes);
+        const [, s] = this.#socket(req, r);
+        this.#socketOp(req, s, call, s.writer.write(r.rest()), () => ({ bytes: null }));
+        return;
+      }
+      case OP_SOCK_CLOSE: {
+        const r = new Reader(bytes);
+        const id = r.u32(), how = r.u8();
+        if (how === 1) { // close the writing side only (a FIN); reading goes on
+          const s = req.sockets?.get(id);
+          if (!s) throw new Error("socket is closed");
+          this.#socketOp(req, s, call, s.writer.close(), () => ({ bytes: null }));
+          return;
+        }
+        this.#closeSocket(req, id, "socket closed");
+        if (call) this.#complete(req, call, S_OK, null);
         return;
       }
       case OP_STATS:

@@ -34,6 +34,10 @@ const (
 	OpD1          = 9  // one D1 statement.
 	OpD1Batch     = 10 // D1 batch (atomic).
 	OpDone        = 11 // a scheduled event finished: u8 ok, error text. Ends the request.
+	OpSockOpen    = 12 // connect(): host, u32 port, u8 tls, u8 allowHalfOpen. Replies u32 id, remote, local.
+	OpSockRead    = 13 // u32 id. Replies with the next chunk (StatusEOF at the end).
+	OpSockWrite   = 14 // u32 id, bytes. Replies when written.
+	OpSockClose   = 15 // u32 id, u8 how: 0 close, 1 close the writing side. Replies when done.
 	OpStats       = 17 // JavaScript-side counters, for tests
 )
 

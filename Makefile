@@ -14,7 +14,7 @@ GO_JS_EXEC := $(CURDIR)/workers/js/go_js_wasm_exec
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-wasm test-e2e vet bench clean
+.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-fuzz test-wasm test-e2e vet bench clean
 
 all: build
 
@@ -56,10 +56,15 @@ vet:
 	$(GO) vet ./...
 	$(WASM_ENV) $(GO) vet ./workers/... ./services/... ./telegramauth/... ./authclient/... ./authhttp/... ./vault/...
 
-test: deps build vet test-unit test-wasm test-e2e
+test: deps build vet test-unit test-fuzz test-wasm test-e2e
 
 test-unit:
 	$(GO) test -short -count=1 ./...
+
+# A short run of each fuzz target beyond its seed corpus (the seeds run in test-unit).
+FUZZTIME ?= 10s
+test-fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mtproto/sessionstring/
 
 test-wasm:
 	$(WASM_ENV) $(GO) test -count=1 -exec $(GO_JS_EXEC) $(WASM_TEST_PKGS)

@@ -14,6 +14,7 @@ import (
 	"github.com/communicator/communicator/authclient"
 	"github.com/communicator/communicator/authhttp"
 	"github.com/communicator/communicator/internal/logging"
+	"github.com/communicator/communicator/mtproto/tgclient"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/workers"
 	"github.com/communicator/communicator/workers/d1"
@@ -40,6 +41,14 @@ func main() {
 	if s.clientErr == nil {
 		s.client = newSessionClient(cfg.Client)
 	}
+	endpoint, epErr := tgclient.ParseEndpoint(workers.LookupEnv)
+	if epErr != nil {
+		log.Error("Telegram endpoint problems; the routes that talk to Telegram answer 503", "problems", epErr.Error())
+		s.telegramErr = errors.Join(s.telegramErr, epErr)
+	}
+	// One client per isolate; each request connects for itself through
+	// connect() and closes its connection when it ends.
+	s.tg = tgclient.New(tgclient.App{ID: int(cfg.Telegram.APIID), Hash: cfg.Telegram.APIHash}, endpoint, (&workers.Dialer{}).DialContext)
 	keys, err := parseOperatorKeys(workers.Getenv("INGESTOR_API_KEYS"))
 	if err != nil {
 		log.Error("operator routes answer 503", "err", err.Error())
@@ -72,7 +81,8 @@ type server struct {
 	cfg         authclient.Config
 	client      *authclient.Client
 	clientErr   error // the session client's configuration is unusable
-	telegramErr error // TELEGRAM_API_ID / TELEGRAM_API_HASH are unusable
+	telegramErr error // TELEGRAM_API_ID / TELEGRAM_API_HASH / the endpoint are unusable
+	tg          *tgclient.Client
 	// operatorKeys authenticate operator routes (INGESTOR_API_KEYS, the
 	// format of auth-telegram's SERVICE_API_KEYS); without them those routes
 	// are off.
@@ -84,6 +94,7 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("GET /health", s.health)
 	mux.HandleFunc("GET /telegram/session-status/{userId}", s.sessionStatus)
 	mux.HandleFunc("GET /telegram/client-stats", s.clientStats)
+	mux.HandleFunc("GET /telegram/me/{userId}", s.me)
 	mux.HandleFunc("DELETE /telegram/sessions/{sessionId}", s.revokeSession)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, telegramauth.CodeInvalidArgument, "no route "+r.Method+" "+clip(r.URL.Path))

@@ -1,0 +1,117 @@
+// Package tgclient runs units of work against Telegram with gotd/td: one
+// MTProto client per unit, built from a decrypted session that lives only in
+// memory, connected through a dial function (the Workers connect() API in a
+// worker, package net natively) and closed when the unit ends.
+//
+// gotd/td is here because it is the maintained pure-Go MTProto client; it
+// runs under GOOS=js GOARCH=wasm with dcs.Plain and a custom dial
+// (docs/ARCHITECTURE.md, research/gotd-in-workers-probe.md). v0.93.0 is the
+// version the module proxy serves here, and the smaller one in wasm.
+package tgclient
+
+import (
+	"context"
+	"net"
+	"strconv"
+
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
+	"github.com/gotd/td/tg"
+	"go.uber.org/zap"
+
+	"github.com/communicator/communicator/mtproto/sessionstring"
+)
+
+// DialFunc opens a TCP connection, as net.Dialer.DialContext does.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// App is the Telegram application (api_id and api_hash from my.telegram.org).
+type App struct {
+	ID   int
+	Hash string
+}
+
+// Client runs units of work. It holds no connection and no session between
+// them, so one Client serves every request of an isolate.
+type Client struct {
+	app      App
+	endpoint Endpoint
+	dial     DialFunc
+}
+
+// New returns a Client for app at endpoint, connecting with dial.
+func New(app App, endpoint Endpoint, dial DialFunc) *Client {
+	if endpoint.Timeout <= 0 {
+		endpoint.Timeout = DefaultTimeout
+	}
+	return &Client{app: app, endpoint: endpoint, dial: dial}
+}
+
+// Endpoint is the endpoint the client connects to.
+func (c *Client) Endpoint() Endpoint { return c.endpoint }
+
+// Run connects to Telegram as the session's account, calls f with the API
+// and disconnects when f returns. The whole unit is bounded by the endpoint's
+// Timeout. The session stays in this process's memory (gotd's in-memory
+// storage, dropped when Run returns) and is never written anywhere.
+//
+// Errors are *Error: say whether to retry, and whether Telegram rejected the
+// session.
+func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx context.Context, api *tg.Client) error) error {
+	if err := s.Validate(); err != nil {
+		return &Error{Kind: KindRefused, Err: err}
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, c.endpoint.Timeout, errTimeout{c.endpoint})
+	defer cancel()
+
+	storage := new(session.StorageMemory)
+	if err := (&session.Loader{Storage: storage}).Save(ctx, SessionData(s)); err != nil {
+		return &Error{Kind: KindUnavailable, Err: err}
+	}
+	client := telegram.NewClient(c.app.ID, c.app.Hash, c.options(s, storage))
+	err := client.Run(ctx, func(ctx context.Context) error { return f(ctx, client.API()) })
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		if _, ok := cause.(errTimeout); ok {
+			err = cause
+		}
+	}
+	return classify(err)
+}
+
+func (c *Client) options(s sessionstring.Session, storage telegram.SessionStorage) telegram.Options {
+	dc := s.DC
+	if c.endpoint.DC != 0 {
+		dc = c.endpoint.DC
+	}
+	opts := telegram.Options{
+		DC:             dc,
+		Resolver:       dcs.Plain(dcs.PlainOptions{Dial: dcs.DialFunc(c.dial)}),
+		SessionStorage: storage,
+		NoUpdates:      true, // a unit of work reads what it asks for; updates come with ingestion
+		Logger:         zap.NewNop(),
+	}
+	if c.endpoint.Addr != "" {
+		host, port, _ := net.SplitHostPort(c.endpoint.Addr) // ParseEndpoint checked it
+		p, _ := strconv.Atoi(port)
+		opts.DCList = dcs.List{Options: []tg.DCOption{{ID: dc, IPAddress: host, Port: p}}}
+	}
+	for _, k := range c.endpoint.PublicKeys {
+		opts.PublicKeys = append(opts.PublicKeys, telegram.PublicKey{RSA: k})
+	}
+	return opts
+}
+
+// errTimeout is the cause of a unit of work that ran out of time.
+type errTimeout struct{ e Endpoint }
+
+func (t errTimeout) Error() string {
+	return "Telegram did not answer within " + t.e.Timeout.String()
+}
+
+func (errTimeout) Timeout() bool { return true }
+
+func (errTimeout) Is(target error) bool { return target == context.DeadlineExceeded }

@@ -1,0 +1,165 @@
+package tgclient
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The variables ParseEndpoint reads.
+const (
+	EnvDCID       = "TELEGRAM_DC_ID"
+	EnvDCAddr     = "TELEGRAM_DC_ADDR"
+	EnvPublicKeys = "TELEGRAM_PUBLIC_KEYS"
+	EnvTimeout    = "TELEGRAM_CALL_TIMEOUT"
+)
+
+// DefaultTimeout bounds one unit of work (dial, key check, the calls) unless
+// TELEGRAM_CALL_TIMEOUT says otherwise.
+const DefaultTimeout = 15 * time.Second
+
+// Endpoint is where Telegram is. The zero value is production Telegram: the
+// data center a session names, at the addresses gotd ships, checked with
+// Telegram's public keys.
+type Endpoint struct {
+	// DC is the data center to use; 0 means the session's own.
+	DC int
+	// Addr ("host:port") replaces the data center's address: a test server.
+	Addr string
+	// PublicKeys are the server's RSA keys; nil means Telegram's.
+	PublicKeys []*rsa.PublicKey
+	// Timeout bounds one Run.
+	Timeout time.Duration
+}
+
+// Production reports whether the endpoint is production Telegram.
+func (e Endpoint) Production() bool { return e.Addr == "" && len(e.PublicKeys) == 0 }
+
+// ConfigError lists every bad variable, one problem each. The values of
+// variables are not quoted (public keys are not secret, but are long).
+type ConfigError struct{ Problems []string }
+
+func (e *ConfigError) Error() string { return strings.Join(e.Problems, "; ") }
+
+// ParseEndpoint reads TELEGRAM_DC_ID, TELEGRAM_DC_ADDR, TELEGRAM_PUBLIC_KEYS
+// and TELEGRAM_CALL_TIMEOUT. All unset is production Telegram. A test server
+// needs all three of the first: its address, its data center and its key
+// (without the key, gotd would check the server against Telegram's own keys
+// and fail in the middle of the handshake).
+func ParseEndpoint(lookup func(string) (string, bool)) (Endpoint, error) {
+	var e Endpoint
+	var problems []string
+	bad := func(name, why string) { problems = append(problems, name+" "+why) }
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return strings.TrimSpace(v)
+	}
+	dc, addr, keys, timeout := get(EnvDCID), get(EnvDCAddr), get(EnvPublicKeys), get(EnvTimeout)
+	if dc != "" {
+		n, err := strconv.Atoi(dc)
+		if err != nil || n < 1 || n > 255 {
+			bad(EnvDCID, "must be a data center id from 1 to 255, got "+strconv.Quote(clip(dc)))
+		} else {
+			e.DC = n
+		}
+	}
+	if addr != "" {
+		host, port, err := net.SplitHostPort(addr)
+		p, perr := strconv.Atoi(port)
+		if err != nil || host == "" || perr != nil || p < 1 || p > 65535 {
+			bad(EnvDCAddr, `must be "host:port" (an IPv6 host in brackets), got `+strconv.Quote(clip(addr)))
+		} else {
+			e.Addr = addr
+		}
+	}
+	if keys != "" {
+		k, err := ParsePublicKeys(keys)
+		if err != nil {
+			bad(EnvPublicKeys, err.Error())
+		} else {
+			e.PublicKeys = k
+		}
+	}
+	if (dc != "" || addr != "" || keys != "") && (dc == "" || addr == "" || keys == "") {
+		var missing []string
+		for _, v := range [][2]string{{EnvDCID, dc}, {EnvDCAddr, addr}, {EnvPublicKeys, keys}} {
+			if v[1] == "" {
+				missing = append(missing, v[0])
+			}
+		}
+		problems = append(problems, "a test server needs "+EnvDCID+", "+EnvDCAddr+" and "+EnvPublicKeys+" together; missing "+strings.Join(missing, ", "))
+	}
+	e.Timeout = DefaultTimeout
+	if timeout != "" {
+		ms, err := strconv.Atoi(timeout)
+		if err != nil || ms < 100 || ms > 600_000 {
+			bad(EnvTimeout, "must be milliseconds from 100 to 600000, got "+strconv.Quote(clip(timeout)))
+		} else {
+			e.Timeout = time.Duration(ms) * time.Millisecond
+		}
+	}
+	if problems != nil {
+		return Endpoint{}, &ConfigError{Problems: problems}
+	}
+	return e, nil
+}
+
+// ParsePublicKeys reads RSA public keys from PEM: "RSA PUBLIC KEY" (PKCS #1,
+// how Telegram publishes its keys) or "PUBLIC KEY" (PKIX) blocks. Literal
+// "\n" sequences are read as newlines, so a key fits in one line of .dev.vars
+// or a dashboard field.
+func ParsePublicKeys(s string) ([]*rsa.PublicKey, error) {
+	rest := []byte(strings.ReplaceAll(s, `\n`, "\n"))
+	var keys []*rsa.PublicKey
+	for n := 1; ; n++ {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		var k *rsa.PublicKey
+		switch b.Type {
+		case "RSA PUBLIC KEY":
+			pk, err := x509.ParsePKCS1PublicKey(b.Bytes)
+			if err != nil {
+				return nil, errors.New("PEM block " + strconv.Itoa(n) + " is not a PKCS #1 RSA public key")
+			}
+			k = pk
+		case "PUBLIC KEY":
+			pk, err := x509.ParsePKIXPublicKey(b.Bytes)
+			rk, ok := pk.(*rsa.PublicKey)
+			if err != nil || !ok {
+				return nil, errors.New("PEM block " + strconv.Itoa(n) + " is not an RSA public key")
+			}
+			k = rk
+		default:
+			return nil, errors.New("PEM block " + strconv.Itoa(n) + ` is a ` + strconv.Quote(clip(b.Type)) + `, want "RSA PUBLIC KEY"`)
+		}
+		if k.N.BitLen() != 2048 {
+			return nil, errors.New("PEM block " + strconv.Itoa(n) + " is a " + strconv.Itoa(k.N.BitLen()) + "-bit key; MTProto uses 2048-bit keys")
+		}
+		keys = append(keys, k)
+	}
+	if strings.TrimSpace(string(rest)) != "" {
+		if keys == nil {
+			return nil, errors.New("must be PEM (-----BEGIN RSA PUBLIC KEY-----...)")
+		}
+		return nil, errors.New("has text after PEM block " + strconv.Itoa(len(keys)) + " that is not PEM")
+	}
+	if keys == nil {
+		return nil, errors.New("has no PEM block")
+	}
+	return keys, nil
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

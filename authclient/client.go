@@ -103,6 +103,8 @@ type Client struct {
 
 	ctr       counters
 	evictions atomic.Uint64
+	// invalidations counts Invalidate calls (Telegram rejected a session).
+	invalidations atomic.Uint64
 
 	mu      sync.Mutex
 	cache   lru
@@ -375,6 +377,7 @@ func (c *Client) fetch(ctx context.Context, userID int64) (telegramauth.Session,
 // Call it when Telegram rejects the session (AUTH_KEY_UNREGISTERED). A fetch
 // for the user already under way is not cached.
 func (c *Client) Invalidate(userID int64) {
+	c.invalidations.Add(1)
 	c.mu.Lock()
 	c.dropUserLocked(userID)
 	c.mu.Unlock()

@@ -748,6 +748,9 @@ func TestInvalidateAndClearCache(t *testing.T) {
 		t.Fatalf("another user after invalidate: source %v", src)
 	}
 	h.Invalidate(12345) // not cached: no-op
+	if n := h.Stats().Invalidations; n != 2 {
+		t.Fatalf("invalidations = %d, want 2", n)
+	}
 	h.ClearCache()
 	if s := h.Stats(); s.CacheSize != 0 {
 		t.Fatalf("size after clear = %d", s.CacheSize)
@@ -892,7 +895,7 @@ func TestStatsJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"transport":"binding","cacheSize":1,"cacheCapacity":100,"cacheTtlMs":300000,"evictions":0,"perTransport":{"binding":{"cacheHits":1,"cacheMisses":1,"sharedWaits":0,"calls":1,"retries":0,"timeouts":0,"failures":0,"gaveUp":0,"canceled":0}}}`
+	want := `{"transport":"binding","cacheSize":1,"cacheCapacity":100,"cacheTtlMs":300000,"evictions":0,"invalidations":0,"perTransport":{"binding":{"cacheHits":1,"cacheMisses":1,"sharedWaits":0,"calls":1,"retries":0,"timeouts":0,"failures":0,"gaveUp":0,"canceled":0}}}`
 	if string(b) != want {
 		t.Fatalf("stats JSON\n got %s\nwant %s", b, want)
 	}

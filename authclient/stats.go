@@ -46,6 +46,8 @@ type Stats struct {
 	CacheTTLMillis int64  `json:"cacheTtlMs"`
 	// Evictions counts entries dropped to keep within CacheCapacity.
 	Evictions uint64 `json:"evictions"`
+	// Invalidations counts sessions dropped because Telegram rejected them.
+	Invalidations uint64 `json:"invalidations"`
 	// PerTransport has the counters of each transport the client used. A
 	// client uses one transport for its life (changing
 	// TELEGRAM_AUTH_TRANSPORT deploys new isolates, hence new clients), so
@@ -76,6 +78,7 @@ func (c *Client) Stats() Stats {
 		CacheCapacity:  capacity,
 		CacheTTLMillis: c.ttl.Milliseconds(),
 		Evictions:      c.evictions.Load(),
+		Invalidations:  c.invalidations.Load(),
 		PerTransport:   map[string]TransportStats{c.transport: t},
 	}
 }

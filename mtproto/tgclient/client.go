@@ -11,6 +11,7 @@ package tgclient
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 
@@ -70,9 +71,25 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 		return &Error{Kind: KindUnavailable, Err: err}
 	}
 	client := telegram.NewClient(c.app.ID, c.app.Hash, c.options(s, storage))
-	err := client.Run(ctx, func(ctx context.Context) error { return f(ctx, client.API()) })
-	if err == nil {
+	// gotd's Run answers nil when its work group ends with anything that
+	// wraps context.Canceled, which is also what a call gets when the
+	// connection drops under it. So the unit's outcome is f's own.
+	var done bool
+	var ferr error
+	err := client.Run(ctx, func(ctx context.Context) error {
+		ferr = f(ctx, client.API())
+		done = true
+		return ferr
+	})
+	switch {
+	case done && ferr == nil:
 		return nil
+	case done && errors.Is(ferr, context.Canceled) && ctx.Err() == nil:
+		err = errDropped // gotd cancels a call whose connection died
+	case done:
+		err = ferr
+	case err == nil:
+		err = errDropped
 	}
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 		if _, ok := cause.(errTimeout); ok {
@@ -104,6 +121,9 @@ func (c *Client) options(s sessionstring.Session, storage telegram.SessionStorag
 	}
 	return opts
 }
+
+// errDropped is the outcome of a unit whose connection ended before it ran.
+var errDropped = errors.New("the connection to Telegram closed before the call completed")
 
 // errTimeout is the cause of a unit of work that ran out of time.
 type errTimeout struct{ e Endpoint }

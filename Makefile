@@ -14,7 +14,7 @@ GO_JS_EXEC := $(CURDIR)/workers/js/go_js_wasm_exec
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-wasm test-e2e vet bench clean
+.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-infra test-wasm test-e2e vet bench smoke clean
 
 all: build
 
@@ -55,11 +55,17 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 	$(WASM_ENV) $(GO) vet ./workers/... ./services/... ./telegramauth/... ./authclient/... ./authhttp/... ./vault/...
+	cd infrastructure && $(GO) vet ./...
 
-test: deps build vet test-unit test-wasm test-e2e
+test: deps build vet test-unit test-infra test-wasm test-e2e
 
 test-unit:
 	$(GO) test -short -count=1 ./...
+
+# The Pulumi program (its own module) with Pulumi's mocks, and its reading of
+# wrangler.toml compared with the pinned wrangler's (so not -short: it needs deps).
+test-infra: deps
+	cd infrastructure && $(GO) test -count=1 ./...
 
 test-wasm:
 	$(WASM_ENV) $(GO) test -count=1 -exec $(GO_JS_EXEC) $(WASM_TEST_PKGS)

@@ -73,6 +73,12 @@ test-wasm:
 test-e2e: deps build build-testworkers
 	$(GO) test -count=1 -timeout 15m ./e2e/...
 
+# Checks a running pair: make smoke URL=http://127.0.0.1:8787 (make dev), or
+# make smoke AUTH_URL=https://... INGESTOR_URL=https://... (a deployment);
+# EXPECT_TRANSPORT=http confirms a rollback. See docs/deploy.md.
+smoke:
+	$(GO) run ./cmd/smoke
+
 bench: deps build build-testworkers
 	$(GO) run ./bench/cmd/bench -out docs/benchmarks.md
 

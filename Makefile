@@ -14,7 +14,7 @@ GO_JS_EXEC := $(CURDIR)/workers/js/go_js_wasm_exec
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-fuzz test-wasm test-e2e vet bench clean
+.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-fuzz test-infra test-wasm test-e2e vet bench smoke clean
 
 all: build
 
@@ -55,8 +55,9 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 	$(WASM_ENV) $(GO) vet ./workers/... ./services/... ./telegramauth/... ./authclient/... ./authhttp/... ./vault/...
+	cd infrastructure && $(GO) vet ./...
 
-test: deps build vet test-unit test-fuzz test-wasm test-e2e
+test: deps build vet test-unit test-fuzz test-infra test-wasm test-e2e
 
 test-unit:
 	$(GO) test -short -count=1 ./...
@@ -66,11 +67,22 @@ FUZZTIME ?= 10s
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mtproto/sessionstring/
 
+# The Pulumi program (its own module) with Pulumi's mocks, and its reading of
+# wrangler.toml compared with the pinned wrangler's (so not -short: it needs deps).
+test-infra: deps
+	cd infrastructure && $(GO) test -count=1 ./...
+
 test-wasm:
 	$(WASM_ENV) $(GO) test -count=1 -exec $(GO_JS_EXEC) $(WASM_TEST_PKGS)
 
 test-e2e: deps build build-testworkers
 	$(GO) test -count=1 -timeout 15m ./e2e/...
+
+# Checks a running pair: make smoke URL=http://127.0.0.1:8787 (make dev), or
+# make smoke AUTH_URL=https://... INGESTOR_URL=https://... (a deployment);
+# EXPECT_TRANSPORT=http confirms a rollback. See docs/deploy.md.
+smoke:
+	$(GO) run ./cmd/smoke
 
 bench: deps build build-testworkers
 	$(GO) run ./bench/cmd/bench -out docs/benchmarks.md

@@ -1,0 +1,464 @@
+// Package deploy is the Pulumi program: both workers of communicator, their D1
+// databases, bindings, secrets, cron triggers and routes, for the stacks dev,
+// staging and production.
+//
+// Everything a worker is comes from its wrangler.toml (package wranglerconf):
+// the stack dev is wrangler.toml's top level (what `wrangler dev` and `make
+// dev` run), staging and production its [env.staging] and [env.production].
+// Pulumi config adds only what wrangler.toml cannot hold: the account id, the
+// API token, the secrets (as Pulumi config secrets), routes with their zone
+// ids, and acknowledgements of what the provider cannot carry. The program
+// refuses a configuration it would deploy weaker than wrangler.toml says,
+// naming every problem at once.
+package deploy
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/communicator/communicator/infrastructure/cloudflare"
+	"github.com/communicator/communicator/infrastructure/wranglerconf"
+)
+
+// Services are deployed in this order: a service binding's target must have
+// a completed deployment before a version that binds to it is uploaded.
+var Services = []string{"auth-telegram", "ingestor"}
+
+// Stacks maps each Pulumi stack to its wrangler.toml environment.
+var Stacks = map[string]string{"dev": "", "staging": "staging", "production": "production"}
+
+// Secret is a secret of a worker: a Pulumi config secret
+// "<service>:<Name>", bound as a secret_text binding of the same name.
+type Secret struct {
+	Name     string
+	Required bool
+}
+
+// Secrets are each worker's secrets, as its configuration code reads them
+// (services/auth-telegram/config.go; authclient/config.go and
+// services/ingestor/main.go). TELEGRAM_AUTH_SERVICE_API_KEY is required when
+// the ingestor's TELEGRAM_AUTH_TRANSPORT is http (checked separately).
+var Secrets = map[string][]Secret{
+	"auth-telegram": {
+		{Name: "SESSION_SECRET", Required: true},
+		{Name: "SESSION_SECRET_PREVIOUS"},
+		{Name: "SERVICE_API_KEYS"},
+	},
+	"ingestor": {
+		{Name: "TELEGRAM_API_ID", Required: true},
+		{Name: "TELEGRAM_API_HASH", Required: true},
+		{Name: "TELEGRAM_AUTH_SERVICE_API_KEY"},
+		{Name: "INGESTOR_API_KEYS"},
+	},
+}
+
+// Options locate the repository.
+type Options struct {
+	// Root is the repository root, where services/<name>/wrangler.toml are.
+	// Pulumi runs the program (and the provider, which reads module files)
+	// in infrastructure/, so main.go passes "..".
+	Root string
+}
+
+// Route is a route or custom domain of a worker in Pulumi config
+// (communicator:routes, keyed by service).
+type Route struct {
+	Pattern      string `json:"pattern"` // a route pattern, or a custom domain's hostname
+	ZoneID       string `json:"zoneId"`
+	CustomDomain bool   `json:"customDomain"`
+}
+
+var (
+	hex32   = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	imports = regexp.MustCompile(`(?m)(?:^|[;\s])(?:import|export)\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)`)
+)
+
+// worker is what the program deploys for one service.
+type worker struct {
+	service string
+	cfg     *wranglerconf.Config
+	modules []cloudflare.Module
+	main    string
+	secrets map[string]pulumi.StringOutput
+	routes  []Route
+	// dropProps: service bindings deployed without their props (acknowledged).
+	dropProps map[string]bool
+}
+
+// Program returns the Pulumi program.
+func Program(o Options) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		_, err := Deploy(ctx, o)
+		return err
+	}
+}
+
+// Deployed is what Deploy registered, for tests: the outputs it exported.
+type Deployed struct {
+	Outputs map[string]pulumi.Output
+}
+
+// Deploy registers every resource of the stack and exports its outputs.
+func Deploy(ctx *pulumi.Context, o Options) (*Deployed, error) {
+	workers, accountID, token, err := plan(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	provider, err := cloudflare.NewProvider(ctx, "cloudflare", token)
+	if err != nil {
+		return nil, err
+	}
+	out := &Deployed{Outputs: map[string]pulumi.Output{}}
+	export := func(k string, v pulumi.Output) {
+		ctx.Export(k, v)
+		out.Outputs[k] = v
+	}
+	// deployments of the workers deployed so far, by worker name: a binding
+	// to one of them takes the target's name from its deployment, so the
+	// engine orders the upload after it.
+	deployments := map[string]*cloudflare.WorkersDeployment{}
+	for _, w := range workers {
+		p := pulumi.Provider(provider)
+		c := w.cfg
+		var bindings []cloudflare.Binding
+		var dependsOn []pulumi.Resource
+		for _, d := range c.D1 {
+			db, err := cloudflare.NewD1Database(ctx, w.service+"-d1-"+strings.ToLower(d.Binding),
+				cloudflare.D1DatabaseArgs{AccountID: accountID, Name: d.DatabaseName},
+				// Replacing a D1 database loses its data: `pulumi destroy`
+				// or a replacement must be unprotected on purpose first.
+				p, pulumi.Protect(true))
+			if err != nil {
+				return nil, err
+			}
+			bindings = append(bindings, cloudflare.Binding{Type: "d1", Name: d.Binding, ID: db.ID().ToStringOutput()})
+			export(w.service+".d1."+d.Binding, db.ID().ToStringOutput())
+		}
+		for _, s := range c.Services {
+			b := cloudflare.Binding{Type: "service", Name: s.Binding, Service: pulumi.String(s.Service),
+				Environment: s.Environment, Entrypoint: s.Entrypoint}
+			if dep, ok := deployments[s.Service]; ok {
+				b.Service = dep.ScriptName
+				dependsOn = append(dependsOn, dep)
+			}
+			bindings = append(bindings, b)
+		}
+		for _, k := range c.VarNames() {
+			bindings = append(bindings, cloudflare.Binding{Type: "plain_text", Name: k, Text: pulumi.String(c.Vars[k])})
+		}
+		for _, s := range Secrets[w.service] {
+			if v, ok := w.secrets[s.Name]; ok {
+				bindings = append(bindings, cloudflare.Binding{Type: "secret_text", Name: s.Name, Text: v})
+			}
+		}
+
+		wk, err := cloudflare.NewWorker(ctx, w.service, cloudflare.WorkerArgs{
+			AccountID: accountID, Name: c.Name, WorkersDev: c.WorkersDevEnabled()}, p)
+		if err != nil {
+			return nil, err
+		}
+		tag, msg := annotations(w.modules)
+		version, err := cloudflare.NewWorkerVersion(ctx, w.service, cloudflare.WorkerVersionArgs{
+			AccountID: accountID, WorkerID: wk.ID().ToStringOutput(), MainModule: w.main, Modules: w.modules,
+			Bindings: bindings, CompatibilityDate: c.CompatibilityDate, CompatibilityFlags: c.CompatibilityFlags,
+			Tag: tag, Message: msg,
+		}, p, pulumi.DependsOn(dependsOn))
+		if err != nil {
+			return nil, err
+		}
+		dep, err := cloudflare.NewWorkersDeployment(ctx, w.service, cloudflare.WorkersDeploymentArgs{
+			AccountID: accountID, ScriptName: wk.Name, VersionID: version.ID().ToStringOutput()}, p)
+		if err != nil {
+			return nil, err
+		}
+		deployments[c.Name] = dep
+		if len(c.Crons) > 0 {
+			if _, err := cloudflare.NewWorkersCronTrigger(ctx, w.service, accountID, dep.ScriptName, c.Crons, p); err != nil {
+				return nil, err
+			}
+		}
+		for i, r := range w.routes {
+			name := fmt.Sprintf("%s-%d", w.service, i)
+			if r.CustomDomain {
+				_, err = cloudflare.NewWorkersCustomDomain(ctx, name, accountID, r.ZoneID, r.Pattern, dep.ScriptName, p)
+			} else {
+				_, err = cloudflare.NewWorkersRoute(ctx, name, r.ZoneID, r.Pattern, dep.ScriptName, p)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		export(w.service+".name", dep.ScriptName)
+		export(w.service+".versionId", version.ID().ToStringOutput())
+		export(w.service+".build", pulumi.String(tag).ToStringOutput())
+		export(w.service+".workersDev", pulumi.Bool(c.WorkersDevEnabled()).ToBoolOutput())
+	}
+	return out, nil
+}
+
+// plan reads and checks everything before anything is registered, and
+// returns every problem in one error.
+func plan(ctx *pulumi.Context, o Options) ([]*worker, string, pulumi.StringOutput, error) {
+	var problems []string
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	var token pulumi.StringOutput
+
+	stack := ctx.Stack()
+	env, ok := Stacks[stack]
+	if !ok {
+		return nil, "", token, fmt.Errorf("stack %q is not one of dev, staging, production", stack)
+	}
+	proj := config.New(ctx, "")
+	accountID := proj.Get("accountId")
+	if !hex32.MatchString(accountID) {
+		fail("%s:accountId must be the 32-hex Cloudflare account id (pulumi config set accountId <id>)", ctx.Project())
+	}
+	token, ok = secret(ctx, "cloudflare", "apiToken", fail)
+	if !ok {
+		fail("cloudflare:apiToken is not set (pulumi config set --secret cloudflare:apiToken <token>)")
+	}
+	var routes map[string][]Route
+	if err := proj.TryObject("routes", &routes); err != nil && !errors.Is(err, config.ErrMissingVar) {
+		fail("%s:routes: %v", ctx.Project(), err)
+	}
+	for s := range routes {
+		if !slices.Contains(Services, s) {
+			fail("%s:routes names unknown service %q", ctx.Project(), s)
+		}
+	}
+	var drop []string
+	if err := proj.TryObject("dropBindingProps", &drop); err != nil && !errors.Is(err, config.ErrMissingVar) {
+		fail("%s:dropBindingProps: %v (a list of \"<service>.<binding>\")", ctx.Project(), err)
+	}
+
+	var workers []*worker
+	names := map[string]string{} // worker name -> service
+	for _, s := range Services {
+		c, err := wranglerconf.Load(filepath.Join(o.Root, "services", s, "wrangler.toml"), env)
+		if err != nil {
+			fail("%v", err)
+			continue
+		}
+		w := &worker{service: s, cfg: c, secrets: map[string]pulumi.StringOutput{}, dropProps: map[string]bool{}}
+		workers = append(workers, w)
+		names[c.Name] = s
+
+		buildDir := filepath.Join(o.Root, "services", s, filepath.Dir(c.Main))
+		if d := config.New(ctx, s).Get("buildDir"); d != "" {
+			buildDir = d
+		}
+		w.main = path.Base(c.Main)
+		w.modules, err = modules(buildDir, w.main)
+		if err != nil {
+			fail("%s: %v", s, err)
+		}
+
+		for _, sec := range Secrets[s] {
+			if _, clash := c.Vars[sec.Name]; clash {
+				fail("%s: %s is both a var in wrangler.toml and a secret", s, sec.Name)
+			}
+			v, ok := secret(ctx, s, sec.Name, fail)
+			switch {
+			case ok:
+				w.secrets[sec.Name] = v
+			case sec.Required:
+				fail("%s:%s is not set (pulumi config set --secret %s:%s ...)", s, sec.Name, s, sec.Name)
+			}
+		}
+
+		for _, r := range c.Routes {
+			w.routes = append(w.routes, Route{Pattern: r.Pattern, ZoneID: r.ZoneID, CustomDomain: r.CustomDomain})
+		}
+		w.routes = append(w.routes, routes[s]...)
+		for _, r := range w.routes {
+			if err := checkRoute(r); err != nil {
+				fail("%s: %v", s, err)
+			}
+		}
+
+		for _, b := range c.Services {
+			if b.Props == nil {
+				continue
+			}
+			key := s + "." + b.Binding
+			if !slices.Contains(drop, key) {
+				fail("%s (stack %s): service binding %s has props %v, which Cloudflare provider %s cannot deploy "+
+					"(its service bindings have no props); the callee would not know its caller. "+
+					"See docs/deploy.md; to deploy without them, add %q to %s:dropBindingProps",
+					c.Name, stack, b.Binding, b.Props, cloudflare.Version, key, ctx.Project())
+				continue
+			}
+			w.dropProps[b.Binding] = true
+			ctx.Log.Warn(fmt.Sprintf("%s: service binding %s is deployed WITHOUT its props %v (acknowledged in %s:dropBindingProps)",
+				c.Name, b.Binding, b.Props, ctx.Project()), nil)
+		}
+	}
+	for _, d := range drop {
+		s, b, _ := strings.Cut(d, ".")
+		found := false
+		for _, w := range workers {
+			if w.service == s && slices.ContainsFunc(w.cfg.Services, func(x wranglerconf.ServiceBinding) bool { return x.Binding == b && x.Props != nil }) {
+				found = true
+			}
+		}
+		if !found {
+			fail("%s:dropBindingProps names %q, which is no service binding with props", ctx.Project(), d)
+		}
+	}
+	for _, w := range workers {
+		if w.service == "ingestor" {
+			checkIngestor(w, names, fail)
+		}
+	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		return nil, "", token, fmt.Errorf("stack %s cannot be deployed:\n  - %s", stack, strings.Join(problems, "\n  - "))
+	}
+	return workers, accountID, token, nil
+}
+
+// checkIngestor holds what only the ingestor's code knows: which transport
+// it uses to reach auth-telegram and what that transport needs.
+func checkIngestor(w *worker, names map[string]string, fail func(string, ...any)) {
+	c := w.cfg
+	var auth *wranglerconf.ServiceBinding
+	for i, b := range c.Services {
+		if b.Binding == "TELEGRAM_AUTH" {
+			auth = &c.Services[i]
+		}
+	}
+	transport := c.Vars["TELEGRAM_AUTH_TRANSPORT"]
+	if transport == "" {
+		transport = "auto"
+	}
+	if auth != nil && names[auth.Service] != "auth-telegram" {
+		fail("%s: TELEGRAM_AUTH binds %q, not the auth-telegram of this stack", c.Name, auth.Service)
+	}
+	useBinding := transport == "binding" || (transport == "auto" && auth != nil)
+	if useBinding && auth != nil && w.dropProps[auth.Binding] {
+		// auth-telegram takes the caller of an RPC call from the binding's
+		// props (services/auth-telegram/rpc.go) and refuses a call without
+		// them: every session read would fail.
+		fail("%s: TELEGRAM_AUTH_TRANSPORT is %q, but TELEGRAM_AUTH is deployed without props, so auth-telegram "+
+			"refuses every RPC call (FORBIDDEN); set TELEGRAM_AUTH_TRANSPORT = \"http\" in its wrangler.toml environment", c.Name, transport)
+	}
+	if transport == "binding" && auth == nil {
+		fail("%s: TELEGRAM_AUTH_TRANSPORT is binding but there is no TELEGRAM_AUTH binding", c.Name)
+	}
+	if transport == "http" || (transport == "auto" && auth == nil) {
+		if u, err := url.Parse(c.Vars["TELEGRAM_AUTH_SERVICE_ENDPOINT"]); err != nil || u.Scheme != "https" || u.Host == "" {
+			fail("%s: TELEGRAM_AUTH_TRANSPORT is http, so TELEGRAM_AUTH_SERVICE_ENDPOINT must be auth-telegram's https URL + /api/telegram-auth", c.Name)
+		}
+		if _, ok := w.secrets["TELEGRAM_AUTH_SERVICE_API_KEY"]; !ok {
+			fail("ingestor:TELEGRAM_AUTH_SERVICE_API_KEY is not set, and TELEGRAM_AUTH_TRANSPORT is http (pulumi config set --secret ingestor:TELEGRAM_AUTH_SERVICE_API_KEY ...)")
+		}
+	}
+}
+
+// secret reads "<namespace>:<key>" as a secret. A value stored in plain text
+// in the stack's config is a problem: it would sit unencrypted in
+// Pulumi.<stack>.yaml.
+func secret(ctx *pulumi.Context, namespace, key string, fail func(string, ...any)) (pulumi.StringOutput, bool) {
+	v, err := config.New(ctx, namespace).TrySecret(key)
+	if err != nil {
+		return v, false
+	}
+	if !ctx.IsConfigSecret(namespace + ":" + key) {
+		fail("%s:%s is stored in plain text; set it with pulumi config set --secret", namespace, key)
+	}
+	return v, true
+}
+
+func checkRoute(r Route) error {
+	if !hex32.MatchString(r.ZoneID) {
+		return fmt.Errorf("route %q needs the zone's 32-hex Zone ID as zoneId (got %q; the account id is not a zone id)", r.Pattern, r.ZoneID)
+	}
+	if r.Pattern == "" {
+		return errors.New("a route without a pattern")
+	}
+	if r.CustomDomain && strings.ContainsAny(r.Pattern, "/*") {
+		return fmt.Errorf("custom domain %q must be a bare hostname", r.Pattern)
+	}
+	return nil
+}
+
+// modules returns the modules of a build: the main module and every module it
+// imports, transitively, with their content types and SHA-256 hashes. An
+// import of a file that is missing, or of a package (wrangler would bundle
+// it; this program uploads the build as it is), is an error; the runtime's
+// own modules (cloudflare:*, node:*) are not uploaded.
+func modules(dir, main string) ([]cloudflare.Module, error) {
+	if _, err := os.Stat(filepath.Join(dir, main)); err != nil {
+		return nil, fmt.Errorf("%s is missing: run `make build` first", filepath.Join(dir, main))
+	}
+	var out []cloudflare.Module
+	seen := map[string]bool{}
+	queue := []string{main}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		file := filepath.Join(dir, filepath.FromSlash(name))
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %v (run `make build`)", name, err)
+		}
+		m := cloudflare.Module{Name: name, ContentFile: file}
+		sum := sha256.Sum256(b)
+		m.SHA256 = hex.EncodeToString(sum[:])
+		switch path.Ext(name) {
+		case ".mjs", ".js":
+			m.ContentType = cloudflare.ContentTypeESModule
+			for _, match := range imports.FindAllStringSubmatch(string(b), -1) {
+				spec := cmp.Or(match[1], match[2])
+				switch {
+				case strings.HasPrefix(spec, "./") || strings.HasPrefix(spec, "../"):
+					ref := path.Clean(path.Join(path.Dir(name), spec))
+					if strings.HasPrefix(ref, "../") {
+						return nil, fmt.Errorf("module %s imports %s, outside the build directory", name, spec)
+					}
+					queue = append(queue, ref)
+				case strings.HasPrefix(spec, "cloudflare:") || strings.HasPrefix(spec, "node:"):
+				default:
+					return nil, fmt.Errorf("module %s imports %q, which is neither a file of the build nor a runtime module", name, spec)
+				}
+			}
+		case ".wasm":
+			m.ContentType = cloudflare.ContentTypeWasm
+		default:
+			return nil, fmt.Errorf("module %s: no content type for %q files", name, path.Ext(name))
+		}
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// annotations are a version's tag (the SHA-256 of every module's name, type
+// and hash: one value per build) and message (each module's hash).
+func annotations(ms []cloudflare.Module) (tag, msg string) {
+	h := sha256.New()
+	var parts []string
+	for _, m := range ms {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\n", m.Name, m.ContentType, m.SHA256)
+		parts = append(parts, m.Name+" sha256:"+m.SHA256)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), "build " + strings.Join(parts, ", ")
+}

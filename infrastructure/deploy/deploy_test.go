@@ -1,0 +1,697 @@
+package deploy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/communicator/communicator/infrastructure/cloudflare"
+	"github.com/communicator/communicator/infrastructure/wranglerconf"
+)
+
+// repo is the repository root.
+var repo = func() string { d, _ := filepath.Abs("../.."); return d }()
+
+// registration is one RegisterResource call the program made.
+type registration struct {
+	Type, Name, ID, URN string
+	Inputs              resource.PropertyMap
+	Version             string
+	Provider            string
+	Protect             bool
+	Dependencies        []string
+	PropertyDeps        map[string][]string
+}
+
+// mocks records every registration; outputs echo the inputs (so a worker's
+// name output is its name input) and ids are predictable.
+type mocks struct {
+	mu   sync.Mutex
+	regs []registration
+}
+
+func mockID(typ, name string) string {
+	switch typ {
+	case cloudflare.TypeProvider:
+		return "provider-id"
+	case cloudflare.TypeD1Database:
+		return "uuid-of-" + name
+	case cloudflare.TypeWorker:
+		return "workerid-of-" + name
+	case cloudflare.TypeWorkerVersion:
+		return "versionid-of-" + name
+	}
+	return "id-of-" + name
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	id := mockID(args.TypeToken, args.Name)
+	r := registration{Type: args.TypeToken, Name: args.Name, ID: id, Inputs: args.Inputs,
+		URN: fmt.Sprintf("urn:pulumi:%s::communicator::%s::%s", "stack", args.TypeToken, args.Name)}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Version, r.Provider, r.Protect, r.Dependencies = rpc.GetVersion(), rpc.GetProvider(), rpc.GetProtect(), rpc.GetDependencies()
+		r.PropertyDeps = map[string][]string{}
+		for k, v := range rpc.GetPropertyDependencies() {
+			r.PropertyDeps[k] = v.GetUrns()
+		}
+	}
+	m.mu.Lock()
+	m.regs = append(m.regs, r)
+	m.mu.Unlock()
+	return id, args.Inputs, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return resource.PropertyMap{}, nil
+}
+
+func (m *mocks) find(t *testing.T, typ, name string) registration {
+	t.Helper()
+	for _, r := range m.regs {
+		if r.Type == typ && r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no %s %q registered", typ, name)
+	return registration{}
+}
+
+// secret is how a secret input appears in plain().
+type secretValue struct{ V any }
+
+// plain turns a property value into plain Go values, keeping secrets
+// visible as secretValue{...}.
+func plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsSecret():
+		return secretValue{plain(v.SecretValue().Element)}
+	case v.IsObject():
+		m := map[string]any{}
+		for k, e := range v.ObjectValue() {
+			m[string(k)] = plain(e)
+		}
+		return m
+	case v.IsArray():
+		a := []any{}
+		for _, e := range v.ArrayValue() {
+			a = append(a, plain(e))
+		}
+		return a
+	case v.IsComputed(), v.IsOutput():
+		return "<unknown>"
+	case v.IsNull():
+		return nil
+	}
+	return v.V
+}
+
+func plainMap(m resource.PropertyMap) map[string]any {
+	return plain(resource.NewObjectProperty(m)).(map[string]any)
+}
+
+// Test secrets and config.
+const (
+	accountID = "0123456789abcdef0123456789abcdef"
+	zoneID    = "fedcba9876543210fedcba9876543210"
+	endpoint  = "https://auth-telegram.example.workers.dev/api/telegram-auth"
+)
+
+var secrets = map[string]string{
+	"cloudflare:apiToken":                    "cf-token-SECRET-0001",
+	"auth-telegram:SESSION_SECRET":           "session-secret-SECRET-0002",
+	"auth-telegram:SESSION_SECRET_PREVIOUS":  "previous-secret-SECRET-0003",
+	"auth-telegram:SERVICE_API_KEYS":         `{"ingestor-service":"SECRET-0004"}`,
+	"ingestor:TELEGRAM_API_ID":               "SECRET-0005",
+	"ingestor:TELEGRAM_API_HASH":             "api-hash-SECRET-0006",
+	"ingestor:TELEGRAM_AUTH_SERVICE_API_KEY": "api-key-SECRET-0007",
+	"ingestor:INGESTOR_API_KEYS":             `{"operator":"SECRET-0008"}`,
+}
+
+// fixture is a copy of the repository's service configs with small fake
+// builds (the real generated entry modules, fake runtime, wasm_exec and
+// wasm). rollback applies the configuration Pulumi can deploy today (see
+// docs/deploy.md): the ingestor over HTTP.
+func fixture(t *testing.T, rollback bool) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, s := range Services {
+		dir := filepath.Join(root, "services", s)
+		build := filepath.Join(dir, "build")
+		if err := os.MkdirAll(build, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		toml, err := os.ReadFile(filepath.Join(repo, "services", s, "wrangler.toml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rollback && s == "ingestor" {
+			toml = regexp.MustCompile(`(?m)^TELEGRAM_AUTH_TRANSPORT = "[a-z]+"`).ReplaceAll(toml, []byte(`TELEGRAM_AUTH_TRANSPORT = "http"`))
+			toml = regexp.MustCompile(`(?m)^TELEGRAM_AUTH_SERVICE_ENDPOINT = "[^"]*"`).ReplaceAll(toml, []byte(`TELEGRAM_AUTH_SERVICE_ENDPOINT = "`+endpoint+`"`))
+		}
+		entry, err := os.ReadFile(filepath.Join(repo, "services", s, "entry", "worker.mjs"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range map[string][]byte{
+			"wrangler.toml":      toml,
+			"build/worker.mjs":   entry,
+			"build/runtime.mjs":  []byte("export class Runtime {}\n"),
+			"build/wasm_exec.js": []byte("\"use strict\";\nglobalThis.Go = class {};\n"),
+			"build/app.wasm":     append([]byte("\x00asm\x01\x00\x00\x00"), s...),
+			"build/stray.txt":    []byte("not imported, not uploaded"),
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return root
+}
+
+// goodConfig is a complete configuration with every secret set as a secret,
+// acknowledging that TELEGRAM_AUTH's props cannot be deployed.
+func goodConfig() map[string]string {
+	c := map[string]string{
+		"communicator:accountId":        accountID,
+		"communicator:dropBindingProps": `["ingestor.TELEGRAM_AUTH"]`,
+	}
+	for k, v := range secrets {
+		c[k] = v
+	}
+	return c
+}
+
+// run runs the program against the mocks.
+func run(t *testing.T, stack, root string, cfg map[string]string) (*mocks, *Deployed, error) {
+	t.Helper()
+	m := &mocks{}
+	var keys []string
+	for k := range secrets {
+		if _, ok := cfg[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	var d *Deployed
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		var err error
+		d, err = Deploy(ctx, Options{Root: root})
+		return err
+	}, pulumi.WithMocks("communicator", stack, m), func(info *pulumi.RunInfo) {
+		info.Config, info.ConfigSecretKeys = cfg, keys
+	})
+	return m, d, err
+}
+
+func envOf(stack string) string { return Stacks[stack] }
+
+func suffix(stack string) string {
+	if stack == "dev" {
+		return ""
+	}
+	return "-" + stack
+}
+
+func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
+// TestEveryStack asserts, for each stack, every resource the program
+// registers: its type token, the pinned provider version, the explicit
+// provider, and all of its inputs.
+func TestEveryStack(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "production"} {
+		t.Run(stack, func(t *testing.T) {
+			root := fixture(t, true)
+			m, _, err := run(t, stack, root, goodConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sfx := suffix(stack)
+
+			// Exactly these resources, nothing else.
+			var got []string
+			for _, r := range m.regs {
+				if r.Type != "pulumi:pulumi:Stack" {
+					got = append(got, r.Type+" "+r.Name)
+				}
+			}
+			sort.Strings(got)
+			want := []string{
+				cloudflare.TypeD1Database + " auth-telegram-d1-db",
+				cloudflare.TypeD1Database + " ingestor-d1-db",
+				cloudflare.TypeWorker + " auth-telegram",
+				cloudflare.TypeWorker + " ingestor",
+				cloudflare.TypeWorkerVersion + " auth-telegram",
+				cloudflare.TypeWorkerVersion + " ingestor",
+				cloudflare.TypeWorkersCronTrigger + " auth-telegram",
+				cloudflare.TypeWorkersDeployment + " auth-telegram",
+				cloudflare.TypeWorkersDeployment + " ingestor",
+				cloudflare.TypeProvider + " cloudflare",
+			}
+			sort.Strings(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("registered:\n %s\nwant:\n %s", strings.Join(got, "\n "), strings.Join(want, "\n "))
+			}
+
+			// The explicit provider, its token secret; every resource pinned to it.
+			p := m.find(t, cloudflare.TypeProvider, "cloudflare")
+			if p.Version != "6.17.0" || !reflect.DeepEqual(plainMap(p.Inputs), map[string]any{"apiToken": secretValue{secrets["cloudflare:apiToken"]}}) {
+				t.Errorf("provider: version %q inputs %v", p.Version, plainMap(p.Inputs))
+			}
+			for _, r := range m.regs {
+				if strings.HasPrefix(r.Type, "cloudflare:") {
+					if r.Version != "6.17.0" {
+						t.Errorf("%s %s: version %q, want 6.17.0", r.Type, r.Name, r.Version)
+					}
+					if !strings.Contains(r.Provider, "pulumi:providers:cloudflare::cloudflare::provider-id") {
+						t.Errorf("%s %s: provider %q, want the explicit one", r.Type, r.Name, r.Provider)
+					}
+				}
+			}
+
+			for _, s := range Services {
+				cfg, err := wranglerconf.Load(filepath.Join(root, "services", s, "wrangler.toml"), envOf(stack))
+				if err != nil {
+					t.Fatal(err)
+				}
+				name := s + sfx
+				if cfg.Name != name {
+					t.Fatalf("wrangler.toml names %s %q for %s", s, cfg.Name, stack)
+				}
+
+				d1 := m.find(t, cloudflare.TypeD1Database, s+"-d1-db")
+				if !reflect.DeepEqual(plainMap(d1.Inputs), map[string]any{"accountId": accountID, "name": name}) || !d1.Protect {
+					t.Errorf("%s D1: %v protect=%v", s, plainMap(d1.Inputs), d1.Protect)
+				}
+				w := m.find(t, cloudflare.TypeWorker, s)
+				if !reflect.DeepEqual(plainMap(w.Inputs), map[string]any{"accountId": accountID, "name": name,
+					"subdomain": map[string]any{"enabled": true}}) {
+					t.Errorf("%s worker: %v", s, plainMap(w.Inputs))
+				}
+
+				// The version: modules, bindings, compatibility, annotations.
+				v := m.find(t, cloudflare.TypeWorkerVersion, s)
+				build := filepath.Join(root, "services", s, "build")
+				var mods []any
+				var tagInput strings.Builder
+				var parts []string
+				for _, mod := range []struct{ name, ct string }{
+					{"app.wasm", "application/wasm"},
+					{"runtime.mjs", "application/javascript+module"},
+					{"wasm_exec.js", "application/javascript+module"},
+					{"worker.mjs", "application/javascript+module"},
+				} {
+					b, _ := os.ReadFile(filepath.Join(build, mod.name))
+					mods = append(mods, map[string]any{"name": mod.name, "contentType": mod.ct, "contentFile": filepath.Join(build, mod.name)})
+					fmt.Fprintf(&tagInput, "%s\x00%s\x00%s\n", mod.name, mod.ct, sha(b))
+					parts = append(parts, mod.name+" sha256:"+sha(b))
+				}
+				bindings := []any{map[string]any{"type": "d1", "name": "DB", "id": "uuid-of-" + s + "-d1-db"}}
+				if s == "ingestor" {
+					// The same stack's auth-telegram, without props (acknowledged).
+					bindings = append(bindings, map[string]any{"type": "service", "name": "TELEGRAM_AUTH", "service": "auth-telegram" + sfx})
+				}
+				for _, k := range cfg.VarNames() {
+					bindings = append(bindings, map[string]any{"type": "plain_text", "name": k, "text": cfg.Vars[k]})
+				}
+				for _, sec := range Secrets[s] {
+					bindings = append(bindings, map[string]any{"type": "secret_text", "name": sec.Name, "text": secretValue{secrets[s+":"+sec.Name]}})
+				}
+				wantVersion := map[string]any{
+					"accountId":          accountID,
+					"workerId":           "workerid-of-" + s,
+					"mainModule":         "worker.mjs",
+					"modules":            mods,
+					"bindings":           bindings,
+					"compatibilityDate":  "2026-04-21",
+					"compatibilityFlags": []any{},
+					"annotations": map[string]any{
+						"workersTag":     "sha256:" + sha([]byte(tagInput.String())),
+						"workersMessage": "build " + strings.Join(parts, ", "),
+					},
+				}
+				if gotV := plainMap(v.Inputs); !reflect.DeepEqual(gotV, wantVersion) {
+					t.Errorf("%s version inputs:\n got %#v\nwant %#v", s, gotV, wantVersion)
+				}
+
+				dep := m.find(t, cloudflare.TypeWorkersDeployment, s)
+				if !reflect.DeepEqual(plainMap(dep.Inputs), map[string]any{"accountId": accountID, "scriptName": name,
+					"strategy": "percentage", "versions": []any{map[string]any{"percentage": 100.0, "versionId": "versionid-of-" + s}}}) {
+					t.Errorf("%s deployment: %v", s, plainMap(dep.Inputs))
+				}
+			}
+			cron := m.find(t, cloudflare.TypeWorkersCronTrigger, "auth-telegram")
+			if !reflect.DeepEqual(plainMap(cron.Inputs), map[string]any{"accountId": accountID, "scriptName": "auth-telegram" + sfx,
+				"schedules": []any{map[string]any{"cron": "17 3 * * *"}}}) {
+				t.Errorf("cron: %v", plainMap(cron.Inputs))
+			}
+		})
+	}
+}
+
+// TestNothingDropped: every var, D1 database and service binding that
+// wrangler.toml gives a worker in the stack's environment is a binding of
+// its version (wranglerconf is checked against wrangler itself in its own
+// tests), and nothing else is bound besides the secrets.
+func TestNothingDropped(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "production"} {
+		root := fixture(t, true)
+		m, _, err := run(t, stack, root, goodConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range Services {
+			cfg, _ := wranglerconf.Load(filepath.Join(root, "services", s, "wrangler.toml"), envOf(stack))
+			want := map[string]bool{}
+			for k := range cfg.Vars {
+				want["plain_text "+k] = true
+			}
+			for _, d := range cfg.D1 {
+				want["d1 "+d.Binding] = true
+			}
+			for _, b := range cfg.Services {
+				want["service "+b.Binding] = true
+			}
+			for _, sec := range Secrets[s] {
+				want["secret_text "+sec.Name] = true
+			}
+			got := map[string]bool{}
+			for _, b := range plainMap(m.find(t, cloudflare.TypeWorkerVersion, s).Inputs)["bindings"].([]any) {
+				bm := b.(map[string]any)
+				got[bm["type"].(string)+" "+bm["name"].(string)] = true
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %s: bindings %v, wrangler.toml and secrets give %v", stack, s, got, want)
+			}
+		}
+	}
+}
+
+// TestBindingTargetsSameStackAndOrder: the ingestor's TELEGRAM_AUTH binds
+// the auth-telegram of its own stack, and its version is uploaded only after
+// auth-telegram's deployment (a dependency, and the binding's service is
+// that deployment's output).
+func TestBindingTargetsSameStackAndOrder(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "production"} {
+		m, _, err := run(t, stack, fixture(t, true), goodConfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		v := m.find(t, cloudflare.TypeWorkerVersion, "ingestor")
+		var target any
+		for _, b := range plainMap(v.Inputs)["bindings"].([]any) {
+			if bm := b.(map[string]any); bm["name"] == "TELEGRAM_AUTH" {
+				target = bm["service"]
+			}
+		}
+		if target != "auth-telegram"+suffix(stack) {
+			t.Errorf("%s: TELEGRAM_AUTH targets %v", stack, target)
+		}
+		hasURN := func(urns []string) bool {
+			for _, u := range urns {
+				if strings.HasSuffix(u, "::"+cloudflare.TypeWorkersDeployment+"::auth-telegram") {
+					return true
+				}
+			}
+			return false
+		}
+		if !hasURN(v.Dependencies) || !hasURN(v.PropertyDeps["bindings"]) {
+			t.Errorf("%s: ingestor's version does not depend on auth-telegram's deployment: deps %v, bindings deps %v",
+				stack, v.Dependencies, v.PropertyDeps["bindings"])
+		}
+		authV := m.find(t, cloudflare.TypeWorkerVersion, "auth-telegram")
+		for _, u := range authV.Dependencies {
+			if strings.Contains(u, "ingestor") {
+				t.Errorf("%s: auth-telegram depends on the ingestor: %v", stack, authV.Dependencies)
+			}
+		}
+
+	}
+}
+
+// TestSecretsStaySecret: every secret is a secret wherever it appears in any
+// resource's inputs, and no stack output is secret or holds a secret.
+func TestSecretsStaySecret(t *testing.T) {
+	m, d, err := run(t, "production", fixture(t, true), goodConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(where string, v any, inSecret bool)
+	walk = func(where string, v any, inSecret bool) {
+		switch v := v.(type) {
+		case secretValue:
+			walk(where, v.V, true)
+		case map[string]any:
+			for k, e := range v {
+				walk(where+"."+k, e, inSecret)
+			}
+		case []any:
+			for i, e := range v {
+				walk(fmt.Sprintf("%s[%d]", where, i), e, inSecret)
+			}
+		case string:
+			for k, s := range secrets {
+				if strings.Contains(v, s) && !inSecret {
+					t.Errorf("%s holds %s in plain text", where, k)
+				}
+			}
+		}
+	}
+	found := 0
+	for _, r := range m.regs {
+		walk(r.Type+" "+r.Name, plainMap(r.Inputs), false)
+		if r.Type == cloudflare.TypeWorkerVersion {
+			for _, b := range plainMap(r.Inputs)["bindings"].([]any) {
+				if bm := b.(map[string]any); bm["type"] == "secret_text" {
+					if _, ok := bm["text"].(secretValue); !ok {
+						t.Errorf("%s: secret_text %v is not secret", r.Name, bm["name"])
+					}
+					found++
+				}
+			}
+		}
+	}
+	if found != 7 {
+		t.Errorf("%d secret_text bindings, want 7", found)
+	}
+	if len(d.Outputs) == 0 {
+		t.Fatal("no outputs")
+	}
+	for k, o := range d.Outputs {
+		if pulumi.IsSecret(o) {
+			t.Errorf("output %s is secret (outputs are plain)", k)
+		}
+		v, _ := awaitPlain(o)
+		for name, s := range secrets {
+			if strings.Contains(fmt.Sprint(v), s) {
+				t.Errorf("output %s holds %s", k, name)
+			}
+		}
+	}
+}
+
+func awaitPlain(o pulumi.Output) (any, error) {
+	ch := make(chan any, 1)
+	o.ApplyT(func(v any) any { ch <- v; return v })
+	return <-ch, nil
+}
+
+// TestBuildIsHashed: modules are the entry and what it imports (not stray
+// files), app.wasm goes as application/wasm, and a changed build is a changed
+// version (its tag and message carry the modules' SHA-256).
+func TestBuildIsHashed(t *testing.T) {
+	root := fixture(t, true)
+	m1, _, err := run(t, "staging", root, goodConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm := filepath.Join(root, "services", "ingestor", "build", "app.wasm")
+	newBytes := []byte("\x00asm\x01\x00\x00\x00 rebuilt")
+	if err := os.WriteFile(wasm, newBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m2, _, err := run(t, "staging", root, goodConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1 := plainMap(m1.find(t, cloudflare.TypeWorkerVersion, "ingestor").Inputs)["annotations"].(map[string]any)
+	a2 := plainMap(m2.find(t, cloudflare.TypeWorkerVersion, "ingestor").Inputs)["annotations"].(map[string]any)
+	if a1["workersTag"] == a2["workersTag"] || !strings.Contains(a2["workersMessage"].(string), "app.wasm sha256:"+sha(newBytes)) {
+		t.Errorf("a changed app.wasm did not change the version: %v -> %v", a1, a2)
+	}
+	auth1 := plainMap(m1.find(t, cloudflare.TypeWorkerVersion, "auth-telegram").Inputs)["annotations"]
+	auth2 := plainMap(m2.find(t, cloudflare.TypeWorkerVersion, "auth-telegram").Inputs)["annotations"]
+	if !reflect.DeepEqual(auth1, auth2) {
+		t.Errorf("auth-telegram's version changed with the ingestor's build")
+	}
+	for _, mod := range plainMap(m2.find(t, cloudflare.TypeWorkerVersion, "ingestor").Inputs)["modules"].([]any) {
+		mm := mod.(map[string]any)
+		if mm["name"] == "stray.txt" {
+			t.Errorf("a file nothing imports was uploaded")
+		}
+		if mm["name"] == "app.wasm" && (mm["contentType"] != "application/wasm" || mm["contentFile"] != wasm) {
+			t.Errorf("app.wasm: %v", mm)
+		}
+	}
+}
+
+// TestRefusals: configurations the program would deploy weaker than
+// wrangler.toml says, or cannot deploy at all, are errors naming each
+// problem, and nothing is registered.
+func TestRefusals(t *testing.T) {
+	without := func(keys ...string) map[string]string {
+		c := goodConfig()
+		for _, k := range keys {
+			delete(c, k)
+		}
+		return c
+	}
+	with := func(kv ...string) map[string]string {
+		c := goodConfig()
+		for i := 0; i+1 < len(kv); i += 2 {
+			c[kv[i]] = kv[i+1]
+		}
+		return c
+	}
+	for _, c := range []struct {
+		name     string
+		stack    string
+		rollback bool
+		cfg      map[string]string
+		want     []string
+	}{
+		{"props cannot be deployed (the repository as it is)", "production", false, without("communicator:dropBindingProps"),
+			[]string{"ingestor-production (stack production): service binding TELEGRAM_AUTH has props map[serviceId:ingestor-service]", "provider 6.17.0", `add "ingestor.TELEGRAM_AUTH" to communicator:dropBindingProps`}},
+		{"props cannot be deployed on staging either", "staging", false, without("communicator:dropBindingProps"),
+			[]string{"ingestor-staging (stack staging): service binding TELEGRAM_AUTH has props"}},
+		{"dropping props while still using the binding", "staging", false, goodConfig(),
+			[]string{`ingestor-staging: TELEGRAM_AUTH_TRANSPORT is "binding", but TELEGRAM_AUTH is deployed without props`, "FORBIDDEN"}},
+		{"dropping props while auto picks the binding", "dev", false, goodConfig(),
+			[]string{`ingestor: TELEGRAM_AUTH_TRANSPORT is "auto", but TELEGRAM_AUTH is deployed without props`}},
+		{"missing secrets, each named", "staging", true, without("cloudflare:apiToken", "auth-telegram:SESSION_SECRET", "ingestor:TELEGRAM_API_ID", "ingestor:TELEGRAM_API_HASH", "ingestor:TELEGRAM_AUTH_SERVICE_API_KEY"),
+			[]string{"cloudflare:apiToken is not set", "auth-telegram:SESSION_SECRET is not set", "ingestor:TELEGRAM_API_ID is not set", "ingestor:TELEGRAM_API_HASH is not set", "ingestor:TELEGRAM_AUTH_SERVICE_API_KEY is not set, and TELEGRAM_AUTH_TRANSPORT is http"}},
+		{"bad account id", "staging", true, with("communicator:accountId", "my-account"), []string{"communicator:accountId must be the 32-hex Cloudflare account id"}},
+		{"route without a zone id", "production", true, with("communicator:routes", `{"ingestor":[{"pattern":"ingest.example.com/*"}]}`),
+			[]string{`ingestor: route "ingest.example.com/*" needs the zone's 32-hex Zone ID as zoneId (got ""`}},
+		{"route with a malformed zone id", "production", true, with("communicator:routes", `{"auth-telegram":[{"pattern":"auth.example.com/*","zoneId":"example.com"}]}`),
+			[]string{`auth-telegram: route "auth.example.com/*" needs the zone's 32-hex Zone ID`}},
+		{"custom domain with a path", "production", true, with("communicator:routes", `{"auth-telegram":[{"pattern":"auth.example.com/*","zoneId":"`+zoneID+`","customDomain":true}]}`),
+			[]string{`custom domain "auth.example.com/*" must be a bare hostname`}},
+		{"routes of an unknown service", "production", true, with("communicator:routes", `{"auth":[]}`), []string{`communicator:routes names unknown service "auth"`}},
+		{"acknowledging a binding that does not exist", "production", true, with("communicator:dropBindingProps", `["ingestor.TELEGRAM_AUTH","ingestor.OTHER"]`),
+			[]string{`communicator:dropBindingProps names "ingestor.OTHER"`}},
+		{"unknown stack", "qa", true, goodConfig(), []string{`stack "qa" is not one of dev, staging, production`}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, _, err := run(t, c.stack, fixture(t, c.rollback), c.cfg)
+			if err == nil {
+				t.Fatal("deployed")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q:\n%v", w, err)
+				}
+			}
+			for _, r := range m.regs {
+				if r.Type != "pulumi:pulumi:Stack" {
+					t.Errorf("registered %s %s despite the error", r.Type, r.Name)
+				}
+			}
+		})
+	}
+}
+
+// TestPlainTextSecretRefused: a secret stored without --secret is refused.
+func TestPlainTextSecretRefused(t *testing.T) {
+	m := &mocks{}
+	cfg := goodConfig()
+	var keys []string
+	for k := range secrets {
+		if k != "auth-telegram:SESSION_SECRET" {
+			keys = append(keys, k)
+		}
+	}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := Deploy(ctx, Options{Root: fixture(t, true)})
+		return err
+	}, pulumi.WithMocks("communicator", "staging", m), func(info *pulumi.RunInfo) { info.Config, info.ConfigSecretKeys = cfg, keys })
+	if err == nil || !strings.Contains(err.Error(), "auth-telegram:SESSION_SECRET is stored in plain text") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestMissingBuild(t *testing.T) {
+	root := fixture(t, true)
+	os.Remove(filepath.Join(root, "services", "ingestor", "build", "app.wasm"))
+	os.Remove(filepath.Join(root, "services", "auth-telegram", "build", "worker.mjs"))
+	_, _, err := run(t, "staging", root, goodConfig())
+	if err == nil || !strings.Contains(err.Error(), "ingestor: module app.wasm") || !strings.Contains(err.Error(), "worker.mjs is missing: run `make build` first") {
+		t.Errorf("error %v", err)
+	}
+}
+
+// TestRoutes: routes and custom domains from config, with their zone ids.
+func TestRoutes(t *testing.T) {
+	m, _, err := run(t, "production", fixture(t, true), map[string]string{
+		"communicator:accountId":        accountID,
+		"communicator:dropBindingProps": `["ingestor.TELEGRAM_AUTH"]`,
+		"communicator:routes": `{"ingestor":[{"pattern":"ingest.example.com/*","zoneId":"` + zoneID + `"}],
+			"auth-telegram":[{"pattern":"auth.example.com","zoneId":"` + zoneID + `","customDomain":true}]}`,
+		"cloudflare:apiToken":                    secrets["cloudflare:apiToken"],
+		"auth-telegram:SESSION_SECRET":           secrets["auth-telegram:SESSION_SECRET"],
+		"ingestor:TELEGRAM_API_ID":               secrets["ingestor:TELEGRAM_API_ID"],
+		"ingestor:TELEGRAM_API_HASH":             secrets["ingestor:TELEGRAM_API_HASH"],
+		"ingestor:TELEGRAM_AUTH_SERVICE_API_KEY": secrets["ingestor:TELEGRAM_AUTH_SERVICE_API_KEY"],
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.find(t, cloudflare.TypeWorkersRoute, "ingestor-0")
+	if !reflect.DeepEqual(plainMap(r.Inputs), map[string]any{"zoneId": zoneID, "pattern": "ingest.example.com/*", "script": "ingestor-production"}) || r.Version != "6.17.0" {
+		t.Errorf("route: %v %s", plainMap(r.Inputs), r.Version)
+	}
+	d := m.find(t, cloudflare.TypeWorkersCustomDomain, "auth-telegram-0")
+	if !reflect.DeepEqual(plainMap(d.Inputs), map[string]any{"accountId": accountID, "zoneId": zoneID, "hostname": "auth.example.com", "service": "auth-telegram-production"}) || d.Version != "6.17.0" {
+		t.Errorf("custom domain: %v %s", plainMap(d.Inputs), d.Version)
+	}
+	// Optional secrets that are not set are not bound.
+	for _, b := range plainMap(m.find(t, cloudflare.TypeWorkerVersion, "auth-telegram").Inputs)["bindings"].([]any) {
+		if n := b.(map[string]any)["name"]; n == "SESSION_SECRET_PREVIOUS" || n == "SERVICE_API_KEYS" {
+			t.Errorf("unset secret %v is bound", n)
+		}
+	}
+}
+
+// TestSecretNamesMatchTheCode: each secret the program binds is a name the
+// worker's code reads.
+func TestSecretNamesMatchTheCode(t *testing.T) {
+	sources := map[string][]string{
+		"auth-telegram": {"services/auth-telegram/config.go"},
+		"ingestor":      {"authclient/config.go", "services/ingestor/main.go"},
+	}
+	for s, files := range sources {
+		var code strings.Builder
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(repo, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code.Write(b)
+		}
+		for _, sec := range Secrets[s] {
+			if !strings.Contains(code.String(), `"`+sec.Name+`"`) {
+				t.Errorf("%s: secret %s is not read by %v", s, sec.Name, files)
+			}
+		}
+	}
+}

@@ -1,0 +1,740 @@
+package faketelegram
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/gotd/td/bin"
+	"github.com/gotd/td/session"
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/telegram/dcs"
+	"github.com/gotd/td/tg"
+	"github.com/gotd/td/tgerr"
+	"github.com/gotd/td/tgtest"
+	"github.com/gotd/td/transport"
+
+	"github.com/communicator/communicator/mtproto/sessionstring"
+)
+
+// Options configure Start.
+type Options struct {
+	// Fixture is what the server serves. Default: DefaultFixture().
+	Fixture *Fixture
+	// Addr is the TCP address to listen on. Default "127.0.0.1:0". Only
+	// loopback addresses are accepted: the server has no real security.
+	Addr string
+	// DC is the data center id the server claims to be. Default 2.
+	DC int
+	// Logger receives the server's logs (never session strings or keys).
+	// Default: none.
+	Logger *zap.Logger
+	// Key is the server's RSA key. Default: a new 2048-bit key. Tests that
+	// start many servers may share one.
+	Key *rsa.PrivateKey
+}
+
+// Server is a running fake Telegram data center.
+type Server struct {
+	fx      *Fixture
+	dc      int
+	log     *zap.Logger
+	addr    netip.AddrPort
+	key     *rsa.PrivateKey
+	pubPEM  []byte
+	srv     *tgtest.Server
+	dispat  *tg.ServerDispatcher
+	cancel  context.CancelFunc
+	served  chan struct{}
+	closing chan struct{}
+	once    sync.Once
+
+	exchanges atomic.Int64
+
+	mu       sync.Mutex
+	closed   bool
+	conns    map[net.Conn]struct{}
+	handlers sync.WaitGroup
+	bound    map[[8]byte]int64 // auth key id → logged-in user
+	awaiting map[[8]byte]int64 // auth key id → user who passed the code step, needs 2FA
+	codes    map[string]*pendingCode
+	srp      map[[8]byte]*srpChallenge
+	verifier map[int64]*big.Int
+	faults   []*fault
+	calls    map[string]int
+}
+
+type pendingCode struct {
+	key     [8]byte
+	phone   string
+	user    int64
+	expires time.Time
+}
+
+// codeTTL is how long a phone_code_hash stays valid.
+const codeTTL = 5 * time.Minute
+
+// Start starts a server listening on opts.Addr. It is listening when Start
+// returns; Close stops it.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Fixture == nil {
+		opts.Fixture = DefaultFixture()
+	}
+	if opts.Fixture.idx == nil {
+		return nil, errors.New("faketelegram: the fixture was not loaded with LoadFixture or ParseFixture")
+	}
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.DC == 0 {
+		opts.DC = 2
+	}
+	if opts.DC < 1 || opts.DC > 255 {
+		return nil, fmt.Errorf("faketelegram: dc %d out of range 1..255", opts.DC)
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if err := checkLoopback(opts.Addr); err != nil {
+		return nil, err
+	}
+	key := opts.Key
+	if key == nil {
+		var err error
+		if key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			return nil, fmt.Errorf("faketelegram: rsa key: %w", err)
+		}
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("faketelegram: listen: %w", err)
+	}
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
+
+	s := &Server{
+		fx:       opts.Fixture,
+		dc:       opts.DC,
+		log:      opts.Logger,
+		addr:     addr,
+		key:      key,
+		pubPEM:   pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&key.PublicKey)}),
+		served:   make(chan struct{}),
+		closing:  make(chan struct{}),
+		conns:    map[net.Conn]struct{}{},
+		bound:    map[[8]byte]int64{},
+		awaiting: map[[8]byte]int64{},
+		codes:    map[string]*pendingCode{},
+		srp:      map[[8]byte]*srpChallenge{},
+		verifier: map[int64]*big.Int{},
+		calls:    map[string]int{},
+	}
+	s.dispat = s.newDispatcher()
+	// tgtest logs "Starting key exchange" at debug level; the counting core
+	// turns that into KeyExchanges and passes everything to opts.Logger.
+	tlog := zap.New(&countingCore{Core: opts.Logger.Core(), n: &s.exchanges})
+	s.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), tgtest.UnpackInvoke(tgtest.HandlerFunc(s.onMessage)), tgtest.ServerOptions{
+		DC:     opts.DC,
+		Logger: tlog,
+	})
+	sctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() {
+		defer close(s.served)
+		if err := s.srv.Serve(sctx, transport.ListenCodec(nil, &trackingListener{Listener: ln, s: s})); err != nil {
+			s.log.Warn("serve", zap.Error(err))
+		}
+	}()
+	s.log.Info("fake telegram listening", zap.String("addr", s.Addr()), zap.Int("dc", s.dc))
+	return s, nil
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("faketelegram: address %q: %w", addr, err)
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil || !ip.IsLoopback() {
+		return fmt.Errorf("faketelegram: address %q is not a loopback IP address (the fake server only listens on loopback)", addr)
+	}
+	return nil
+}
+
+// Addr returns the listening address, "127.0.0.1:port".
+func (s *Server) Addr() string { return s.addr.String() }
+
+// Host returns the listening IP address as text.
+func (s *Server) Host() string { return s.addr.Addr().String() }
+
+// Port returns the listening TCP port.
+func (s *Server) Port() int { return int(s.addr.Port()) }
+
+// DC returns the data center id.
+func (s *Server) DC() int { return s.dc }
+
+// Fixture returns the fixture the server serves.
+func (s *Server) Fixture() *Fixture { return s.fx }
+
+// PublicKeyPEM returns the server's RSA public key as a PKCS#1 "RSA PUBLIC
+// KEY" PEM block (x509.ParsePKCS1PublicKey reads it).
+func (s *Server) PublicKeyPEM() []byte { return slices.Clone(s.pubPEM) }
+
+// PublicKey returns the server's RSA public key.
+func (s *Server) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
+
+// KeyExchanges returns how many MTProto key exchanges clients started.
+func (s *Server) KeyExchanges() int { return int(s.exchanges.Load()) }
+
+// ClientOptions returns options for a gotd client of this server: plain TCP
+// to the server's address, its DC and public key, no updates, and storage as
+// the session storage (nil: a fresh in-memory one).
+func (s *Server) ClientOptions(storage session.Storage) telegram.Options {
+	if storage == nil {
+		storage = new(session.StorageMemory)
+	}
+	return telegram.Options{
+		PublicKeys:     []telegram.PublicKey{{RSA: s.PublicKey()}},
+		DC:             s.dc,
+		DCList:         dcs.List{Options: []tg.DCOption{s.dcOption()}},
+		Resolver:       dcs.Plain(dcs.PlainOptions{}),
+		SessionStorage: storage,
+		NoUpdates:      true,
+		Logger:         zap.NewNop(),
+	}
+}
+
+func (s *Server) dcOption() tg.DCOption {
+	return tg.DCOption{ID: s.dc, IPAddress: s.Host(), Port: s.Port(), Ipv6: s.addr.Addr().Is6(), Static: true}
+}
+
+// Close stops the listener and every connection and waits for the
+// server's goroutines. It is idempotent.
+func (s *Server) Close() error {
+	s.once.Do(func() {
+		close(s.closing)
+		s.mu.Lock()
+		s.closed = true
+		conns := make([]net.Conn, 0, len(s.conns))
+		for c := range s.conns {
+			conns = append(conns, c)
+		}
+		s.mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		s.cancel()
+		<-s.served
+		s.handlers.Wait()
+	})
+	return nil
+}
+
+// MintSession performs a real key exchange with the server, logs the new
+// auth key in as the fixture user userID, and returns a GramJS string
+// session (DC, this server's address and port, the key). The server accepts
+// the key until Close or RevokeSession. It costs one key exchange (about a
+// second natively, mostly the client's prime checks).
+func (s *Server) MintSession(ctx context.Context, userID int64) (string, error) {
+	if _, ok := s.fx.User(userID); !ok {
+		return "", fmt.Errorf("faketelegram: mint: no fixture user %d", userID)
+	}
+	storage := new(session.StorageMemory)
+	client := telegram.NewClient(1, "faketelegram", s.ClientOptions(storage))
+	if err := client.Run(ctx, func(context.Context) error { return nil }); err != nil {
+		return "", fmt.Errorf("faketelegram: mint: key exchange: %w", err)
+	}
+	data, err := (&session.Loader{Storage: storage}).Load(ctx)
+	if err != nil {
+		return "", fmt.Errorf("faketelegram: mint: read key: %w", err)
+	}
+	ss := sessionstring.Session{DC: s.dc, Addr: s.Host(), Port: s.Port()}
+	if len(data.AuthKey) != len(ss.AuthKey) {
+		return "", fmt.Errorf("faketelegram: mint: auth key is %d bytes", len(data.AuthKey))
+	}
+	copy(ss.AuthKey[:], data.AuthKey)
+	clear(data.AuthKey)
+	s.mu.Lock()
+	s.bound[ss.AuthKeyID()] = userID
+	s.mu.Unlock()
+	out := sessionstring.Encode(ss)
+	clear(ss.AuthKey[:])
+	return out, nil
+}
+
+// GotdSession converts a string session (GramJS or Telethon) into gotd's
+// session.Data, to store with session.Loader for a gotd client.
+func GotdSession(sessionString string) (*session.Data, error) {
+	ss, _, err := sessionstring.Parse(sessionString)
+	if err != nil {
+		return nil, err
+	}
+	id := ss.AuthKeyID()
+	return &session.Data{DC: ss.DC, Addr: ss.HostPort(), AuthKey: slices.Clone(ss.AuthKey[:]), AuthKeyID: id[:]}, nil
+}
+
+// RevokeSession makes the server forget the login of a string session's
+// auth key: later requests on it that need a login get 401
+// AUTH_KEY_UNREGISTERED (the key itself still works for a new login, as with
+// Telegram after auth.logOut).
+func (s *Server) RevokeSession(sessionString string) error {
+	ss, _, err := sessionstring.Parse(sessionString)
+	if err != nil {
+		return err
+	}
+	s.RevokeAuthKey(ss.AuthKeyID())
+	return nil
+}
+
+// RevokeAuthKey is RevokeSession by auth key id (as MTProto sends it).
+func (s *Server) RevokeAuthKey(id [8]byte) {
+	s.mu.Lock()
+	delete(s.bound, id)
+	delete(s.awaiting, id)
+	delete(s.srp, id)
+	s.mu.Unlock()
+}
+
+// LoggedIn returns the user an auth key id is logged in as.
+func (s *Server) LoggedIn(id [8]byte) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.bound[id]
+	return u, ok
+}
+
+// Calls returns how many requests of a method (TL name, e.g.
+// "users.getUsers"; "*" for all) the server received, including those
+// answered with an error or a fault. invokeWithLayer and initConnection
+// are unwrapped and not counted themselves.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if method == "*" {
+		n := 0
+		for _, c := range s.calls {
+			n += c
+		}
+		return n
+	}
+	return s.calls[method]
+}
+
+// trackingListener records connections so Close can close them.
+type trackingListener struct {
+	net.Listener
+	s *Server
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s}
+	l.s.mu.Lock()
+	if l.s.closed {
+		l.s.mu.Unlock()
+		_ = c.Close()
+		return nil, net.ErrClosed
+	}
+	l.s.conns[tc] = struct{}{}
+	l.s.mu.Unlock()
+	return tc, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// countingCore counts tgtest's "Starting key exchange" debug entries.
+type countingCore struct {
+	zapcore.Core
+	n *atomic.Int64
+}
+
+func (c *countingCore) Enabled(l zapcore.Level) bool {
+	return l == zapcore.DebugLevel || c.Core.Enabled(l)
+}
+
+func (c *countingCore) With(f []zapcore.Field) zapcore.Core {
+	return &countingCore{Core: c.Core.With(f), n: c.n}
+}
+
+func (c *countingCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if e.Message == "Starting key exchange" {
+		c.n.Add(1)
+	}
+	if c.Core.Enabled(e.Level) {
+		return c.Core.Check(e, ce)
+	}
+	return ce
+}
+
+// methodName returns the TL name of a constructor id ("users.getUsers").
+func methodName(id uint32) string {
+	name, ok := typeNames[id]
+	if !ok {
+		return "0x" + strconv.FormatUint(uint64(id), 16)
+	}
+	return name
+}
+
+var typeNames = func() map[uint32]string {
+	m := map[uint32]string{}
+	for id, n := range tg.TypesMap() {
+		if i := strings.IndexByte(n, '#'); i >= 0 {
+			n = n[:i]
+		}
+		m[id] = n
+	}
+	return m
+}()
+
+// publicMethods work on an auth key that is not logged in.
+var publicMethods = map[string]bool{
+	"help.getConfig": true, "help.getNearestDc": true, "auth.sendCode": true, "auth.signIn": true,
+	"auth.checkPassword": true, "account.getPassword": true, "auth.logOut": true,
+}
+
+var errDropped = errors.New("faketelegram: connection dropped (fault)")
+
+// onMessage receives every RPC request (after tgtest has handled pings,
+// salts and containers and UnpackInvoke has removed invokeWithLayer and
+// initConnection). Faults that drop the connection act here, on the
+// connection's own goroutine; everything else runs on its own goroutine so
+// a slow answer does not hold up the connection.
+func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
+	id, err := req.Buf.PeekID()
+	if err != nil {
+		return err
+	}
+	name := methodName(id)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errDropped
+	}
+	s.calls[name]++
+	drop := s.takeFault(faultDrop, name)
+	if drop == nil {
+		s.handlers.Add(1)
+	}
+	s.mu.Unlock()
+	if drop != nil {
+		s.log.Info("fault: dropping connection", zap.String("method", name))
+		srv.ForceDisconnect(req.Session)
+		return errDropped
+	}
+	r := *req
+	r.Buf = &bin.Buffer{Buf: slices.Clone(req.Buf.Buf)}
+	go func() {
+		defer s.handlers.Done()
+		if err := s.answer(srv, &r, name); err != nil {
+			s.log.Debug("answer", zap.String("method", name), zap.Error(err))
+		}
+	}()
+	return nil
+}
+
+type reqInfo struct {
+	key  [8]byte
+	user int64 // 0: not logged in
+	now  time.Time
+}
+
+type reqInfoKey struct{}
+
+func info(ctx context.Context) reqInfo { return ctx.Value(reqInfoKey{}).(reqInfo) }
+
+func (s *Server) answer(srv *tgtest.Server, req *tgtest.Request, name string) error {
+	s.mu.Lock()
+	slow := s.takeFault(faultSlow, name)
+	s.mu.Unlock()
+	if slow != nil {
+		t := time.NewTimer(slow.delay)
+		select {
+		case <-t.C:
+		case <-s.closing:
+			t.Stop()
+			return nil
+		case <-req.RequestCtx.Done():
+			t.Stop()
+			return nil
+		}
+	}
+	s.mu.Lock()
+	flood := s.takeFault(faultFlood, name)
+	key := req.Session.AuthKey.ID
+	user, ok := s.bound[key]
+	s.mu.Unlock()
+	if flood != nil {
+		return srv.SendErr(req, tgerr.New(420, "FLOOD_WAIT_"+strconv.Itoa(flood.seconds)))
+	}
+	if !ok && !publicMethods[name] {
+		return srv.SendErr(req, tgerr.New(401, "AUTH_KEY_UNREGISTERED"))
+	}
+	ctx := context.WithValue(req.RequestCtx, reqInfoKey{}, reqInfo{key: key, user: user, now: time.Now()})
+	res, err := s.dispat.Handle(ctx, req.Buf)
+	if err != nil {
+		var rpcErr *tgerr.Error
+		if errors.As(err, &rpcErr) {
+			return srv.SendErr(req, rpcErr)
+		}
+		s.log.Info("bad request", zap.String("method", name), zap.Error(err))
+		return srv.SendErr(req, tgerr.New(400, "INPUT_REQUEST_INVALID"))
+	}
+	return srv.SendResult(req, res)
+}
+
+func (s *Server) newDispatcher() *tg.ServerDispatcher {
+	d := tg.NewServerDispatcher(func(ctx context.Context, b *bin.Buffer) (bin.Encoder, error) {
+		return nil, tgerr.New(400, "INPUT_METHOD_INVALID")
+	})
+	d.OnHelpGetConfig(s.helpGetConfig)
+	d.OnHelpGetNearestDC(func(ctx context.Context) (*tg.NearestDC, error) {
+		return &tg.NearestDC{Country: "SE", ThisDC: s.dc, NearestDC: s.dc}, nil
+	})
+	d.OnAuthSendCode(s.authSendCode)
+	d.OnAuthSignIn(s.authSignIn)
+	d.OnAccountGetPassword(s.accountGetPassword)
+	d.OnAuthCheckPassword(s.authCheckPassword)
+	d.OnAuthLogOut(func(ctx context.Context) (*tg.AuthLoggedOut, error) {
+		s.RevokeAuthKey(info(ctx).key)
+		return &tg.AuthLoggedOut{}, nil
+	})
+	d.OnUsersGetUsers(s.usersGetUsers)
+	d.OnUpdatesGetState(s.updatesGetState)
+	d.OnMessagesGetDialogs(s.messagesGetDialogs)
+	d.OnMessagesGetHistory(s.messagesGetHistory)
+	return d
+}
+
+func (s *Server) helpGetConfig(ctx context.Context) (*tg.Config, error) {
+	now := info(ctx).now
+	return &tg.Config{
+		Date:                    int(now.Unix()),
+		Expires:                 int(now.Add(time.Hour).Unix()),
+		ThisDC:                  s.dc,
+		DCOptions:               []tg.DCOption{s.dcOption()},
+		DCTxtDomainName:         "faketelegram.invalid",
+		ChatSizeMax:             200,
+		MegagroupSizeMax:        200000,
+		ForwardedCountMax:       100,
+		OnlineUpdatePeriodMs:    210000,
+		OfflineBlurTimeoutMs:    5000,
+		OfflineIdleTimeoutMs:    30000,
+		OnlineCloudTimeoutMs:    300000,
+		NotifyCloudDelayMs:      30000,
+		NotifyDefaultDelayMs:    1500,
+		PushChatPeriodMs:        60000,
+		PushChatLimit:           2,
+		EditTimeLimit:           172800,
+		RevokeTimeLimit:         2147483647,
+		RevokePmTimeLimit:       2147483647,
+		RatingEDecay:            2419200,
+		StickersRecentLimit:     200,
+		ChannelsReadMediaPeriod: 604800,
+		CallReceiveTimeoutMs:    20000,
+		CallRingTimeoutMs:       90000,
+		CallConnectTimeoutMs:    30000,
+		CallPacketTimeoutMs:     10000,
+		MeURLPrefix:             "https://t.me/",
+		CaptionLengthMax:        1024,
+		MessageLengthMax:        4096,
+		WebfileDCID:             s.dc,
+	}, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) authSendCode(ctx context.Context, req *tg.AuthSendCodeRequest) (tg.AuthSentCodeClass, error) {
+	in := info(ctx)
+	u, ok := s.fx.UserByPhone(req.PhoneNumber)
+	if !ok || u.Phone == "" {
+		return nil, tgerr.New(400, "PHONE_NUMBER_INVALID")
+	}
+	hash := randomHex(9)
+	s.mu.Lock()
+	for h, p := range s.codes {
+		if in.now.After(p.expires) {
+			delete(s.codes, h)
+		}
+	}
+	s.codes[hash] = &pendingCode{key: in.key, phone: u.Phone, user: u.ID, expires: in.now.Add(codeTTL)}
+	s.mu.Unlock()
+	return &tg.AuthSentCode{
+		Type:          &tg.AuthSentCodeTypeApp{Length: len(u.LoginCode)},
+		PhoneCodeHash: hash,
+		Timeout:       int(codeTTL / time.Second),
+	}, nil
+}
+
+func (s *Server) authSignIn(ctx context.Context, req *tg.AuthSignInRequest) (tg.AuthAuthorizationClass, error) {
+	in := info(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.codes[req.PhoneCodeHash]
+	if req.PhoneCodeHash == "" {
+		return nil, tgerr.New(400, "PHONE_CODE_HASH_EMPTY")
+	}
+	if !ok || p.key != in.key || in.now.After(p.expires) {
+		return nil, tgerr.New(400, "PHONE_CODE_EXPIRED")
+	}
+	if NormalizePhone(req.PhoneNumber) != p.phone {
+		return nil, tgerr.New(400, "PHONE_NUMBER_INVALID")
+	}
+	if req.PhoneCode == "" {
+		return nil, tgerr.New(400, "PHONE_CODE_EMPTY")
+	}
+	u, _ := s.fx.User(p.user)
+	if req.PhoneCode != u.LoginCode {
+		return nil, tgerr.New(400, "PHONE_CODE_INVALID")
+	}
+	delete(s.codes, req.PhoneCodeHash)
+	if u.Password != "" {
+		s.awaiting[in.key] = u.ID
+		return nil, tgerr.New(401, "SESSION_PASSWORD_NEEDED")
+	}
+	s.bound[in.key] = u.ID
+	delete(s.awaiting, in.key)
+	return &tg.AuthAuthorization{User: s.tgUser(u, u.ID)}, nil
+}
+
+// passwordUser is the user whose 2FA password a key may check: the one
+// waiting after the code step, or the one logged in.
+func (s *Server) passwordUser(key [8]byte) (FixtureUser, bool) {
+	id, ok := s.awaiting[key]
+	if !ok {
+		id, ok = s.bound[key]
+	}
+	if !ok {
+		return FixtureUser{}, false
+	}
+	return s.fx.User(id)
+}
+
+func (s *Server) accountGetPassword(ctx context.Context) (*tg.AccountPassword, error) {
+	in := info(ctx)
+	s.mu.Lock()
+	u, ok := s.passwordUser(in.key)
+	s.mu.Unlock()
+	newSalt := make([]byte, 32)
+	secure := make([]byte, 8)
+	random := make([]byte, 256)
+	_, _ = rand.Read(newSalt)
+	_, _ = rand.Read(secure)
+	_, _ = rand.Read(random)
+	newAlgo := srpAlgo(newSalt)
+	out := &tg.AccountPassword{
+		NewAlgo:       newAlgo,
+		NewSecureAlgo: &tg.SecurePasswordKdfAlgoSHA512{Salt: secure},
+		SecureRandom:  random,
+	}
+	if !ok || u.Password == "" {
+		return out, nil
+	}
+	algo := srpAlgo(srpSaltFor(u))
+	s.mu.Lock()
+	v := s.verifier[u.ID]
+	s.mu.Unlock()
+	if v == nil {
+		v = srpVerifier(u.Password, algo.Salt1, algo.Salt2) // ~0.1 s (PBKDF2)
+		s.mu.Lock()
+		s.verifier[u.ID] = v
+		s.mu.Unlock()
+	}
+	ch, err := newSRPChallenge(u.ID, v, algo.Salt1, algo.Salt2)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.srp[in.key] = ch
+	s.mu.Unlock()
+	out.HasPassword = true
+	out.CurrentAlgo = algo
+	out.SRPB = ch.gb
+	out.SRPID = ch.id
+	out.Hint = u.PasswordHint
+	return out, nil
+}
+
+func (s *Server) authCheckPassword(ctx context.Context, pw tg.InputCheckPasswordSRPClass) (tg.AuthAuthorizationClass, error) {
+	in := info(ctx)
+	s.mu.Lock()
+	ch := s.srp[in.key]
+	delete(s.srp, in.key) // one attempt per account.getPassword, as Telegram
+	s.mu.Unlock()
+	p, ok := pw.(*tg.InputCheckPasswordSRP)
+	if !ok {
+		return nil, tgerr.New(400, "PASSWORD_HASH_INVALID")
+	}
+	if ch == nil || ch.id != p.SRPID {
+		return nil, tgerr.New(400, "SRP_ID_INVALID")
+	}
+	if err := ch.verify(p.A, p.M1); err != nil {
+		return nil, tgerr.New(400, "PASSWORD_HASH_INVALID")
+	}
+	u, _ := s.fx.User(ch.userID)
+	s.mu.Lock()
+	s.bound[in.key] = u.ID
+	delete(s.awaiting, in.key)
+	s.mu.Unlock()
+	return &tg.AuthAuthorization{User: s.tgUser(u, u.ID)}, nil
+}
+
+func (s *Server) usersGetUsers(ctx context.Context, ids []tg.InputUserClass) ([]tg.UserClass, error) {
+	in := info(ctx)
+	var out []tg.UserClass
+	for _, id := range ids {
+		switch id := id.(type) {
+		case *tg.InputUserSelf:
+			u, _ := s.fx.User(in.user)
+			out = append(out, s.tgUser(u, in.user))
+		case *tg.InputUser:
+			u, ok := s.fx.User(id.UserID)
+			if ok && u.AccessHash == id.AccessHash {
+				out = append(out, s.tgUser(u, in.user))
+			}
+		}
+	}
+	if len(ids) > 0 && len(out) == 0 {
+		return nil, tgerr.New(400, "USER_ID_INVALID")
+	}
+	return out, nil
+}
+
+func (s *Server) updatesGetState(ctx context.Context) (*tg.UpdatesState, error) {
+	in := info(ctx)
+	return &tg.UpdatesState{Pts: s.fx.idx.boxCount[in.user], Date: int(in.now.Unix())}, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,7 +43,7 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	set("d1", s.db.PingContext(ctx), "")
 	set("config", s.clientErr, "")
-	set("telegram_config", s.telegramErr, "")
+	set("telegram_config", s.telegramErr, s.telegramEndpoint())
 	if s.client != nil {
 		rep.Transport = s.client.Transport()
 		set("auth_telegram", s.pingAuth(ctx), "answers over "+rep.Transport)
@@ -52,6 +53,18 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	authhttp.WriteData(w, status, rep)
+}
+
+// telegramEndpoint says which Telegram the ingestor talks to.
+func (s *server) telegramEndpoint() string {
+	if s.tg == nil {
+		return ""
+	}
+	e := s.tg.Endpoint()
+	if e.Production() {
+		return "production Telegram"
+	}
+	return "test server " + e.Addr + " (data center " + strconv.Itoa(e.DC) + ")"
 }
 
 // pingAuth asks auth-telegram's /health over the transport in use: fetch over

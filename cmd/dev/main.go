@@ -1,11 +1,14 @@
-// Command dev runs communicator locally (`make dev`): both workers in workerd
-// through the pinned wrangler, their local D1 databases with migrations
-// applied, the TELEGRAM_AUTH binding between them, and a demo user whose
-// session is imported into auth-telegram. It prints how to call the system and
-// runs until interrupted.
+// Command dev runs communicator locally (`make dev`): a local Telegram
+// (faketelegram, serving its fixture), both workers in workerd through the
+// pinned wrangler, their local D1 databases with migrations applied, the
+// TELEGRAM_AUTH binding between them, and a demo user whose Telegram session
+// is imported into auth-telegram. It prints how to call the system and runs
+// until interrupted.
 //
-// Local secrets (the session-sealing secret, the dev API key) are generated
-// once into .wrangler/dev/secrets.json, so that sessions survive restarts.
+// Local secrets (the session-sealing secret, the dev API keys) are generated
+// once into .wrangler/dev/secrets.json, so that sealed sessions survive
+// restarts. The local Telegram keeps its auth keys in memory, so each start
+// mints a new demo session and revokes the previous one.
 package main
 
 import (
@@ -19,23 +22,30 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/faketelegram"
 	"github.com/communicator/communicator/internal/devstack"
 )
 
-const demoUserID = 1001
+// demoUserID is communicator's demo user; demoTelegramUser is its account
+// in the local Telegram's fixture.
+const (
+	demoUserID       = 1001
+	demoTelegramUser = 1001
+)
 
 type secrets struct {
 	SessionSecret string `json:"sessionSecret"`
 	APIKey        string `json:"apiKey"`
 	OperatorKey   string `json:"operatorKey"`
-	DemoSession   string `json:"demoSession"`
 }
 
 func main() {
 	ingestorPort := flag.Int("ingestor-port", 8787, "HTTP port of the ingestor")
+	fixture := flag.String("telegram-fixture", "", "fixture of the local Telegram (default: the shipped one)")
 	quiet := flag.Bool("quiet", false, "do not print the workers' logs")
 	flag.Parse()
 
@@ -57,6 +67,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	tgOpts := faketelegram.Options{}
+	if *fixture != "" {
+		if tgOpts.Fixture, err = faketelegram.LoadFixture(*fixture); err != nil {
+			log.Fatal(err)
+		}
+	}
+	fake, err := faketelegram.Start(ctx, tgOpts)
+	if err != nil {
+		log.Fatalf("starting the local Telegram: %v", err)
+	}
+	defer fake.Close()
+
 	fmt.Println("starting auth-telegram and ingestor in workerd (wrangler dev)...")
 	stack, err := devstack.Start(ctx, devstack.Options{
 		Root:     root,
@@ -74,9 +96,13 @@ func main() {
 					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
 					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, authhttp.HashAPIKey(sec.OperatorKey)),
-					// Placeholders until a local Telegram exists: nothing here talks to Telegram yet.
-					"TELEGRAM_API_ID":   "17349",
-					"TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb",
+					// The local Telegram: its address, data center and key.
+					// The API id and hash are Telegram's public test ones.
+					"TELEGRAM_DC_ID":       fmt.Sprint(fake.DC()),
+					"TELEGRAM_DC_ADDR":     fake.Addr(),
+					"TELEGRAM_PUBLIC_KEYS": strings.ReplaceAll(string(fake.PublicKeyPEM()), "\n", `\n`),
+					"TELEGRAM_API_ID":      "17349",
+					"TELEGRAM_API_HASH":    "344583e45741c457fe1862106095a5eb",
 				},
 			},
 		},
@@ -92,9 +118,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := importDemo(authURL, sec); err != nil {
+	demo, err := fake.MintSession(ctx, demoTelegramUser)
+	if err != nil {
+		log.Fatalf("minting the demo session: %v", err)
+	}
+	if err := importDemo(authURL, sec, demo); err != nil {
 		log.Fatalf("importing the demo session: %v", err)
 	}
+	account, _ := fake.Fixture().User(demoTelegramUser)
 	ingestorURL := stack.URL["ingestor"]
 	fmt.Printf(`
 communicator is running locally.
@@ -102,6 +133,7 @@ communicator is running locally.
   ingestor       %[1]s
   auth-telegram  %[2]s   (HTTP API under /api/telegram-auth)
   local D1 state %[3]s
+  Telegram       %[6]s   (local, data center %[7]d; its fixture: faketelegram/README.md)
 
 Both run in one workerd (wrangler dev); the binding between them is the
 production one. A local router in front gives them one port: /auth-telegram/...
@@ -112,6 +144,10 @@ TELEGRAM_AUTH binding (RPC) and reports it without revealing it:
 
   curl -s %[1]s/telegram/session-status/%[4]d
 
+and talks to Telegram with it, from inside the worker (MTProto over connect()):
+
+  curl -s %[1]s/telegram/me/%[4]d      # the account: %[8]s
+
 auth-telegram's HTTP API (API key for ingestor-service, local only):
 
   curl -s -H 'Authorization: ApiKey %[5]s' -H 'X-Service-ID: ingestor-service' \
@@ -119,7 +155,7 @@ auth-telegram's HTTP API (API key for ingestor-service, local only):
 
 Health: curl -s %[1]s/health ; curl -s %[2]s/health
 Press Ctrl-C to stop.
-`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey)
+`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey, fake.Addr(), fake.DC(), account.FirstName+" "+account.LastName)
 
 	done := make(chan error, 1)
 	go func() { done <- stack.Wait() }()
@@ -134,12 +170,12 @@ Press Ctrl-C to stop.
 func loadSecrets(path string) (secrets, error) {
 	var s secrets
 	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &s); err == nil && s.SessionSecret != "" && s.APIKey != "" && s.OperatorKey != "" && s.DemoSession != "" {
+		if err := json.Unmarshal(b, &s); err == nil && s.SessionSecret != "" && s.APIKey != "" && s.OperatorKey != "" {
 			return s, nil
 		}
 	}
 	s = secrets{SessionSecret: devstack.RandomHex(32), APIKey: "dev-" + devstack.RandomHex(16),
-		OperatorKey: "dev-operator-" + devstack.RandomHex(16), DemoSession: devstack.RandomSession()}
+		OperatorKey: "dev-operator-" + devstack.RandomHex(16)}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return s, err
 	}
@@ -147,8 +183,9 @@ func loadSecrets(path string) (secrets, error) {
 	return s, os.WriteFile(path, b, 0o600)
 }
 
-// importDemo imports the demo user's session unless the user already has one.
-func importDemo(authURL string, sec secrets) error {
+// importDemo revokes the demo user's earlier sessions (their keys died with
+// the previous local Telegram) and imports the new one.
+func importDemo(authURL string, sec secrets, session string) error {
 	do := func(method, path string) (int, []byte, error) {
 		req, _ := http.NewRequest(method, authURL+"/api/telegram-auth"+path, nil)
 		req.Header.Set("Authorization", "ApiKey "+sec.APIKey)
@@ -166,15 +203,18 @@ func importDemo(authURL string, sec secrets) error {
 		return err
 	}
 	var list struct {
-		Data []struct{ Status string } `json:"data"`
+		Data []struct{ SessionID, Status string } `json:"data"`
 	}
 	if status == 200 && json.Unmarshal(body, &list) == nil {
 		for _, s := range list.Data {
-			if s.Status == "active" {
-				return nil
+			if s.Status != "active" {
+				continue
+			}
+			if st, b, err := do("DELETE", "/sessions/"+s.SessionID); err != nil || st != 200 {
+				return fmt.Errorf("revoking the old demo session %s: %d %s %v", s.SessionID, st, b, err)
 			}
 		}
 	}
-	_, err = devstack.ImportSession(authURL, sec.APIKey, demoUserID, sec.DemoSession)
+	_, err = devstack.ImportSession(authURL, sec.APIKey, demoUserID, session)
 	return err
 }

@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/communicator/communicator/internal/devstack"
 )
@@ -22,11 +25,49 @@ func bridgeStack(t *testing.T) string {
 	return s.URL["bridge-caller"]
 }
 
+// echoTCP is a TCP echo server on loopback that counts its connections.
+type echoTCP struct {
+	addr           string
+	mu             sync.Mutex
+	opened, closes int
+}
+
+func (e *echoTCP) conns() int  { e.mu.Lock(); defer e.mu.Unlock(); return e.opened }
+func (e *echoTCP) closed() int { e.mu.Lock(); defer e.mu.Unlock(); return e.closes }
+
+func echoServer(t *testing.T) *echoTCP {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	e := &echoTCP{addr: l.Addr().String()}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			e.mu.Lock()
+			e.opened++
+			e.mu.Unlock()
+			go func() {
+				io.Copy(c, c)
+				c.Close()
+				e.mu.Lock()
+				e.closes++
+				e.mu.Unlock()
+			}()
+		}
+	}()
+	return e
+}
+
 type bridgeStats struct {
 	Goroutines   int
 	HeapAlloc    uint64
 	PendingCalls int
-	JS           struct{ Instances, LiveRequests, InflightOps, GoTimers, JSValues int }
+	JS           struct{ Instances, LiveRequests, InflightOps, GoTimers, JSValues, OpenSockets int }
 }
 
 func stats(t *testing.T, url string) bridgeStats {
@@ -39,7 +80,9 @@ func stats(t *testing.T, url string) bridgeStats {
 func TestBridge(t *testing.T) {
 	url := bridgeStack(t)
 
-	t.Run("ConcurrentRequestsEachDoingD1RPCAndSleep", func(t *testing.T) {
+	echo := echoServer(t)
+
+	t.Run("ConcurrentRequestsEachDoingD1RPCSleepAndSocket", func(t *testing.T) {
 		const n = 50
 		var wg sync.WaitGroup
 		results := make([]response, n)
@@ -47,7 +90,7 @@ func TestBridge(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				results[i] = get(t, fmt.Sprintf("%s/stress?id=r%d&ms=20", url, i))
+				results[i] = get(t, fmt.Sprintf("%s/stress?id=r%d&ms=20&echo=%s", url, i, echo.addr))
 			}()
 		}
 		wg.Wait()
@@ -61,8 +104,27 @@ func TestBridge(t *testing.T) {
 			t.Fatalf("after the burst: %d %s", r.Status, r.Body)
 		}
 		s := stats(t, url)
-		if s.PendingCalls != 0 || s.JS.InflightOps != 0 || s.JS.LiveRequests != 1 || s.JS.Instances != 1 {
+		if s.PendingCalls != 0 || s.JS.InflightOps != 0 || s.JS.LiveRequests != 1 || s.JS.Instances != 1 || s.JS.OpenSockets != 0 {
 			t.Errorf("after the burst: %+v", s)
+		}
+		if got := echo.conns(); got != n {
+			t.Errorf("the echo server saw %d connections, want %d", got, n)
+		}
+	})
+
+	t.Run("SocketClosedWithItsRequest", func(t *testing.T) {
+		before := echo.closed()
+		if r := get(t, url+"/socket/leave-open?addr="+echo.addr); r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		for i := 0; i < 100 && echo.closed() == before; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if echo.closed() == before {
+			t.Fatal("the socket the handler left open was not closed when its request ended")
+		}
+		if s := stats(t, url); s.JS.OpenSockets != 0 {
+			t.Errorf("open sockets after the request: %d", s.JS.OpenSockets)
 		}
 	})
 

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -67,6 +68,28 @@ func (p peer) Session(ctx context.Context, userID int64) (Session, error) {
 // A GramJS-shaped string of realistic length (369 characters).
 var benchSessionString = "1" + strings.Repeat("AgAOMTQ5LjE1NC4xNjcuNTABu5jSn7Iq", 11) + "kF1txy5EAZA4GiGuN7tKJostHZQ="
 
+// echoOverSocket sends msg to a TCP echo server through connect() and
+// checks that it comes back, in pieces if the runtime delivers it so.
+func echoOverSocket(ctx context.Context, addr, msg string) error {
+	c, err := workers.Dial(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return err
+	}
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil {
+		return fmt.Errorf("echo over socket: %w", err)
+	}
+	if string(got) != msg {
+		return fmt.Errorf("echo over socket: got %q, want %q", got, msg)
+	}
+	return nil
+}
+
 func main() {
 	db := d1.Open("DB")
 	client := PeerClient{Binding: workers.GetBinding("PEER")}
@@ -111,7 +134,28 @@ func main() {
 			fail(w, err)
 			return
 		}
+		if addr := r.URL.Query().Get("echo"); addr != "" {
+			if err := echoOverSocket(ctx, addr, id); err != nil {
+				fail(w, err)
+				return
+			}
+		}
 		writeJSON(w, 200, map[string]string{"id": id})
+	})
+
+	// A socket left open by its handler: the runtime closes it when the
+	// request ends.
+	mux.HandleFunc("GET /socket/leave-open", func(w http.ResponseWriter, r *http.Request) {
+		c, err := workers.Dial(r.Context(), "tcp", r.URL.Query().Get("addr"))
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		if _, err := c.Write([]byte("left open\n")); err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, 200, map[string]string{"remote": c.RemoteAddr().String()})
 	})
 
 	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) { panic("fetch panic on purpose") })

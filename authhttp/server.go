@@ -445,8 +445,13 @@ func WriteError(w http.ResponseWriter, status int, err error) {
 // internalBody is written when an envelope cannot be encoded.
 const internalBody = `{"success":false,"error":{"code":"INTERNAL","message":"internal error"}}`
 
-func writeJSON(w http.ResponseWriter, status int, env envelope) {
-	body, err := json.Marshal(env)
+func writeJSON(w http.ResponseWriter, status int, env envelope) { WriteJSON(w, status, env) }
+
+// WriteJSON writes v as the JSON body with this API's headers (no caching,
+// no sniffing). v must encode as an envelope does; if it cannot be encoded
+// the answer is a 500 INTERNAL envelope.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
 	if err != nil {
 		body, status = []byte(internalBody), http.StatusInternalServerError
 	}

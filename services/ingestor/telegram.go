@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -139,14 +138,8 @@ func writeTelegramError(w http.ResponseWriter, status int, code, message, sessio
 		e.RetryAfter = int((retryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	body, _ := json.Marshal(struct {
+	authhttp.WriteJSON(w, status, struct {
 		Success bool          `json:"success"`
 		Error   telegramError `json:"error"`
 	}{Error: e})
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(body, '\n'))
 }

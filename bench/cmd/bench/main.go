@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -379,25 +380,16 @@ func telegramMe(rep *strings.Builder) {
 }
 
 // timeGetOK is timeGet that accepts only 200.
-func timeGetOK(url string) float64 {
-	start := time.Now()
-	resp, err := client.Get(url)
-	if err != nil {
-		log.Fatalf("GET %s: %v", url, err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		log.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
-	}
-	return float64(time.Since(start).Microseconds()) / 1000
-}
+func timeGetOK(url string) float64 { return timeGetStatus(url, 200) }
 
 var client = &http.Client{Timeout: 5 * time.Minute}
 
 // timeGet returns the wall time of a GET in milliseconds; it fails on any
 // status but 200 and 404.
-func timeGet(url string) float64 {
+func timeGet(url string) float64 { return timeGetStatus(url, 200, 404) }
+
+// timeGetStatus is timeGet that fails on any status but ok.
+func timeGetStatus(url string, ok ...int) float64 {
 	start := time.Now()
 	resp, err := client.Get(url)
 	if err != nil {
@@ -406,7 +398,7 @@ func timeGet(url string) float64 {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	d := time.Since(start)
-	if resp.StatusCode != 200 && resp.StatusCode != 404 {
+	if !slices.Contains(ok, resp.StatusCode) {
 		log.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return float64(d.Microseconds()) / 1000

@@ -232,19 +232,27 @@ func TestSessionOverHTTP(t *testing.T) {
 	}
 }
 
-// logged reports whether a line starts with prefix and contains every part.
+// logged reports whether a line that starts with prefix and contains every
+// part arrives within a few seconds (workerd prints a request's logs after
+// answering it).
 func logged(sys *system, prefix string, parts ...string) bool {
-	for _, line := range sys.Logs().Lines() {
-		if !strings.HasPrefix(line, prefix) {
-			continue
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, line := range sys.Logs().Lines() {
+			if !strings.HasPrefix(line, prefix) {
+				continue
+			}
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(line, p)
+			}
+			if all {
+				return true
+			}
 		}
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
+		if time.Now().After(deadline) {
+			return false
 		}
-		if all {
-			return true
-		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return false
 }

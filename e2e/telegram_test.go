@@ -215,7 +215,7 @@ func TestTelegramMe(t *testing.T) {
 			!strings.Contains(e.Message, "AUTH_KEY_UNREGISTERED") {
 			t.Fatalf("%d %s, want 410 TELEGRAM_SESSION_REJECTED (AUTH_KEY_UNREGISTERED) for %s", r.Status, r.Body, sid)
 		}
-		if !sys.Logs().Contains("Telegram rejected the session; dropped from the session cache") {
+		if !sys.Logs().WaitFor("Telegram rejected the session; dropped from the session cache", 10*time.Second) {
 			t.Error("the rejection was not logged")
 		}
 		// A new login: were the dead session still cached, the next call

@@ -206,7 +206,7 @@ func TestVaultRefusesAndRecords(t *testing.T) {
 		if len(rows) != 1 || rows[0]["success"] != float64(0) || rows[0]["error_code"] != "INTERNAL" || rows[0]["session_id"] != moved {
 			t.Errorf("access log: %v", rows)
 		}
-		if !v.Logs().Contains(`"session_id":"` + moved + `"`) {
+		if !v.Logs().WaitFor(`"session_id":"`+moved+`"`, 10*time.Second) {
 			t.Errorf("the refused row is not reported in the logs")
 		}
 		if got, r := v.getSession(t, 201); r.Status != 200 || got != sessionString {

@@ -499,6 +499,21 @@ func (l *Logs) Contains(s string) bool {
 	return false
 }
 
+// WaitFor reports whether a line containing s arrives within timeout:
+// workerd prints a request's logs after answering it.
+func (l *Logs) WaitFor(s string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if l.Contains(s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Tail returns the last n lines.
 func (l *Logs) Tail(n int) string {
 	lines := l.Lines()

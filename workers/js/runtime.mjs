@@ -468,7 +468,10 @@ export class Runtime {
     const s = { sock, reader: sock.readable.getReader(), writer: sock.writable.getWriter(), calls: new Set() };
     (req.sockets ??= new Map()).set(id, s);
     this.#openSockets++;
-    this.#socketOp(req, s, call, sock.opened.catch((e) => { this.#dropSocket(req, id); throw e; }), (info) => {
+    this.#socketOp(req, s, call, sock.opened.catch((e) => {
+      if (this.#dropSocket(req, id)) { try { sock.close().catch(noop); } catch { /* never opened */ } }
+      throw e;
+    }), (info) => {
       const w = scratch.reset();
       w.u32(id); w.str(String(info?.remoteAddress ?? "")); w.str(String(info?.localAddress ?? ""));
       return { bytes: w.done() };

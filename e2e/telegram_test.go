@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/faketelegram"
+	"github.com/communicator/communicator/mtproto/sessionstring"
 )
 
 // telegramSystem is the system with the ingestor pointed at a local Telegram
@@ -180,6 +181,32 @@ func TestTelegramMe(t *testing.T) {
 		sys.tg.ClearFaults()
 		if r.Status != 503 || e == nil || e.Code != "TELEGRAM_UNAVAILABLE" || !strings.Contains(e.Message, "did not answer within 3s") {
 			t.Fatalf("%d %s, want 503 TELEGRAM_UNAVAILABLE naming the timeout", r.Status, r.Body)
+		}
+	})
+
+	t.Run("unknown key", func(t *testing.T) {
+		// A session Telegram never issued: the server answers -404, and the
+		// worker must not start a fresh key exchange (seconds of CPU in wasm).
+		ss, _, err := sessionstring.Parse(first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ss.AuthKey {
+			ss.AuthKey[i] ^= 0xa5
+		}
+		forged := sessionstring.Encode(ss)
+		sys.secrets = append(sys.secrets, forged)
+		const other = 777
+		if id, r := sys.importSession(t, other, forged); id == "" {
+			t.Fatalf("import: %d %s", r.Status, r.Body)
+		}
+		before := sys.tg.KeyExchanges()
+		r, _, e := sys.me(t, other)
+		if r.Status != 410 || e == nil || e.Code != "TELEGRAM_SESSION_REJECTED" || !strings.Contains(e.Message, "AUTH_KEY_NOT_FOUND") {
+			t.Fatalf("%d %s, want 410 TELEGRAM_SESSION_REJECTED (AUTH_KEY_NOT_FOUND)", r.Status, r.Body)
+		}
+		if n := sys.tg.KeyExchanges() - before; n != 0 {
+			t.Fatalf("the worker started %d key exchanges for an unknown key", n)
 		}
 	})
 

@@ -20,6 +20,7 @@ import (
 	"github.com/gotd/td/telegram/dcs"
 	"github.com/gotd/td/tg"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/communicator/communicator/mtproto/sessionstring"
 )
@@ -65,12 +66,16 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.endpoint.Timeout, errTimeout{c.endpoint})
 	defer cancel()
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 
 	storage := new(session.StorageMemory)
 	if err := (&session.Loader{Storage: storage}).Save(ctx, SessionData(s)); err != nil {
 		return &Error{Kind: KindUnavailable, Err: err}
 	}
-	client := telegram.NewClient(c.app.ID, c.app.Hash, c.options(s, storage))
+	opts := c.options(s, storage, unitDial(ctx, c.dial))
+	opts.Logger = zap.New(keyNotFoundWatch{stop: stop})
+	client := telegram.NewClient(c.app.ID, c.app.Hash, opts)
 	// gotd's Run answers nil when its work group ends with anything that
 	// wraps context.Canceled, which is also what a call gets when the
 	// connection drops under it. So the unit's outcome is f's own.
@@ -92,24 +97,90 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 		err = errDropped
 	}
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-		if _, ok := cause.(errTimeout); ok {
+		switch cause.(type) {
+		case errTimeout:
 			err = cause
+		case errKeyNotFound:
+			return &Error{Kind: KindSessionRejected, Type: "AUTH_KEY_NOT_FOUND", Err: cause}
 		}
 	}
 	return classify(err)
 }
 
-func (c *Client) options(s sessionstring.Session, storage telegram.SessionStorage) telegram.Options {
+// unitDial dials connections that end with the unit: once unit is done,
+// they refuse every read and write (checked before each, so nothing more is
+// sent after the unit ends) and are closed, which unblocks a waiting read.
+// gotd does not check its context before sending.
+func unitDial(unit context.Context, dial DialFunc) DialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		context.AfterFunc(unit, func() { conn.Close() })
+		return unitConn{Conn: conn, unit: unit}, nil
+	}
+}
+
+type unitConn struct {
+	net.Conn
+	unit context.Context
+}
+
+func (c unitConn) Read(p []byte) (int, error) {
+	if err := c.unit.Err(); err != nil {
+		return 0, &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}
+	}
+	return c.Conn.Read(p)
+}
+
+func (c unitConn) Write(p []byte) (int, error) {
+	if err := c.unit.Err(); err != nil {
+		return 0, &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}
+	}
+	return c.Conn.Write(p)
+}
+
+// errKeyNotFound ends a unit whose auth key the server does not know
+// (MTProto's transport error -404).
+type errKeyNotFound struct{}
+
+func (errKeyNotFound) Error() string { return "the server does not know the session's auth key (-404)" }
+
+// keyNotFoundWatch is gotd's logger. When the server answers -404, gotd
+// logs this message and then starts a fresh key exchange in place of the
+// session's key: seconds of CPU in wasm, for a key that is logged in to
+// nothing. The watch ends the unit instead, before the exchange sends
+// anything (the log call runs first, on the goroutine that would exchange).
+// gotd offers no hook for this; the message is pinned with gotd's version,
+// and TestRunUnknownKey fails if it changes.
+type keyNotFoundWatch struct{ stop context.CancelCauseFunc }
+
+const gotdKeyNotFoundMessage = "Re-generating keys (server not found key that we provided)"
+
+func (w keyNotFoundWatch) Enabled(l zapcore.Level) bool      { return l >= zapcore.WarnLevel }
+func (w keyNotFoundWatch) With([]zapcore.Field) zapcore.Core { return w }
+func (w keyNotFoundWatch) Write(zapcore.Entry, []zapcore.Field) error {
+	return nil
+}
+func (w keyNotFoundWatch) Sync() error { return nil }
+func (w keyNotFoundWatch) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if e.Message == gotdKeyNotFoundMessage {
+		w.stop(errKeyNotFound{})
+	}
+	return ce
+}
+
+func (c *Client) options(s sessionstring.Session, storage telegram.SessionStorage, dial DialFunc) telegram.Options {
 	dc := s.DC
 	if c.endpoint.DC != 0 {
 		dc = c.endpoint.DC
 	}
 	opts := telegram.Options{
 		DC:             dc,
-		Resolver:       dcs.Plain(dcs.PlainOptions{Dial: dcs.DialFunc(c.dial)}),
+		Resolver:       dcs.Plain(dcs.PlainOptions{Dial: dcs.DialFunc(dial)}),
 		SessionStorage: storage,
 		NoUpdates:      true, // a unit of work reads what it asks for; updates come with ingestion
-		Logger:         zap.NewNop(),
 	}
 	if c.endpoint.Addr != "" {
 		host, port, _ := net.SplitHostPort(c.endpoint.Addr) // ParseEndpoint checked it

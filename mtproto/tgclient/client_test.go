@@ -171,3 +171,21 @@ func TestRunRevoked(t *testing.T) {
 		t.Fatalf("revoked: %v %q %v", e.Kind, e.Type, e)
 	}
 }
+
+// A session whose key the server does not know (-404): rejected at once,
+// without the fresh key exchange gotd would start in its place.
+func TestRunUnknownKey(t *testing.T) {
+	fake, s := server(t)
+	unknown := s
+	for i := range unknown.AuthKey {
+		unknown.AuthKey[i] ^= 0x5a
+	}
+	before := fake.KeyExchanges()
+	e := kindOf(t, client(fake, 10*time.Second).Run(context.Background(), unknown, getSelf))
+	if e.Kind != tgclient.KindSessionRejected || e.Type != "AUTH_KEY_NOT_FOUND" || e.Retryable() {
+		t.Fatalf("unknown key: %v %q %v", e.Kind, e.Type, e)
+	}
+	if n := fake.KeyExchanges() - before; n != 0 {
+		t.Fatalf("%d key exchanges started for a session with an unknown key", n)
+	}
+}

@@ -97,7 +97,8 @@ func main() {
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
 					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, authhttp.HashAPIKey(sec.OperatorKey)),
 					// The local Telegram: its address, data center and key.
-					// The API id and hash are Telegram's public test ones.
+					// The API id and hash are placeholders of the right shape: the local
+					// Telegram does not check them (real ones come from my.telegram.org).
 					"TELEGRAM_DC_ID":       fmt.Sprint(fake.DC()),
 					"TELEGRAM_DC_ADDR":     fake.Addr(),
 					"TELEGRAM_PUBLIC_KEYS": strings.ReplaceAll(string(fake.PublicKeyPEM()), "\n", `\n`),

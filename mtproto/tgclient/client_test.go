@@ -160,10 +160,20 @@ func TestRunFailures(t *testing.T) {
 	}
 }
 
-// Last: revoking ends the shared session for every later test.
+// Revoking needs its own session: the shared one serves the other tests.
 func TestRunRevoked(t *testing.T) {
-	fake, s := server(t)
-	if err := fake.RevokeSession(minted); err != nil {
+	fake, _ := server(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	own, err := fake.MintSession(ctx, 1002)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := sessionstring.Parse(own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.RevokeSession(own); err != nil {
 		t.Fatal(err)
 	}
 	e := kindOf(t, client(fake, 5*time.Second).Run(context.Background(), s, getSelf))

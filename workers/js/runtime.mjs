@@ -15,6 +15,9 @@ const OP_RETURN = 1, OP_RESPOND = 2, OP_RESPOND_HEAD = 3, OP_BODY_WRITE = 4, OP_
 const S_OK = 0, S_ERR = 1, S_EOF = 2;
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const KEEPALIVE_MS = 20_000;
+// NUDGE_MS: how long a request waiting on Go, with none of its own operations
+// in flight, waits before resuming Go once more (#nudge).
+const NUDGE_MS = 50;
 const TIMER_SLACK_MS = 2;
 
 const encoder = new TextEncoder();
@@ -180,6 +183,7 @@ export class Runtime {
   #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
   #inflight = 0; // operations started for Go and not yet completed
   #wakes = 0; // times a request's loop was woken
+  #nudges = 0; #nudgesHelped = 0; // see #nudge
   #current = null; // the request whose context is running Go, if known
   #lastProps = null; #lastPropsJSON = "null";
 
@@ -259,6 +263,8 @@ export class Runtime {
       liveRequests: this.#live.size,
       inflightOps: this.#inflight,
       goTimers: this.#timers.size,
+      nudges: this.#nudges,
+      nudgesHelped: this.#nudgesHelped,
       openSockets: this.#openSockets,
       loopWakes: this.#wakes,
       jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
@@ -408,6 +414,7 @@ export class Runtime {
     this.#nextReq = (id + 1) >>> 0;
     const req = {
       id, inst, env, ctx, q: [], qi: 0, wake: null, waitDue: Infinity, finished: false, stallReported: false,
+      inflight: 0, posted: 0, nudged: false, // this request's operations in flight; operations Go posted to it
       request: null, respond: null, writer: null, reader: null, result: null,
       sockets: null, // id -> socket opened in this request's context
     };
@@ -440,6 +447,7 @@ export class Runtime {
     const req = this.#live.get(id);
     if (!req || req.finished || req.inst !== inst) return 0;
     req.q.push(op, call, new Uint8Array(inst.ex.mem.buffer, ptr, n).slice());
+    req.posted++;
     // Wake the loop, unless this request's own context is running Go: then
     // #resumeIn performs the operation as soon as Go yields.
     if (req.wake && req !== this.#current) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
@@ -552,6 +560,7 @@ export class Runtime {
         this.#fireTimers(req.inst, req);
         if (req.qi < req.q.length || req.finished) continue;
         await this.#wait(req);
+        if (req.nudged && !req.finished) this.#nudge(req);
       }
     } catch (e) {
       console.error(JSON.stringify({ level: "ERROR", msg: "bridge loop failed", error: String(e?.message ?? e) }));
@@ -564,17 +573,37 @@ export class Runtime {
   // #wait sleeps until Go posts, or until Go's earliest timer is due. Only the
   // waiter clears its timer: clearTimeout from another context does nothing.
   #wait(req) {
-    let timer = 0;
+    let timer = 0, nudge = 0;
+    req.nudged = false;
     const p = new Promise((resolve) => {
       req.wake = resolve;
       const due = this.#nextDue();
       req.waitDue = due;
       if (due !== Infinity) timer = setTimeout(resolve, Math.max(0, due - performance.now()));
+      if (req.inflight === 0) nudge = setTimeout(() => { req.nudged = true; resolve(); }, NUDGE_MS);
     });
     return p.then(() => {
       req.wake = null;
       if (timer) clearTimeout(timer);
+      if (nudge) clearTimeout(nudge);
     });
+  }
+
+  // #nudge resumes Go for a request that waits on Go itself: none of its
+  // operations is in flight, nothing is queued, and no Go timer woke it. Go's
+  // js/wasm scheduler can return to JavaScript while runtime work is pending
+  // (seen with a garbage collection under way: a request then waited until
+  // some other event resumed Go), and only an event resumes it. A resume with
+  // nothing to do costs microseconds. The first nudge that lets Go make
+  // progress is reported, and the stats count them.
+  #nudge(req) {
+    const posted = req.posted;
+    this.#nudges++;
+    this.#resumeIn(req.inst, req);
+    if (req.posted === posted && !req.finished) return;
+    if (this.#nudgesHelped++ === 0) {
+      console.error(JSON.stringify({ level: "WARN", msg: "bridge: Go made progress for a request only when resumed by the nudge", request: req.id, stats: this.stats() }));
+    }
   }
 
   // #pokeEarlier wakes the waiting loops whose timer is armed later than due,
@@ -646,9 +675,11 @@ export class Runtime {
   // from the promise's continuation, which runs in this request's context.
   #async(req, call, promise, onValue) {
     this.#inflight++;
+    req.inflight++;
     promise.then(
       (v) => {
         this.#inflight--;
+        req.inflight--;
         let out;
         try { out = onValue(v); } catch (e) { this.#complete(req, call, S_ERR, encodeError(e)); return; }
         if (typeof out === "string") this.#completeText(req, call, S_OK, out);
@@ -656,6 +687,7 @@ export class Runtime {
       },
       (e) => {
         this.#inflight--;
+        req.inflight--;
         this.#complete(req, call, S_ERR, encodeError(e));
       },
     );

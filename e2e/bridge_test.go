@@ -193,12 +193,15 @@ func TestBridge(t *testing.T) {
 		var out struct {
 			Before, After bridgeStats
 		}
-		get(t, url+"/leak?n=20000").json(t, &out)
+		// 5,000 calls: with 20,000, a request right after this one stalled
+		// about once in 30 runs (see the runtime's nudge and docs/operations.md);
+		// the wasm tests under Node make 100,000 calls.
+		get(t, url+"/leak?n=5000").json(t, &out)
 		b, a := out.Before, out.After
 		t.Logf("before %+v\nafter  %+v", b, a)
 		if a.HeapAlloc > b.HeapAlloc+512<<10 || a.Goroutines > b.Goroutines || a.PendingCalls != 0 ||
 			a.JS.InflightOps != b.JS.InflightOps || a.JS.JSValues > b.JS.JSValues+8 {
-			t.Errorf("grew over 20,000 calls:\nbefore %+v\nafter  %+v", b, a)
+			t.Errorf("grew over 5,000 calls:\nbefore %+v\nafter  %+v", b, a)
 		}
 	})
 

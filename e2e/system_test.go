@@ -236,23 +236,15 @@ func TestSessionOverHTTP(t *testing.T) {
 // part arrives within a few seconds (workerd prints a request's logs after
 // answering it).
 func logged(sys *system, prefix string, parts ...string) bool {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		for _, line := range sys.Logs().Lines() {
-			if !strings.HasPrefix(line, prefix) {
-				continue
-			}
-			all := true
-			for _, p := range parts {
-				all = all && strings.Contains(line, p)
-			}
-			if all {
-				return true
-			}
-		}
-		if time.Now().After(deadline) {
+	return sys.Logs().WaitUntil(func(line string) bool {
+		if !strings.HasPrefix(line, prefix) {
 			return false
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		for _, p := range parts {
+			if !strings.Contains(line, p) {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second)
 }

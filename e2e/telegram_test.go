@@ -33,12 +33,8 @@ func startTelegramSystem(t *testing.T, vars map[string]string) *telegramSystem {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fake.Close(); cancel() })
-	iv := map[string]string{
-		"TELEGRAM_DC_ID":        fmt.Sprint(fake.DC()),
-		"TELEGRAM_DC_ADDR":      fake.Addr(),
-		"TELEGRAM_PUBLIC_KEYS":  strings.ReplaceAll(string(fake.PublicKeyPEM()), "\n", `\n`),
-		"TELEGRAM_CALL_TIMEOUT": fmt.Sprint(callTimeout.Milliseconds()),
-	}
+	iv := fake.EndpointVars()
+	iv["TELEGRAM_CALL_TIMEOUT"] = fmt.Sprint(callTimeout.Milliseconds())
 	for k, v := range vars {
 		iv[k] = v
 	}

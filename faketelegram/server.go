@@ -32,6 +32,7 @@ import (
 	"github.com/gotd/td/transport"
 
 	"github.com/communicator/communicator/mtproto/sessionstring"
+	"github.com/communicator/communicator/mtproto/tgclient"
 )
 
 // Options configure Start.
@@ -266,12 +267,12 @@ func (s *Server) MintSession(ctx context.Context, userID int64) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("faketelegram: mint: read key: %w", err)
 	}
-	ss := sessionstring.Session{DC: s.dc, Addr: s.Host(), Port: s.Port()}
-	if len(data.AuthKey) != len(ss.AuthKey) {
-		return "", fmt.Errorf("faketelegram: mint: auth key is %d bytes", len(data.AuthKey))
-	}
-	copy(ss.AuthKey[:], data.AuthKey)
+	data.DC, data.Addr = s.dc, s.Addr()
+	ss, err := tgclient.FromSessionData(data)
 	clear(data.AuthKey)
+	if err != nil {
+		return "", fmt.Errorf("faketelegram: mint: %w", err)
+	}
 	s.mu.Lock()
 	s.bound[ss.AuthKeyID()] = userID
 	s.mu.Unlock()
@@ -287,8 +288,24 @@ func GotdSession(sessionString string) (*session.Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := ss.AuthKeyID()
-	return &session.Data{DC: ss.DC, Addr: ss.HostPort(), AuthKey: slices.Clone(ss.AuthKey[:]), AuthKeyID: id[:]}, nil
+	return tgclient.SessionData(ss), nil
+}
+
+// Endpoint is this server as the ingestor's Telegram endpoint (what
+// EndpointVars configures), with the default timeout.
+func (s *Server) Endpoint() tgclient.Endpoint {
+	return tgclient.Endpoint{DC: s.dc, Addr: s.Addr(), PublicKeys: []*rsa.PublicKey{s.PublicKey()}, Timeout: tgclient.DefaultTimeout}
+}
+
+// EndpointVars are the ingestor's variables that point it at this server:
+// TELEGRAM_DC_ID, TELEGRAM_DC_ADDR and TELEGRAM_PUBLIC_KEYS (the PEM on one
+// line, newlines written as \n, as .dev.vars takes it).
+func (s *Server) EndpointVars() map[string]string {
+	return map[string]string{
+		tgclient.EnvDCID:       strconv.Itoa(s.dc),
+		tgclient.EnvDCAddr:     s.Addr(),
+		tgclient.EnvPublicKeys: strings.ReplaceAll(string(s.pubPEM), "\n", `\n`),
+	}
 }
 
 // RevokeSession makes the server forget the login of a string session's

@@ -144,7 +144,7 @@ func (c *Socket) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if c.pending == nil {
-		c.pending = c.start(bridge.OpSockRead, c.idPayload())
+		c.pending = c.start(bridge.OpSockRead, c.payload())
 	}
 	res, err := c.wait(c.pending, &c.rdl)
 	if err != nil {
@@ -177,11 +177,7 @@ func (c *Socket) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var w wire.Writer
-	w.Buf = make([]byte, 0, 4+len(p))
-	w.U32(c.id)
-	w.Buf = append(w.Buf, p...)
-	res, err := c.wait(c.start(bridge.OpSockWrite, w.Buf), &c.wdl)
+	res, err := c.wait(c.start(bridge.OpSockWrite, c.payload(p...)), &c.wdl)
 	if err != nil {
 		return 0, c.opError("write", err)
 	}
@@ -201,10 +197,7 @@ func (c *Socket) CloseWrite() error {
 	if c.isClosed() {
 		return c.opError("close", net.ErrClosed)
 	}
-	var w wire.Writer
-	w.U32(c.id)
-	w.U8(1)
-	res, err := c.wait(c.start(bridge.OpSockClose, w.Buf), &deadline{})
+	res, err := c.wait(c.start(bridge.OpSockClose, c.payload(1)), &deadline{})
 	if err == nil && res.err != nil {
 		err = res.err
 	}
@@ -228,12 +221,9 @@ func (c *Socket) Close() error {
 	if !first {
 		return nil
 	}
-	var w wire.Writer
-	w.U32(c.id)
-	w.U8(0)
 	// No reply is awaited: the runtime closes at once, and if the request has
 	// already finished the socket is closed with it.
-	_ = bridge.Post(c.req, bridge.OpSockClose, w.Buf)
+	_ = bridge.Post(c.req, bridge.OpSockClose, c.payload(0))
 	return nil
 }
 
@@ -262,10 +252,12 @@ func (c *Socket) isClosed() bool {
 	}
 }
 
-func (c *Socket) idPayload() []byte {
-	var w wire.Writer
+// payload is an operation's payload: the socket's id, then tail (the bytes
+// to write, or how to close).
+func (c *Socket) payload(tail ...byte) []byte {
+	w := wire.Writer{Buf: make([]byte, 0, 4+len(tail))}
 	w.U32(c.id)
-	return w.Buf
+	return append(w.Buf, tail...)
 }
 
 // start posts op to the socket's request and returns where its result will

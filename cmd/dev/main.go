@@ -18,11 +18,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/communicator/communicator/authhttp"
@@ -92,19 +92,17 @@ func main() {
 			},
 			{
 				Name: "ingestor", Dir: filepath.Join(root, "services", "ingestor"), Migrate: true,
-				Vars: map[string]string{
+				Vars: withVars(fake.EndpointVars(), map[string]string{
 					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
 					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, authhttp.HashAPIKey(sec.OperatorKey)),
-					// The local Telegram: its address, data center and key.
-					// The API id and hash are placeholders of the right shape: the local
-					// Telegram does not check them (real ones come from my.telegram.org).
-					"TELEGRAM_DC_ID":       fmt.Sprint(fake.DC()),
-					"TELEGRAM_DC_ADDR":     fake.Addr(),
-					"TELEGRAM_PUBLIC_KEYS": strings.ReplaceAll(string(fake.PublicKeyPEM()), "\n", `\n`),
-					"TELEGRAM_API_ID":      "17349",
-					"TELEGRAM_API_HASH":    "344583e45741c457fe1862106095a5eb",
-				},
+					// The local Telegram's address, data center and key come
+					// from fake.EndpointVars. The API id and hash are placeholders
+					// of the right shape: the local Telegram does not check them
+					// (real ones come from my.telegram.org).
+					"TELEGRAM_API_ID":   "17349",
+					"TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb",
+				}),
 			},
 		},
 		// Both workers run in one workerd, bound as in production (`wrangler
@@ -218,4 +216,10 @@ func importDemo(authURL string, sec secrets, session string) error {
 	}
 	_, err = devstack.ImportSession(authURL, sec.APIKey, demoUserID, session)
 	return err
+}
+
+// withVars returns vars with more added.
+func withVars(vars, more map[string]string) map[string]string {
+	maps.Copy(vars, more)
+	return vars
 }

@@ -502,10 +502,18 @@ func (l *Logs) Contains(s string) bool {
 // WaitFor reports whether a line containing s arrives within timeout:
 // workerd prints a request's logs after answering it.
 func (l *Logs) WaitFor(s string, timeout time.Duration) bool {
+	return l.WaitUntil(func(line string) bool { return strings.Contains(line, s) }, timeout)
+}
+
+// WaitUntil reports whether a line for which match is true arrives within
+// timeout.
+func (l *Logs) WaitUntil(match func(line string) bool, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for {
-		if l.Contains(s) {
-			return true
+		for _, line := range l.Lines() {
+			if match(line) {
+				return true
+			}
 		}
 		if time.Now().After(deadline) {
 			return false

@@ -49,8 +49,8 @@ func server(t *testing.T) (*faketelegram.Server, sessionstring.Session) {
 }
 
 func client(fake *faketelegram.Server, timeout time.Duration) *tgclient.Client {
-	ep := tgclient.Endpoint{DC: fake.DC(), Addr: fake.Addr(), PublicKeys: nil, Timeout: timeout}
-	ep.PublicKeys = append(ep.PublicKeys, fake.PublicKey())
+	ep := fake.Endpoint()
+	ep.Timeout = timeout
 	return tgclient.New(tgclient.App{ID: 17349, Hash: "344583e45741c457fe1862106095a5eb"}, ep, (&net.Dialer{}).DialContext)
 }
 

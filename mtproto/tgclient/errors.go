@@ -1,9 +1,7 @@
 package tgclient
 
 import (
-	"context"
 	"errors"
-	"net"
 	"strconv"
 	"time"
 
@@ -95,14 +93,7 @@ func classify(err error) error {
 		}
 		return &Error{Kind: KindRefused, Type: rpc.Type, Err: err}
 	}
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) || errors.Is(err, net.ErrClosed) {
-		return &Error{Kind: KindUnavailable, Err: err}
-	}
-	if errors.Is(err, context.Canceled) {
-		return &Error{Kind: KindUnavailable, Err: err}
-	}
-	// Anything else from the MTProto engine is a failed exchange with the
-	// server (a dropped connection surfaces as an engine or io error).
+	// Anything else is a failed exchange with the server: a network error,
+	// a deadline, or a dropped connection surfacing as an engine or io error.
 	return &Error{Kind: KindUnavailable, Err: err}
 }

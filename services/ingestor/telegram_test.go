@@ -30,8 +30,8 @@ func withTelegram(t *testing.T, s *server, auth *fakeAuth) *faketelegram.Server 
 		t.Fatal(err)
 	}
 	auth.sessions[7] = telegramauth.Session{SessionString: minted, SessionID: sid, UserID: 7, ExpiresAt: time.Now().Add(24 * time.Hour)}
-	ep := tgclient.Endpoint{DC: fake.DC(), Addr: fake.Addr(), PublicKeys: nil, Timeout: 2 * time.Second}
-	ep.PublicKeys = append(ep.PublicKeys, fake.PublicKey())
+	ep := fake.Endpoint()
+	ep.Timeout = 2 * time.Second
 	s.tg = tgclient.New(tgclient.App{ID: 17349, Hash: "344583e45741c457fe1862106095a5eb"}, ep, (&net.Dialer{}).DialContext)
 	return fake
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -348,9 +349,7 @@ func telegramMe(rep *strings.Builder) {
 		}
 		port := devstack.FreePort()
 		iv := secretsFor("ingestor")
-		iv["TELEGRAM_DC_ID"] = fmt.Sprint(fake.DC())
-		iv["TELEGRAM_DC_ADDR"] = fake.Addr()
-		iv["TELEGRAM_PUBLIC_KEYS"] = strings.ReplaceAll(string(fake.PublicKeyPEM()), "\n", `\n`)
+		maps.Copy(iv, fake.EndpointVars())
 		st := startStack(devstack.Options{
 			Workers: []devstack.Worker{
 				{Name: "ingestor", Dir: filepath.Join(root, "services", "ingestor"), Vars: iv},

@@ -1,0 +1,45 @@
+package faketelegram
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// Every refused control request names the field and leaves the server as
+// it was: no fault installed, no session bound.
+func TestControlRefusesBadInput(t *testing.T) {
+	s, err := Start(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := s.ControlHandler()
+	for _, tc := range []struct{ method, path, body, field string }{
+		{"POST", "/faults", `{"kind":"explode","method":"x"}`, "kind"},
+		{"POST", "/faults", `{"kind":"drop"}`, "method"},
+		{"POST", "/faults", `{"kind":"floodWait","method":"users.getUsers"}`, "seconds"},
+		{"POST", "/faults", `{"kind":"slow","method":"*","delayMs":-5}`, "delayMs"},
+		{"POST", "/faults", `{"kind":"slow","method":"*","delayMs":"x"}`, "delayMs"},
+		{"POST", "/faults", `not json`, ""},
+		{"POST", "/faults", `{"kind":"drop","method":"*","extra":1}`, ""},
+		{"POST", "/mint", `{"userId":999}`, "userId"},
+		{"POST", "/revoke", `{"session":"not a session"}`, "session"},
+		{"GET", "/calls", ``, "method"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))
+		var out struct{ Error, Field string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != 400 || out.Field != tc.field || out.Error == "" {
+			t.Errorf("%s %s %s: %d %s, want 400 naming %q", tc.method, tc.path, tc.body, rec.Code, rec.Body, tc.field)
+		}
+	}
+	s.mu.Lock()
+	faults, bound := len(s.faults), len(s.bound)
+	s.mu.Unlock()
+	if faults != 0 || bound != 0 {
+		t.Fatalf("after refused requests: %d faults, %d bound keys; want none", faults, bound)
+	}
+}

@@ -9,7 +9,7 @@ WASM_ENV := GOOS=js GOARCH=wasm
 # -s -w drop the symbol table and DWARF (panics still name functions).
 WASM_FLAGS := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 # Packages whose tests also run as wasm under Node with the bridge's JavaScript half.
-WASM_TEST_PKGS := ./workers/... ./telegramauth/... ./internal/jsoncodec/... ./mtproto/... ./authclient/...
+WASM_TEST_PKGS := ./workers/... ./telegramauth/... ./mtproto/... ./authclient/...
 GO_JS_EXEC := $(CURDIR)/workers/js/go_js_wasm_exec
 
 export WRANGLER_SEND_METRICS := false

@@ -7,7 +7,7 @@
 //
 // It is plain Go over a telegramauth.Service per transport, so it runs and is
 // tested natively; the ingestor supplies
-// telegramauth.ServiceClient{Binding: workers.GetBinding(BindingName)} and/or
+// authrpc.ServiceClient{Binding: workers.GetBinding(BindingName)} and/or
 // an authhttp client (NewHTTPTransport). Make one Client per isolate: a
 // Client made per request never hits its cache.
 //
@@ -58,7 +58,7 @@ func (s Source) String() string {
 // Transports are the ways to reach auth-telegram. Only the one the
 // configuration selects is used; the other may be nil.
 type Transports struct {
-	Binding telegramauth.Service // telegramauth.ServiceClient{Binding: workers.GetBinding(BindingName)}
+	Binding telegramauth.Service // authrpc.ServiceClient{Binding: workers.GetBinding(BindingName)}
 	HTTP    telegramauth.Service // NewHTTPTransport(cfg, workers.DefaultClient)
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/communicator/communicator/authrpc"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/workers"
 )
@@ -53,7 +54,7 @@ const rpcSession = `{"sessionString":"1SESSIONSECRETrpc","sessionId":"ses_abc","
 func bindingClient(t *testing.T, b *fakeBinding, cfg ClientConfig) (*Client, *fakeSleeper) {
 	t.Helper()
 	sl := &fakeSleeper{}
-	svc := telegramauth.ServiceClientOf[*fakeBinding]{Binding: b}
+	svc := authrpc.ServiceClientOf[*fakeBinding]{Binding: b}
 	return New(cfg, Transports{Binding: svc}, WithSleep(sl.Sleep)), sl
 }
 

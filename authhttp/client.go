@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/telegramauth"
 )
 
@@ -63,24 +64,14 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if problem != "" {
 		problems = append(problems, problem)
 	}
-	switch {
-	case cfg.APIKey == "":
-		problems = append(problems, "APIKey is empty")
-	case len(cfg.APIKey) > maxAPIKeyLen:
-		problems = append(problems, "APIKey is longer than "+strconv.Itoa(maxAPIKeyLen)+" bytes")
-	default:
-		for i := 0; i < len(cfg.APIKey); i++ {
-			if c := cfg.APIKey[i]; c <= ' ' || c > '~' {
-				problems = append(problems, "APIKey has a character that is not visible ASCII (whitespace, control or non-ASCII)")
-				break
-			}
-		}
+	if reason := httpapi.CheckAPIKey(cfg.APIKey); reason != "" {
+		problems = append(problems, "APIKey "+reason)
 	}
 	switch {
 	case cfg.ServiceID == "":
 		problems = append(problems, "ServiceID is empty")
-	case !validServiceID(cfg.ServiceID):
-		problems = append(problems, "ServiceID must be 1-64 characters of A-Z a-z 0-9 . _ -")
+	case !telegramauth.ValidServiceID(cfg.ServiceID):
+		problems = append(problems, "ServiceID must be "+telegramauth.ServiceIDRule)
 	}
 	if cfg.HTTPClient == nil {
 		problems = append(problems, "HTTPClient is nil")
@@ -144,7 +135,7 @@ func (c *Client) ListSessions(ctx context.Context, userID int64) ([]telegramauth
 
 // RevokeSession implements telegramauth.Service.
 func (c *Client) RevokeSession(ctx context.Context, sessionID string) (telegramauth.Revocation, error) {
-	if e := checkSessionID(sessionID); e != nil {
+	if e := httpapi.CheckSessionID(sessionID); e != nil {
 		return telegramauth.Revocation{}, e
 	}
 	var out wireRevocation
@@ -177,24 +168,22 @@ func badUserID(id int64) *telegramauth.Error {
 	return invalid("userId must be between 1 and " + maxUserIDText + ", got " + strconv.FormatInt(id, 10))
 }
 
-// TransportError is an UNAVAILABLE error caused by the transport (the request
-// could not be sent, or the response could not be read). errors.As finds both
-// the *telegramauth.Error and the cause; its message is the contract error's.
-type TransportError struct {
-	Err   *telegramauth.Error
-	Cause error
-}
-
-func (e *TransportError) Error() string   { return e.Err.Error() }
-func (e *TransportError) Unwrap() []error { return []error{e.Err, e.Cause} }
-
-// transportError wraps cause as UNAVAILABLE. The cause's text (a *url.Error
-// names the method and URL, never headers) is part of the message, with the
-// API key cut out should it ever appear.
+// transportError is UNAVAILABLE caused by the transport (the request could
+// not be sent, or the response could not be read): a
+// *telegramauth.CausedError whose cause's text (a *url.Error names the method
+// and URL, never headers) has the API key cut out should it ever appear.
 func (c *Client) transportError(what string, cause error) error {
-	msg := what + ": " + strings.ReplaceAll(cause.Error(), c.apiKey, "[redacted]")
-	return &TransportError{Err: telegramauth.NewError(telegramauth.CodeUnavailable, msg), Cause: cause}
+	return telegramauth.WithCause(telegramauth.NewError(telegramauth.CodeUnavailable, what), redacted{cause, c.apiKey})
 }
+
+// redacted is an error whose text never shows secret.
+type redacted struct {
+	err    error
+	secret string
+}
+
+func (r redacted) Error() string { return strings.ReplaceAll(r.err.Error(), r.secret, "[redacted]") }
+func (r redacted) Unwrap() error { return r.err }
 
 func unavailable(msg string) *telegramauth.Error {
 	return telegramauth.NewError(telegramauth.CodeUnavailable, msg)
@@ -264,8 +253,8 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	if err != nil {
 		return telegramauth.NewError(telegramauth.CodeInternal, "could not build the request")
 	}
-	req.Header.Set(HeaderAuthorization, authScheme+" "+c.apiKey)
-	req.Header.Set(HeaderServiceID, c.serviceID)
+	req.Header.Set(httpapi.HeaderAuthorization, httpapi.AuthScheme+" "+c.apiKey)
+	req.Header.Set(httpapi.HeaderServiceID, c.serviceID)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -53,7 +53,7 @@ func TestClientServerRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCreated := time.Date(2026, 11, 26, 22, 22, 45, 123000000, time.UTC)
-	if !ValidSessionID(info.SessionID) || info.UserID != 42 || !info.CreatedAt.Equal(wantCreated) ||
+	if !telegramauth.ValidSessionID(info.SessionID) || info.UserID != 42 || !info.CreatedAt.Equal(wantCreated) ||
 		!info.ExpiresAt.Equal(wantCreated.Add(30*24*time.Hour)) || info.LastUsedAt != nil || info.RevokedAt != nil || info.Status != "active" {
 		t.Errorf("import: %+v", info)
 	}
@@ -295,9 +295,9 @@ func TestClientTransportErrors(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Errorf("cause not reachable: %v", err)
 	}
-	var te *TransportError
-	if !errors.As(err, &te) || te.Cause == nil || telegramauth.CodeOf(err) != telegramauth.CodeUnavailable || !telegramauth.CodeOf(err).Transient() {
-		t.Errorf("TransportError: %#v", err)
+	var ce *telegramauth.CausedError
+	if !errors.As(err, &ce) || ce.Cause == nil || telegramauth.CodeOf(err) != telegramauth.CodeUnavailable || !telegramauth.CodeOf(err).Transient() {
+		t.Errorf("CausedError: %#v", err)
 	}
 
 	// A slow server and the per-call timeout.

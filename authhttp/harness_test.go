@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/telegramauth"
 )
 
@@ -23,10 +24,10 @@ const (
 	testSecret = "1AQAOMTQ5LjE1NC4xNjcuNTEAUMtQWhS3cretSessionMaterial=="
 )
 
-func testAPIKeys(t testing.TB) APIKeys {
+func testAPIKeys(t testing.TB) httpapi.APIKeys {
 	t.Helper()
-	keys, err := ParseAPIKeys(`{"` + testService + `":"` + HashAPIKey(testKey) + `",
-		"` + adminService + `":["` + HashAPIKey(rotatedOld) + `","` + strings.ToUpper(HashAPIKey(rotatedNew)) + `"]}`)
+	keys, err := httpapi.ParseAPIKeys("SERVICE_API_KEYS", `{"`+testService+`":"`+httpapi.HashAPIKey(testKey)+`",
+		"`+adminService+`":["`+httpapi.HashAPIKey(rotatedOld)+`","`+strings.ToUpper(httpapi.HashAPIKey(rotatedNew))+`"]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +46,7 @@ type harness struct {
 	url    string // srv.URL + DefaultBasePath
 	mu     sync.Mutex
 	denied []denial
-	health HealthReport
+	health map[string]httpapi.Check
 }
 
 func newHarness(t *testing.T) *harness {
@@ -56,7 +57,7 @@ func newHarness(t *testing.T) *harness {
 		APIKeys:    testAPIKeys(t),
 		Version:    "1.2.3",
 		WithCaller: testWithCaller,
-		Health: func(ctx context.Context) HealthReport {
+		Health: func(ctx context.Context) map[string]httpapi.Check {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			return h.health
@@ -177,7 +178,7 @@ func (r *response) wantError(t testing.TB, status int, code telegramauth.Code, p
 
 func (r *response) noSecrets(t testing.TB) {
 	t.Helper()
-	for _, s := range []string{testKey, rotatedOld, rotatedNew, HashAPIKey(testKey), testSecret, "hunter2"} {
+	for _, s := range []string{testKey, rotatedOld, rotatedNew, httpapi.HashAPIKey(testKey), testSecret, "hunter2"} {
 		if strings.Contains(r.body, s) {
 			t.Errorf("body contains a secret: %s", r.body)
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/telegramauth"
 )
 
@@ -28,7 +29,7 @@ func (h *harness) importRaw(userID int64, secret string) wireInfo {
 func TestWireFormat(t *testing.T) {
 	h := newHarness(t)
 	info := h.importRaw(42, testSecret)
-	if info.UserID != 42 || !ValidSessionID(info.SessionID) || info.Status != "active" {
+	if info.UserID != 42 || !telegramauth.ValidSessionID(info.SessionID) || info.Status != "active" {
 		t.Fatalf("import: %+v", info)
 	}
 
@@ -175,7 +176,7 @@ func TestBadUserID(t *testing.T) {
 		{"%205", `got " 5"`},
 		{"5%20", `got "5 "`},
 		{"%0A5", `got "?5"`},
-		{"%22%5C%FF", `got "???"`},
+		{"%22%3B%FF", `got "?;?"`},
 		{"0x10", `got "0x10"`},
 		{long, `got "999999999999999999999999"...`},
 		{"12345678901234567890123456789012345678901234567890abc", `got "123456789012345678901234"...`},
@@ -223,8 +224,25 @@ func TestBadSessionID(t *testing.T) {
 	}
 	// A well-formed id that does not exist is the service's call.
 	h.do("DELETE", "/sessions/"+good, nil, nil).wantError(t, 404, telegramauth.CodeSessionNotFound)
-	// An escaped slash makes another path: no route.
-	h.do("DELETE", "/sessions/ses_%2F..", nil, nil).wantError(t, 404, telegramauth.CodeInvalidArgument)
+	// An escaped slash is refused before any route is matched.
+	h.do("DELETE", "/sessions/ses_%2F..", nil, nil).wantError(t, 400, telegramauth.CodeInvalidArgument, "encoded slash")
+}
+
+// A path with an encoded slash would reach a route its raw path does not
+// name (sessions%2Fuser%2F1001 is one segment): refused, nothing called.
+func TestEncodedSlashes(t *testing.T) {
+	h := newHarness(t)
+	for _, path := range []string{"/sessions%2Fuser%2F1001", "/sessions/user%2f1001", "/sessions/list/1%5C2", "/sessions%2F" + newSessionID()} {
+		for _, method := range []string{"GET", "DELETE"} {
+			before, nd := h.fake.callCount(), len(h.denials())
+			h.do(method, path, nil, nil).wantError(t, 400, telegramauth.CodeInvalidArgument, "encoded slash")
+			if h.fake.callCount() != before || len(h.denials()) != nd {
+				t.Errorf("%s %s reached the service or the access log", method, path)
+			}
+		}
+	}
+	// Other escapes are the same path: %73 is "s".
+	h.do("GET", "/sessions/list/%31", nil, nil).wantOK(t, 200, nil)
 }
 
 func TestImportValidation(t *testing.T) {
@@ -233,12 +251,14 @@ func TestImportValidation(t *testing.T) {
 	cases := []struct{ body, want string }{
 		{"", "request body is empty"},
 		{"  \n", "request body is empty"},
-		{"null", "must be a JSON object"},
-		{"[]", "must be a JSON object"},
-		{`"` + testSecret + `"`, "must be a JSON object"},
+		{"null", "is not a JSON object"},
+		{"[]", "is not a JSON object"},
+		{`"` + testSecret + `"`, "is not a JSON object"},
 		{`{` + s, "not valid JSON"},
-		{`{` + s + `,"userId":1} trailing`, "not valid JSON"},
-		{`{` + s + `,"userId":1}{}`, "not valid JSON"},
+		{`{` + s + `,"userId":1} trailing`, "data after the JSON object"},
+		{`{` + s + `,"userId":1}{}`, "data after the JSON object"},
+		{`{"userId":1,` + s + `,"userId":2}`, `member "userId" appears more than once`},
+		{`{"userId":1,` + s + `,` + s + `}`, `member "sessionString" appears more than once`},
 		{`{` + s + `}`, "userId is required"},
 		{`{"userid":42,` + s + `}`, "userId is required"},
 		{`{"userId":1.5,` + s + `}`, "userId must be an integer"},
@@ -325,7 +345,7 @@ func TestAuthentication(t *testing.T) {
 		{"key with a space", map[string]string{"Authorization": "ApiKey " + testKey + " x", "X-Service-ID": testService}, "malformed Authorization header", denial{testService, "127.0.0.1", route, "UNAUTHENTICATED"}},
 		{"overlong key", map[string]string{"Authorization": "ApiKey " + strings.Repeat("k", 5000), "X-Service-ID": testService}, "malformed Authorization header", denial{testService, "127.0.0.1", route, "UNAUTHENTICATED"}},
 		{"no X-Service-ID", map[string]string{"Authorization": "ApiKey " + testKey}, "missing X-Service-ID header", denial{"", "127.0.0.1", route, "UNAUTHENTICATED"}},
-		{"malformed X-Service-ID", map[string]string{"Authorization": "ApiKey " + testKey, "X-Service-ID": "ingestor service"}, "malformed X-Service-ID header", denial{"ingestor service", "127.0.0.1", route, "UNAUTHENTICATED"}},
+		{"malformed X-Service-ID", map[string]string{"Authorization": "ApiKey " + testKey, "X-Service-ID": "ingestor service"}, "malformed X-Service-ID header", denial{httpapi.InvalidServiceID, "127.0.0.1", route, "UNAUTHENTICATED"}},
 		{"wrong key", map[string]string{"Authorization": "ApiKey " + testKey + "x", "X-Service-ID": testService}, "invalid API key for this X-Service-ID", denial{testService, "127.0.0.1", route, "UNAUTHENTICATED"}},
 		{"another service's key", map[string]string{"Authorization": "ApiKey " + rotatedNew, "X-Service-ID": testService}, "invalid API key for this X-Service-ID", denial{testService, "127.0.0.1", route, "UNAUTHENTICATED"}},
 		{"unknown service", map[string]string{"Authorization": "ApiKey " + testKey, "X-Service-ID": "intruder", "CF-Connecting-IP": "203.0.113.9"}, "invalid API key for this X-Service-ID", denial{"intruder", "203.0.113.9", route, "UNAUTHENTICATED"}},
@@ -447,10 +467,10 @@ func TestRoutingErrors(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	h := newHarness(t)
-	h.health = HealthReport{Checks: map[string]HealthCheck{"db": {OK: true, Detail: "reachable"}, "secrets": {OK: true}}}
+	h.health = map[string]httpapi.Check{"db": httpapi.OK("reachable"), "secrets": httpapi.OK("")}
 	for _, u := range []string{h.srv.URL + "/health", h.url + "/health"} {
 		r := rawRequest(t, h.srv.Client(), "GET", u, map[string]string{}, nil)
-		var data wireHealth
+		var data httpapi.Health
 		r.wantOK(t, 200, &data)
 		want := `{"status":"ok","service":"auth-telegram","version":"1.2.3","checks":{"db":{"status":"ok","detail":"reachable"},"secrets":{"status":"ok"}}}`
 		if string(r.env.Data) != want {
@@ -461,11 +481,11 @@ func TestHealth(t *testing.T) {
 			t.Errorf("HEAD: %d %q", r.status, r.body)
 		}
 	}
-	h.health.Checks["secrets"] = HealthCheck{OK: false, Detail: "SESSION_SECRET is not set"}
-	h.health.Checks["db"] = HealthCheck{OK: false, Detail: "unreachable"}
+	h.health["secrets"] = httpapi.Fail("SESSION_SECRET is not set")
+	h.health["db"] = httpapi.Fail("unreachable")
 	r := rawRequest(t, h.srv.Client(), "GET", h.url+"/health", map[string]string{}, nil)
 	r.wantError(t, 503, telegramauth.CodeUnavailable, "degraded: failing checks: db, secrets")
-	var data wireHealth
+	var data httpapi.Health
 	if err := json.Unmarshal(r.env.Data, &data); err != nil || data.Status != "degraded" || data.Checks["db"].Status != "fail" {
 		t.Errorf("degraded data %s", r.env.Data)
 	}
@@ -516,8 +536,51 @@ func TestQuoteInput(t *testing.T) {
 		strings.Repeat("x", 24):       `"` + strings.Repeat("x", 24) + `"`,
 		strings.Repeat("x", 25) + "y": `"` + strings.Repeat("x", 24) + `"...`,
 	} {
-		if got := quoteInput(in); got != want {
-			t.Errorf("quoteInput(%q) = %s, want %s", in, got, want)
+		if got := httpapi.Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// The caller is checked before the arguments: a service without the
+// permission learns FORBIDDEN whatever it sent, and the service is never
+// asked.
+func TestAuthorizeBeforeValidation(t *testing.T) {
+	fake := newFakeService()
+	var asked []string
+	srv := httptest.NewServer(NewHandler(HandlerConfig{
+		Service: fake, APIKeys: testAPIKeys(t), WithCaller: testWithCaller,
+		Authorize: func(ctx context.Context, action telegramauth.Action) error {
+			c := ctx.Value(callerKey{}).(caller)
+			asked = append(asked, c.serviceID+" "+string(action))
+			if c.serviceID == adminService && action != telegramauth.ActionReadAccessLog {
+				return telegramauth.NewError(telegramauth.CodeForbidden, "service "+c.serviceID+" may not "+string(action))
+			}
+			return nil
+		},
+	}))
+	defer srv.Close()
+	admin := map[string]string{"Authorization": "ApiKey " + rotatedNew, "X-Service-ID": adminService}
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/sessions/user/abc", ""},
+		{"GET", "/sessions/list/-1", ""},
+		{"DELETE", "/sessions/not-an-id", ""},
+		{"POST", "/sessions/import", `{"userId":"x","userId":1}`},
+		{"POST", "/sessions/import", `{"userId":42,"sessionString":"` + testSecret + `"}`},
+	} {
+		before := fake.callCount()
+		r := rawRequest(t, srv.Client(), c.method, srv.URL+DefaultBasePath+c.path, admin, strings.NewReader(c.body))
+		r.wantError(t, 403, telegramauth.CodeForbidden, "may not")
+		if fake.callCount() != before {
+			t.Errorf("%s %s: the service was called", c.method, c.path)
+		}
+	}
+	// Allowed: its bad input is then INVALID_ARGUMENT.
+	rawRequest(t, srv.Client(), "GET", srv.URL+DefaultBasePath+"/access-log?limit=0", admin, nil).wantError(t, 400, telegramauth.CodeInvalidArgument, "limit")
+	rawRequest(t, srv.Client(), "GET", srv.URL+DefaultBasePath+"/sessions/user/abc", nil, nil).wantError(t, 400, telegramauth.CodeInvalidArgument, "userId")
+	want := []string{"admin-cli get_session", "admin-cli list_sessions", "admin-cli revoke_session", "admin-cli import_session",
+		"admin-cli import_session", "admin-cli read_access_log", "ingestor-service get_session"}
+	if strings.Join(asked, ",") != strings.Join(want, ",") {
+		t.Errorf("Authorize asked %q, want %q", asked, want)
 	}
 }

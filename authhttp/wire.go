@@ -51,20 +51,6 @@ func timePtr(t *jsTime) *time.Time {
 	return &v
 }
 
-// envelope is every response body.
-type envelope struct {
-	Success bool       `json:"success"`
-	Data    any        `json:"data,omitempty"`
-	Error   *wireError `json:"error,omitempty"`
-}
-
-// wireError is envelope.error.
-type wireError struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	SessionID string `json:"sessionId,omitempty"`
-}
-
 type wireSession struct {
 	SessionString string `json:"sessionString"`
 	SessionID     string `json:"sessionId"`
@@ -90,18 +76,6 @@ type wireRevocation struct {
 type wireImport struct {
 	UserID        int64  `json:"userId"`
 	SessionString string `json:"sessionString"`
-}
-
-type wireHealth struct {
-	Status  string               `json:"status"`
-	Service string               `json:"service"`
-	Version string               `json:"version"`
-	Checks  map[string]wireCheck `json:"checks"`
-}
-
-type wireCheck struct {
-	Status string `json:"status"`
-	Detail string `json:"detail,omitempty"`
 }
 
 func toWireSession(s telegramauth.Session) wireSession {

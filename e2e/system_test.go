@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/devstack"
 	"github.com/communicator/communicator/mtproto/sessionstring"
 )
@@ -44,7 +44,7 @@ func startSystem(t *testing.T, o systemOptions) *system {
 		"TELEGRAM_API_ID":                "17349",
 		"TELEGRAM_API_HASH":              "344583e45741c457fe1862106095a5eb",
 		"TELEGRAM_AUTH_SERVICE_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d/auth-telegram/api/telegram-auth", port),
-		"INGESTOR_API_KEYS":              fmt.Sprintf(`{"e2e-operator":%q}`, authhttp.HashAPIKey(sys.operatorKey)),
+		"INGESTOR_API_KEYS":              fmt.Sprintf(`{"e2e-operator":%q}`, httpapi.HashAPIKey(sys.operatorKey)),
 		"TELEGRAM_AUTH_SERVICE_API_KEY":  sys.apiKey,
 		"TELEGRAM_SESSION_CACHE_TTL":     "0", // every status asks auth-telegram (the cache has its own tests)
 		"TELEGRAM_RETRY_DELAY":           "50",

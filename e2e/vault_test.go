@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/devstack"
 )
 
@@ -28,7 +28,7 @@ func startVault(t *testing.T, state string, vars map[string]string, keys map[str
 	v := &vault{keys: keys}
 	apiKeys := map[string]string{}
 	for id, k := range keys {
-		apiKeys[id] = authhttp.HashAPIKey(k)
+		apiKeys[id] = httpapi.HashAPIKey(k)
 		v.secrets = append(v.secrets, k)
 	}
 	kj, _ := json.Marshal(apiKeys)

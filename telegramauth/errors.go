@@ -31,6 +31,16 @@ var Codes = []Code{
 // ErrorName is the JavaScript `name` of every error auth-telegram throws over RPC.
 const ErrorName = "TelegramAuthError"
 
+// ErrorProps are the own properties of the Error that auth-telegram's RPC
+// methods throw, besides name (always TelegramAuthError) and message ("CODE:
+// message").
+type ErrorProps struct {
+	// Code is the error's code.
+	Code Code `json:"code"`
+	// SessionID is the session the failure concerns, where known.
+	SessionID string `json:"sessionId,omitempty"`
+}
+
 // HTTPStatus is the HTTP status that carries the code.
 func (c Code) HTTPStatus() int {
 	switch c {
@@ -114,3 +124,18 @@ func ParseMessage(message string) (Code, string, bool) {
 	}
 	return c, strings.TrimPrefix(rest, " "), true
 }
+
+// CausedError is a contract error with what caused it, such as UNAVAILABLE
+// caused by a network failure: errors.As finds the *Error, and errors.Is and
+// errors.As find the cause (context.DeadlineExceeded, a transport's error).
+// Only the contract error's message reaches a caller; the cause is for logs.
+type CausedError struct {
+	Err   *Error
+	Cause error
+}
+
+// WithCause returns e caused by cause.
+func WithCause(e *Error, cause error) error { return &CausedError{Err: e, Cause: cause} }
+
+func (e *CausedError) Error() string   { return e.Err.Error() + ": " + e.Cause.Error() }
+func (e *CausedError) Unwrap() []error { return []error{e.Err, e.Cause} }

@@ -1,25 +1,26 @@
 // Package telegramauth is the contract between auth-telegram and its callers:
-// the RPC surface of auth-telegram's default entrypoint, the values it returns,
-// and the errors it throws. Both services, the generated JavaScript entry class
-// and the generated TypeScript declaration are built from this file.
+// the RPC surface of auth-telegram's entrypoints, the values it returns, the
+// errors it throws, who may call it, and the rules for the ids that cross it.
+// It is plain Go: the RPC plumbing generated from it lives in package authrpc,
+// the HTTP API in authhttp.
 //
 // The JSON names and shapes here are the wire contract (see docs/ARCHITECTURE.md);
 // renaming a field breaks callers written in JavaScript.
 package telegramauth
-
-//go:generate go run ../workers/rpcgen -type Service -go rpc_gen.go -js ../services/auth-telegram/entry/worker.mjs -dts ../services/auth-telegram/entry/auth-telegram.d.ts -js-class TelegramAuthWorker -service auth-telegram -error-name TelegramAuthError -error-type rpcErrorProps
 
 import (
 	"context"
 	"time"
 )
 
-// Service is the RPC surface of auth-telegram's default entrypoint. Each method
-// is exposed to JavaScript under its rpc name (the Go name in lower camel case:
+// Service is the RPC surface of auth-telegram: the methods of its default
+// entrypoint and of every named entrypoint (Entrypoints). Each method is
+// exposed to JavaScript under its rpc name (the Go name in lower camel case:
 // GetSessionByUserID is getSessionByUserId).
 //
-// The caller is identified by the binding's props (ctx.props.serviceId), never
-// by an argument.
+// The caller is identified by the binding, never by an argument: by the
+// named entrypoint it is bound to, or, on the default entrypoint, by the
+// binding's props (ctx.props.serviceId).
 type Service interface {
 	// GetSessionByUserID hands out the user's newest active session.
 	GetSessionByUserID(ctx context.Context, userID int64) (Session, error)
@@ -87,11 +88,13 @@ type AccessLogEntry struct {
 	At        time.Time `json:"at"`
 	SessionID string    `json:"sessionId,omitempty"`
 	UserID    int64     `json:"userId,omitempty"`
-	// Caller is the service that called: the binding's props.serviceId, or
-	// the X-Service-ID of an HTTP call (as claimed, for refused ones).
+	// Caller is the service that called: the service of the named entrypoint
+	// or the props.serviceId of the binding, or the X-Service-ID of an HTTP
+	// call (as claimed, if well-formed, for refused ones; "invalid" if not).
 	Caller string `json:"caller"`
 	// Action is get_session, list_sessions, revoke_session, import_session,
-	// authenticate (a refused HTTP authentication), or another action.
+	// read_access_log, authenticate (a refused HTTP authentication), or
+	// another action.
 	Action    string `json:"action"`
 	Success   bool   `json:"success"`
 	ErrorCode Code   `json:"errorCode,omitempty"`
@@ -100,9 +103,23 @@ type AccessLogEntry struct {
 	ClientIP string `json:"clientIp,omitempty"`
 }
 
-// MaxUserID is the largest user id accepted: ids cross JavaScript as numbers,
-// which are exact up to 2^53-1.
-const MaxUserID = 1<<53 - 1
+// Entrypoint is a named entrypoint of auth-telegram: a WorkerEntrypoint class
+// with the methods of Service that fixes its caller. A service binding with
+// entrypoint = Name is the caller ServiceID, whatever its props say; props
+// that name another service are refused (FORBIDDEN).
+type Entrypoint struct {
+	Name      string // the JavaScript class name, such as "IngestorEntrypoint"
+	ServiceID string // the caller it fixes
+}
 
-// ValidUserID reports whether id is a user id auth-telegram accepts.
-func ValidUserID(id int64) bool { return id > 0 && id <= MaxUserID }
+// Entrypoints are auth-telegram's named entrypoints, one per trusted caller.
+// Deployment tools can set a binding's entrypoint but not its props, so this
+// is how a caller deployed by Pulumi or Terraform is identified. To add a
+// caller, add a line and redeploy auth-telegram (docs/operations.md); the
+// order is the numbering the generated entry module passes to Go, so append.
+var Entrypoints = []Entrypoint{
+	{Name: "IngestorEntrypoint", ServiceID: IngestorService},
+}
+
+// IngestorService is the service id of the ingestor.
+const IngestorService = "ingestor-service"

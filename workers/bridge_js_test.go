@@ -43,6 +43,8 @@ func (selfRPC) ServeRPC(ctx context.Context, method int, args []byte, dst []byte
 	case 4: // sleep, then answer: an asynchronous handler
 		time.Sleep(5 * time.Millisecond)
 		return append(dst, `"late"`...), nil
+	case 5: // the entrypoint the call arrived on
+		return strconv.AppendInt(dst, int64(Entrypoint(ctx)), 10), nil
 	}
 	return nil, fmt.Errorf("no method %d", method)
 }
@@ -225,6 +227,14 @@ func TestRPCThroughTheRuntime(t *testing.T) {
 	got, err = self.Call(ctx, "m1", []byte(`[]`))
 	if err != nil || string(got) != `{"serviceId":"node-test"}` {
 		t.Errorf("props = %s, %v", got, err)
+	}
+	for method, want := range map[string]string{"m5": "0", "m5@1": "1", "m5@3": "3"} {
+		if got, err := self.Call(ctx, method, []byte(`[]`)); err != nil || string(got) != want {
+			t.Errorf("%s: entrypoint %s, %v; want %s", method, got, err, want)
+		}
+	}
+	if Entrypoint(ctx) != 0 {
+		t.Errorf("Entrypoint outside an RPC call = %d", Entrypoint(ctx))
 	}
 	got, err = self.Call(ctx, "m4", []byte(`[]`))
 	if err != nil || string(got) != `"late"` {

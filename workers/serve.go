@@ -72,9 +72,10 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 
 func serveRPC(id, method uint32, payload []byte) {
 	r := wire.NewReader(payload)
+	entrypoint := int(r.U32())
 	props := r.Bytes()
 	args := r.Rest()
-	ctx := bridge.WithRequest(context.Background(), &bridge.Request{ID: id, Props: props})
+	ctx := bridge.WithRequest(context.Background(), &bridge.Request{ID: id, Props: props, Entrypoint: entrypoint})
 	bp := bufPool.Get().(*[]byte)
 	out := rpcResult(ctx, int(method), args, append((*bp)[:0], 1))
 	_ = bridge.PostTo(id, bridge.OpReturn, out) // a failure means the caller is gone
@@ -143,4 +144,15 @@ func Props(ctx context.Context) []byte {
 		return r.Props
 	}
 	return nil
+}
+
+// Entrypoint returns the named entrypoint the RPC call ctx belongs to arrived
+// on: 0 for the default entrypoint (and outside an RPC call), n for the n-th
+// class of the list the entry module was generated from (rpcgen -entrypoints).
+// A binding chooses its entrypoint, so the entrypoint identifies the caller.
+func Entrypoint(ctx context.Context) int {
+	if r := bridge.RequestFrom(ctx); r != nil {
+		return r.Entrypoint
+	}
+	return 0
 }

@@ -25,8 +25,8 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/communicator/communicator/authhttp"
 	"github.com/communicator/communicator/faketelegram"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/devstack"
 )
 
@@ -95,7 +95,7 @@ func main() {
 				Vars: withVars(fake.EndpointVars(), map[string]string{
 					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
-					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, authhttp.HashAPIKey(sec.OperatorKey)),
+					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, httpapi.HashAPIKey(sec.OperatorKey)),
 					// The local Telegram's address, data center and key come
 					// from fake.EndpointVars. The API id and hash are placeholders
 					// of the right shape: the local Telegram does not check them

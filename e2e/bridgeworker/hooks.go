@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
+	"github.com/communicator/communicator/workers/jsoncodec"
 	"github.com/communicator/communicator/workers"
 )
 
@@ -30,7 +30,7 @@ func rpcClientError(err error) error {
 	var re *workers.RemoteError
 	if errors.As(err, &re) && re.Name == "PeerError" {
 		var p errorProps
-		if p.DecodeJSON(jsoncodec.NewDecoder(re.Props)) == nil {
+		if decodeErrorPropsJSON(jsoncodec.NewDecoder(re.Props), &p) == nil {
 			return &peerError{code: p.Code, msg: re.Message}
 		}
 	}

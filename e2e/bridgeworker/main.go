@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/authrpc"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/workers"
 	"github.com/communicator/communicator/workers/d1"
@@ -330,7 +331,7 @@ func main() {
 		var err error
 		switch r.PathValue("transport") {
 		case "rpc":
-			svc = telegramauth.ServiceClient{Binding: workers.GetBinding("TELEGRAM_AUTH")}
+			svc = authrpc.ServiceClient{Binding: workers.GetBinding("TELEGRAM_AUTH")}
 		case "fetch": // the HTTP API, but through the binding's fetch
 			svc, err = authhttp.NewClient(authhttp.ClientConfig{Endpoint: "https://auth-telegram/api/telegram-auth",
 				APIKey: workers.Getenv("AUTH_API_KEY"), ServiceID: "ingestor-service", HTTPClient: workers.GetBinding("TELEGRAM_AUTH").HTTPClient()})

@@ -6,12 +6,12 @@ import (
 	"context"
 	"errors"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
 	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *Session) AppendJSON(dst []byte) []byte {
+// appendSessionJSON appends the JSON object of v to dst.
+func appendSessionJSON(dst []byte, v *Session) []byte {
 	dst = append(dst, `{"sessionString":`...)
 	dst = jsoncodec.AppendString(dst, v.SessionString)
 	dst = append(dst, `,"sessionId":`...)
@@ -23,9 +23,9 @@ func (v *Session) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeSessionJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *Session) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeSessionJSON(d *jsoncodec.Decoder, v *Session) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -54,16 +54,16 @@ func (v *Session) DecodeJSON(d *jsoncodec.Decoder) error {
 	})
 }
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *errorProps) AppendJSON(dst []byte) []byte {
+// appendErrorPropsJSON appends the JSON object of v to dst.
+func appendErrorPropsJSON(dst []byte, v *errorProps) []byte {
 	dst = append(dst, `{"code":`...)
 	dst = jsoncodec.AppendString(dst, v.Code)
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeErrorPropsJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *errorProps) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeErrorPropsJSON(d *jsoncodec.Decoder, v *errorProps) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -75,6 +75,17 @@ func (v *errorProps) DecodeJSON(d *jsoncodec.Decoder) error {
 		}
 		return nil
 	})
+}
+
+var peerMethodNames = [...]string{"echo", "slow", "caller", "boom", "fail", "session", "sleep"}
+
+// PeerMethod is the RPC name of method i of Peer (the index ServeRPC
+// receives), or "" if there is none.
+func PeerMethod(i int) string {
+	if i < 0 || i >= len(peerMethodNames) {
+		return ""
+	}
+	return peerMethodNames[i]
 }
 
 // rpcPeerHandler serves the methods of Peer to the generated JavaScript entry class.
@@ -180,7 +191,7 @@ func (h *rpcPeerHandler) ServeRPC(ctx context.Context, method int, args []byte, 
 		if err != nil {
 			return dst, err
 		}
-		return r.AppendJSON(dst), nil
+		return appendSessionJSON(dst, &r), nil
 	case 6: // sleep(ms)
 		var a0 int64
 		if param, err := d.Args([]string{"ms"}, func(i int) (err error) {
@@ -353,7 +364,7 @@ func (c PeerClientOf[B]) Session(ctx context.Context, userID int64) (Session, er
 	var dec jsoncodec.Decoder
 	d := &dec
 	d.Reset(res)
-	err = r.DecodeJSON(d)
+	err = decodeSessionJSON(d, &r)
 	if err == nil {
 		err = d.End()
 	}

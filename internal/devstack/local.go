@@ -9,7 +9,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/mtproto/sessionstring"
 )
 
@@ -26,7 +26,7 @@ func RandomHex(n int) string {
 func AuthTelegramVars(sessionSecret, apiKey string) map[string]string {
 	return map[string]string{
 		"SESSION_SECRET":   sessionSecret,
-		"SERVICE_API_KEYS": fmt.Sprintf(`{"ingestor-service":%q}`, authhttp.HashAPIKey(apiKey)),
+		"SERVICE_API_KEYS": fmt.Sprintf(`{"ingestor-service":%q}`, httpapi.HashAPIKey(apiKey)),
 	}
 }
 

@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/vault"
 )
 
@@ -15,7 +16,7 @@ import (
 type config struct {
 	Environment string
 	Sealer      *vault.Sealer
-	APIKeys     authhttp.APIKeys
+	APIKeys     httpapi.APIKeys
 	Lifetime    time.Duration
 	Policy      vault.Policy
 	// SessionReadsOff turns the HTTP session hand-out route off
@@ -58,7 +59,7 @@ func parseConfig(getenv func(string) (string, bool)) *config {
 	}
 
 	if keys, ok := getenv("SERVICE_API_KEYS"); ok && keys != "" {
-		k, err := authhttp.ParseAPIKeys(keys)
+		k, err := httpapi.ParseAPIKeys("SERVICE_API_KEYS", keys)
 		if err != nil {
 			c.Problems = append(c.Problems, err.Error())
 		} else {
@@ -110,4 +111,20 @@ func clip(s string) string {
 		return s[:32] + "…"
 	}
 	return s
+}
+
+// badVars names the variables of the problems, for health: each problem
+// starts with its variable's name.
+func (c *config) badVars() []string {
+	var vars []string
+	for _, p := range c.Problems {
+		end := 0
+		for end < len(p) && (p[end] >= 'A' && p[end] <= 'Z' || p[end] == '_') {
+			end++
+		}
+		if v := p[:end]; v != "" && !slices.Contains(vars, v) {
+			vars = append(vars, v)
+		}
+	}
+	return vars
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/authrpc"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/logging"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/vault"
@@ -66,18 +68,18 @@ func main() {
 				vlt.RecordDenied(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP}, action, code)
 			}
 		},
-		Health: func(ctx context.Context) authhttp.HealthReport {
-			r := health(ctx, cfg, db)
+		Health: func(ctx context.Context) map[string]httpapi.Check {
+			checks := health(ctx, cfg, db)
 			if vlt != nil {
-				r.Checks["sealing"] = sealingCheck(ctx, vlt, cfg)
+				checks["sealing"] = sealingCheck(ctx, vlt, cfg)
 			}
-			return r
+			return checks
 		},
 	})
 
 	workers.Serve(workers.Handlers{
 		Fetch: logging.HTTP(log, api),
-		RPC:   rpcHandler{next: telegramauth.NewServiceHandler(svc), log: log},
+		RPC:   rpcHandler{next: authrpc.NewServiceHandler(svc), log: log},
 		// The cron trigger of wrangler.toml: during a rotation, reseal
 		// sessions still under the previous key; prune the access log.
 		Scheduled: func(ctx context.Context, cron string, at time.Time) error {
@@ -101,38 +103,39 @@ func main() {
 	})
 }
 
-// health reports D1 reachability and whether the secrets are configured,
-// never their values.
+// health reports D1 reachability and whether the configuration is usable,
+// naming bad variables but never their values, lengths or strength (health
+// is unauthenticated; the details were logged when the isolate started).
 func health(ctx context.Context, cfg *config, db interface {
 	PingContext(context.Context) error
-}) authhttp.HealthReport {
-	r := authhttp.HealthReport{Checks: map[string]authhttp.HealthCheck{}}
+}) map[string]httpapi.Check {
+	checks := map[string]httpapi.Check{}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
-		r.Checks["d1"] = authhttp.HealthCheck{OK: false, Detail: "D1 did not answer"}
+		checks["d1"] = httpapi.Fail("D1 did not answer")
 	} else {
-		r.Checks["d1"] = authhttp.HealthCheck{OK: true}
+		checks["d1"] = httpapi.OK("")
 	}
 	if cfg.ok() {
-		r.Checks["config"] = authhttp.HealthCheck{OK: true}
+		checks["config"] = httpapi.OK("")
 	} else {
-		r.Checks["config"] = authhttp.HealthCheck{OK: false, Detail: cfg.problem()}
+		checks["config"] = httpapi.Fail("unusable: " + strings.Join(cfg.badVars(), ", ") + " (the logs say why)")
 	}
 	if cfg.APIKeys.Len() > 0 {
-		r.Checks["api_keys"] = authhttp.HealthCheck{OK: true, Detail: "services: " + strings.Join(cfg.APIKeys.ServiceIDs(), ", ")}
+		checks["api_keys"] = httpapi.OK("")
 	} else {
-		r.Checks["api_keys"] = authhttp.HealthCheck{OK: true, Detail: "SERVICE_API_KEYS is not set: the HTTP API refuses every authenticated call"}
+		checks["api_keys"] = httpapi.OK("SERVICE_API_KEYS is not set: the HTTP API refuses every authenticated call")
 	}
-	return r
+	return checks
 }
 
 // sealingCheck reports the key sessions are sealed under: during a rotation,
 // how many still wait for the current key (never a secret or key).
-func sealingCheck(ctx context.Context, v *vault.Service, cfg *config) authhttp.HealthCheck {
+func sealingCheck(ctx context.Context, v *vault.Service, cfg *config) httpapi.Check {
 	n, err := v.Stale(ctx)
 	if err != nil {
-		return authhttp.HealthCheck{OK: false, Detail: "D1 did not answer"}
+		return httpapi.Fail("D1 did not answer")
 	}
 	detail := "every session is sealed under the current key"
 	if n > 0 {
@@ -141,8 +144,8 @@ func sealingCheck(ctx context.Context, v *vault.Service, cfg *config) authhttp.H
 			detail += " (resealed on read and by the daily job; keep SESSION_SECRET_PREVIOUS until this is 0)"
 		} else {
 			detail += " and SESSION_SECRET_PREVIOUS is not set: they cannot be opened"
-			return authhttp.HealthCheck{OK: false, Detail: detail}
+			return httpapi.Fail(detail)
 		}
 	}
-	return authhttp.HealthCheck{OK: true, Detail: detail}
+	return httpapi.OK(detail)
 }

@@ -5,15 +5,12 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
+	"github.com/communicator/communicator/authrpc"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/vault"
 	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
-
-// rpcMethods are the rpc names of telegramauth.Service, in declaration order
-// (the method index of the generated entry class), for logs.
-var rpcMethods = []string{"getSessionByUserId", "listSessions", "revokeSession", "importSession", "accessLog"}
 
 // callerFromProps is the RPC caller: the serviceId of the binding's props
 // (ctx.props), which only whoever deploys the caller can set. A binding
@@ -51,10 +48,7 @@ func (h rpcHandler) ServeRPC(ctx context.Context, method int, args []byte, dst [
 	start := time.Now()
 	caller := callerFromProps(ctx)
 	out, err := h.next.ServeRPC(vault.WithCaller(ctx, caller), method, args, dst)
-	name := "unknown"
-	if method >= 0 && method < len(rpcMethods) {
-		name = rpcMethods[method]
-	}
+	name := authrpc.ServiceMethod(method)
 	level, outcome := slog.LevelInfo, "ok"
 	if err != nil {
 		outcome = string(telegramauth.CodeOf(err))

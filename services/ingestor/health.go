@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/authclient"
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/workers"
 )
 
@@ -52,7 +52,7 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	if rep.Status != "ok" {
 		status = http.StatusServiceUnavailable
 	}
-	authhttp.WriteData(w, status, rep)
+	httpapi.WriteData(w, status, rep)
 }
 
 // telegramEndpoint says which Telegram the ingestor talks to.

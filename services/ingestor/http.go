@@ -4,16 +4,16 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/telegramauth"
 )
 
 // The ingestor answers with auth-telegram's envelope,
-// { success, data?, error?: { code, message } } (authhttp.WriteData and
-// authhttp.WriteError).
+// { success, data?, error?: { code, message } } (httpapi.WriteData and
+// httpapi.WriteError).
 
 func writeError(w http.ResponseWriter, status int, code telegramauth.Code, message string) {
-	authhttp.WriteError(w, status, telegramauth.NewError(code, message))
+	httpapi.WriteError(w, status, telegramauth.NewError(code, message))
 }
 
 // isoTime formats t as JavaScript's toISOString does.

@@ -12,7 +12,8 @@ import (
 	"strings"
 
 	"github.com/communicator/communicator/authclient"
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/authrpc"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/logging"
 	"github.com/communicator/communicator/mtproto/tgclient"
 	"github.com/communicator/communicator/telegramauth"
@@ -64,7 +65,7 @@ func newSessionClient(cfg authclient.ClientConfig) *authclient.Client {
 	var t authclient.Transports
 	switch cfg.Transport {
 	case authclient.TransportBinding:
-		t.Binding = telegramauth.ServiceClient{Binding: workers.GetBinding(authclient.BindingName)}
+		t.Binding = authrpc.ServiceClient{Binding: workers.GetBinding(authclient.BindingName)}
 	case authclient.TransportHTTP:
 		h, err := authclient.NewHTTPTransport(cfg, workers.DefaultClient)
 		if err != nil {
@@ -86,7 +87,7 @@ type server struct {
 	// operatorKeys authenticate operator routes (INGESTOR_API_KEYS, the
 	// format of auth-telegram's SERVICE_API_KEYS); without them those routes
 	// are off.
-	operatorKeys authhttp.APIKeys
+	operatorKeys httpapi.APIKeys
 }
 
 func (s *server) routes() http.Handler {
@@ -109,14 +110,14 @@ func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
 		s.writeNotConfigured(w)
 		return
 	}
-	userID, err := authhttp.ParseUserID(r.PathValue("userId"))
+	userID, err := httpapi.ParseUserID(r.PathValue("userId"))
 	if err != nil {
-		authhttp.WriteError(w, 0, err)
+		httpapi.WriteError(w, 0, err)
 		return
 	}
 	sess, source, err2 := s.client.GetSession(r.Context(), userID)
 	if err2 == nil {
-		authhttp.WriteData(w, http.StatusOK, sessionStatus{
+		httpapi.WriteData(w, http.StatusOK, sessionStatus{
 			UserID: userID, Usable: true, SessionID: sess.SessionID, ExpiresAt: isoTime(sess.ExpiresAt),
 			Transport: s.client.Transport(), Source: source.String(),
 		})
@@ -130,7 +131,7 @@ func (s *server) sessionStatus(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err2, &te) {
 			st.SessionID = te.SessionID
 		}
-		authhttp.WriteData(w, http.StatusOK, st)
+		httpapi.WriteData(w, http.StatusOK, st)
 	default:
 		s.writeAuthError(w, err2)
 	}
@@ -171,15 +172,15 @@ func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, telegramauth.CodeUnavailable, "operator routes are off: INGESTOR_API_KEYS is not set or not usable")
 		return
 	}
-	operator, _, aerr := authhttp.Authenticate(r, s.operatorKeys)
+	operator, _, aerr := httpapi.Authenticate(r, s.operatorKeys)
 	if aerr != nil {
 		w.Header().Set("WWW-Authenticate", "ApiKey")
-		authhttp.WriteError(w, http.StatusUnauthorized, aerr)
+		httpapi.WriteError(w, http.StatusUnauthorized, aerr)
 		return
 	}
 	id := r.PathValue("sessionId")
-	if err := authhttp.CheckSessionID(id); err != nil {
-		authhttp.WriteError(w, 0, err)
+	if err := httpapi.CheckSessionID(id); err != nil {
+		httpapi.WriteError(w, 0, err)
 		return
 	}
 	rev, err := s.client.RevokeSession(r.Context(), id)
@@ -188,7 +189,7 @@ func (s *server) revokeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("session revoked through the ingestor", "operator", operator, "session_id", id)
-	authhttp.WriteData(w, http.StatusOK, map[string]string{"sessionId": rev.SessionID, "revokedAt": isoTime(rev.RevokedAt)})
+	httpapi.WriteData(w, http.StatusOK, map[string]string{"sessionId": rev.SessionID, "revokedAt": isoTime(rev.RevokedAt)})
 }
 
 type sessionStatus struct {
@@ -206,7 +207,7 @@ func (s *server) clientStats(w http.ResponseWriter, r *http.Request) {
 		s.writeNotConfigured(w)
 		return
 	}
-	authhttp.WriteData(w, http.StatusOK, s.client.Stats())
+	httpapi.WriteData(w, http.StatusOK, s.client.Stats())
 }
 
 // writeNotConfigured answers a route that needs the session client while its
@@ -218,13 +219,13 @@ func (s *server) writeNotConfigured(w http.ResponseWriter) {
 // parseOperatorKeys reads INGESTOR_API_KEYS (the format of auth-telegram's
 // SERVICE_API_KEYS). Unset means no operator routes; malformed is an error
 // naming the variable, never its value.
-func parseOperatorKeys(v string) (authhttp.APIKeys, error) {
+func parseOperatorKeys(v string) (httpapi.APIKeys, error) {
 	if v == "" {
-		return authhttp.APIKeys{}, nil
+		return httpapi.APIKeys{}, nil
 	}
-	keys, err := authhttp.ParseAPIKeys(v)
+	keys, err := httpapi.ParseAPIKeys("INGESTOR_API_KEYS", v)
 	if err != nil {
-		return authhttp.APIKeys{}, errors.New(strings.Replace(err.Error(), "SERVICE_API_KEYS", "INGESTOR_API_KEYS", 1))
+		return httpapi.APIKeys{}, errors.New(strings.Replace(err.Error(), "SERVICE_API_KEYS", "INGESTOR_API_KEYS", 1))
 	}
 	return keys, nil
 }

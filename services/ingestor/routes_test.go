@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/authclient"
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/telegramauth"
 )
 
@@ -71,7 +71,7 @@ func newTestServer(t *testing.T) (*server, *fakeAuth) {
 	cfg := authclient.DefaultClientConfig()
 	cfg.Transport = authclient.TransportBinding
 	cfg.RetryDelay = time.Millisecond
-	keys, err := authhttp.ParseAPIKeys(`{"ops":"` + authhttp.HashAPIKey("ops-key") + `"}`)
+	keys, err := httpapi.ParseAPIKeys("INGESTOR_API_KEYS", `{"ops":"`+httpapi.HashAPIKey("ops-key")+`"}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestRevokeThroughTheClient(t *testing.T) {
 		t.Errorf("the cached session survived the revocation: %v", env)
 	}
 
-	s.operatorKeys = authhttp.APIKeys{}
+	s.operatorKeys = httpapi.APIKeys{}
 	if code, _, body := call(t, h, "DELETE", "/telegram/sessions/"+sid, ops...); code != 503 || !strings.Contains(body, "INGESTOR_API_KEYS") {
 		t.Errorf("without INGESTOR_API_KEYS: %d %s", code, body)
 	}
@@ -200,7 +200,7 @@ func TestOperatorKeys(t *testing.T) {
 	if k, err := parseOperatorKeys(""); err != nil || k.Len() != 0 {
 		t.Errorf("unset: %v, %d keys", err, k.Len())
 	}
-	hash := authhttp.HashAPIKey("ops-key")
+	hash := httpapi.HashAPIKey("ops-key")
 	if k, err := parseOperatorKeys(`{"ops":"` + hash + `"}`); err != nil || !k.Verify("ops", "ops-key") {
 		t.Errorf("valid: %v", err)
 	}

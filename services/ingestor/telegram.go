@@ -9,7 +9,7 @@ import (
 
 	"github.com/gotd/td/tg"
 
-	"github.com/communicator/communicator/authhttp"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/mtproto/sessionstring"
 	"github.com/communicator/communicator/mtproto/tgclient"
 	"github.com/communicator/communicator/telegramauth"
@@ -53,9 +53,9 @@ func (s *server) me(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, telegramauth.CodeUnavailable, "Telegram is not configured: "+s.telegramErr.Error())
 		return
 	}
-	userID, err := authhttp.ParseUserID(r.PathValue("userId"))
-	if err != nil {
-		authhttp.WriteError(w, 0, err)
+	userID, e := httpapi.ParseUserID(r.PathValue("userId"))
+	if e != nil {
+		httpapi.WriteError(w, 0, e)
 		return
 	}
 	sess, source, aerr := s.client.GetSession(r.Context(), userID)
@@ -72,7 +72,7 @@ func (s *server) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var self *tg.User
-	err = s.tg.Run(r.Context(), parsed, func(ctx context.Context, api *tg.Client) error {
+	err := s.tg.Run(r.Context(), parsed, func(ctx context.Context, api *tg.Client) error {
 		users, err := api.UsersGetUsers(ctx, []tg.InputUserClass{&tg.InputUserSelf{}})
 		if err != nil {
 			return err
@@ -89,7 +89,7 @@ func (s *server) me(w http.ResponseWriter, r *http.Request) {
 		s.writeTelegramFailure(w, userID, sess.SessionID, err)
 		return
 	}
-	authhttp.WriteData(w, http.StatusOK, account{
+	httpapi.WriteData(w, http.StatusOK, account{
 		UserID: userID, SessionID: sess.SessionID, Source: source.String(),
 		Telegram: telegramAccount{ID: self.ID, FirstName: self.FirstName, LastName: self.LastName,
 			Username: self.Username, Premium: self.Premium, Bot: self.Bot},
@@ -138,7 +138,7 @@ func writeTelegramError(w http.ResponseWriter, status int, code, message, sessio
 		e.RetryAfter = int((retryAfter + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	authhttp.WriteJSON(w, status, struct {
+	httpapi.WriteJSON(w, status, struct {
 		Success bool          `json:"success"`
 		Error   telegramError `json:"error"`
 	}{Error: e})

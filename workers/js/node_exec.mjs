@@ -133,8 +133,9 @@ const env = { GREETING: "hello from env", ANSWER: 42, PEER, DB };
 env.SELF = new Proxy({}, {
   get(_, prop) {
     if (prop === "fetch") return (url, init) => rt.fetch(new Request(url, init), env, { props: null });
-    const m = /^m(\d+)$/.exec(String(prop));
-    if (m) return (...args) => rt.call(Number(m[1]), args, env, { props: { serviceId: "node-test" } });
+    // mN calls method N on the default entrypoint, mN@E on named entrypoint E.
+    const m = /^m(\d+)(?:@(\d+))?$/.exec(String(prop));
+    if (m) return (...args) => rt.call(Number(m[1]), args, env, { props: { serviceId: "node-test" } }, Number(m[2] ?? 0));
     return undefined;
   },
 });

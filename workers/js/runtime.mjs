@@ -211,7 +211,9 @@ export class Runtime {
     return response;
   }
 
-  call(method, args, env, ctx) {
+  // call runs RPC method i of Go's handler; entrypoint is the number of the
+  // named entrypoint class it arrived on (0: the default class).
+  call(method, args, env, ctx, entrypoint = 0) {
     const inst = this.#ensure(env);
     const req = this.#open(inst, env, ctx);
     let json;
@@ -223,6 +225,7 @@ export class Runtime {
         message: `INVALID_ARGUMENT: the arguments cannot be encoded as JSON (${e?.message ?? e})` }));
     }
     const w = scratch.reset();
+    w.u32(entrypoint);
     w.str(this.#propsJSON(ctx?.props));
     w.raw(json);
     this.#begin(inst, KIND_RPC, req, method, w.done());

@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 // genDTS writes the TypeScript declaration of the RPC surface, for TypeScript
@@ -87,6 +87,24 @@ func genDTS(m *model, class, service, errName string) []byte {
 		fmt.Fprintf(&b, "  %s(%s): Promise<%s>;\n", me.rpcName, strings.Join(params, ", "), res)
 	}
 	b.WriteString("}\n")
+
+	if len(m.entrypoints) > 0 {
+		b.WriteString("\n")
+		var names, lines []string
+		for _, ep := range m.entrypoints {
+			names = append(names, string(jsoncodec.AppendString(nil, ep.name)))
+			lines = append(lines, "  "+ep.name+": "+ep.serviceID)
+		}
+		writeDoc(&b, "", "The named entrypoints of "+service+", one per trusted caller. A service binding\n"+
+			"with entrypoint = \"<name>\" is identified as that caller; its stub has the methods\n"+
+			"of "+class+"Rpc.\n"+strings.Join(lines, "\n"))
+		fmt.Fprintf(&b, "export type %sEntrypoint =\n  | %s;\n", class, strings.Join(names, "\n  | "))
+		for _, ep := range m.entrypoints {
+			b.WriteString("\n")
+			writeDoc(&b, "", "The stub of a binding with entrypoint = \""+ep.name+"\": the caller "+ep.serviceID+".")
+			fmt.Fprintf(&b, "export type %sRpc = %sRpc;\n", ep.name, class)
+		}
+	}
 	return b.Bytes()
 }
 

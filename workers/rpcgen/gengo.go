@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 const (
 	workersPath   = "github.com/communicator/communicator/workers"
-	jsoncodecPath = "github.com/communicator/communicator/internal/jsoncodec"
+	jsoncodecPath = "github.com/communicator/communicator/workers/jsoncodec"
 )
 
 // goGen writes the Go output. The generated code decodes with a
@@ -29,8 +29,11 @@ type goGen struct {
 
 func genGo(m *model) ([]byte, error) {
 	g := &goGen{m: m, imports: map[string]bool{"context": true, jsoncodecPath: true, workersPath: true, "errors": true}}
+	if m.contractImport != "" {
+		g.imports[m.contractImport] = true
+	}
 	for _, st := range m.structs {
-		g.structMethods(st)
+		g.structCodecs(st)
 	}
 	g.handler()
 	g.client()
@@ -73,10 +76,18 @@ func (g *goGen) tmp(prefix string) string {
 	return prefix + strconv.Itoa(g.n)
 }
 
+// qualified is the Go spelling of a type name of the contract package.
+func (g *goGen) qualified(name string) string {
+	if g.m.qual == "" {
+		return name
+	}
+	return g.m.qual + "." + name
+}
+
 // typeName returns the Go spelling of t.
 func (g *goGen) typeName(t *typ) string {
 	if t.named != nil {
-		return t.named.name
+		return g.qualified(t.named.name)
 	}
 	switch t.kind {
 	case kString:
@@ -101,10 +112,22 @@ func (g *goGen) typeName(t *typ) string {
 	case kSlice:
 		return "[]" + g.typeName(t.elem)
 	case kStruct:
-		return t.st.name
+		return g.qualified(t.st.name)
 	}
 	panic("unknown kind")
 }
+
+// addr is a pointer to the value expr denotes.
+func addr(expr string) string {
+	if rest, ok := strings.CutPrefix(expr, "*"); ok {
+		return rest
+	}
+	return "&" + expr
+}
+
+// appendFunc and decodeFunc name the codec functions of a struct.
+func appendFunc(st *structType) string { return "append" + exportedName(st.name) + "JSON" }
+func decodeFunc(st *structType) string { return "decode" + exportedName(st.name) + "JSON" }
 
 func (g *goGen) zero(t *typ) string {
 	switch t.kind {
@@ -150,7 +173,7 @@ func (g *goGen) appendValue(t *typ, expr string) {
 	case kTime:
 		g.p("dst = jsoncodec.AppendTime(dst, %s)", expr)
 	case kStruct:
-		g.p("dst = %s.AppendJSON(dst)", strings.TrimPrefix(expr, "*"))
+		g.p("dst = %s(dst, %s)", appendFunc(t.st), addr(expr))
 	case kPtr:
 		g.p("if %s == nil {", expr)
 		g.p(`dst = append(dst, "null"...)`)
@@ -181,7 +204,7 @@ func (g *goGen) decodeValue(t *typ, lhs string) {
 		v := g.tmp("v")
 		g.p("var %s %s", v, goType)
 		g.p("%s, err = d.%s()", v, method)
-		g.p("%s = %s(%s)", lhs, t.named.name, v)
+		g.p("%s = %s(%s)", lhs, g.qualified(t.named.name), v)
 	}
 	switch t.kind {
 	case kString:
@@ -207,7 +230,7 @@ func (g *goGen) decodeValue(t *typ, lhs string) {
 	case kTime:
 		g.p("%s, err = d.Time()", lhs)
 	case kStruct:
-		g.p("err = %s.DecodeJSON(d)", strings.TrimPrefix(lhs, "*"))
+		g.p("err = %s(d, %s)", decodeFunc(t.st), addr(lhs))
 	case kPtr:
 		g.p("if d.IsNull() {")
 		g.p("%s = nil", lhs)
@@ -256,9 +279,10 @@ func nonEmpty(t *typ, expr string) string {
 
 func jsonKey(name string) string { return string(jsoncodec.AppendString(nil, name)) + ":" }
 
-func (g *goGen) structMethods(st *structType) {
-	g.p("// AppendJSON appends the JSON object of v to dst.")
-	g.p("func (v *%s) AppendJSON(dst []byte) []byte {", st.name)
+func (g *goGen) structCodecs(st *structType) {
+	name := g.qualified(st.name)
+	g.p("// %s appends the JSON object of v to dst.", appendFunc(st))
+	g.p("func %s(dst []byte, v *%s) []byte {", appendFunc(st), name)
 	if len(st.fields) == 0 {
 		g.p(`return append(dst, "{}"...)`)
 		g.p("}\n")
@@ -311,9 +335,9 @@ func (g *goGen) structMethods(st *structType) {
 		g.p("}\n")
 	}
 
-	g.p("// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and")
+	g.p("// %s decodes a JSON object into v. Unknown keys are skipped, and", decodeFunc(st))
 	g.p("// missing keys leave their fields unchanged.")
-	g.p("func (v *%s) DecodeJSON(d *jsoncodec.Decoder) error {", st.name)
+	g.p("func %s(d *jsoncodec.Decoder, v *%s) error {", decodeFunc(st), name)
 	if len(st.fields) == 0 {
 		g.p("return d.Object(func([]byte) error { return nil })")
 		g.p("}\n")
@@ -337,15 +361,30 @@ func (g *goGen) structMethods(st *structType) {
 
 func (g *goGen) handler() {
 	m := g.m
+	iface := g.qualified(m.iface)
+	var names []string
+	for _, me := range m.methods {
+		names = append(names, strconv.Quote(me.rpcName))
+	}
+	g.p("var %sMethodNames = [...]string{%s}\n", lowerFirst(m.iface), strings.Join(names, ", "))
+	g.p("// %sMethod is the RPC name of method i of %s (the index ServeRPC", m.iface, iface)
+	g.p("// receives), or \"\" if there is none.")
+	g.p("func %sMethod(i int) string {", m.iface)
+	g.p("if i < 0 || i >= len(%sMethodNames) {", lowerFirst(m.iface))
+	g.p(`return ""`)
+	g.p("}")
+	g.p("return %sMethodNames[i]", lowerFirst(m.iface))
+	g.p("}\n")
+
 	h := "rpc" + m.iface + "Handler"
-	g.p("// %s serves the methods of %s to the generated JavaScript entry class.", h, m.iface)
-	g.p("type %s struct{ impl %s }\n", h, m.iface)
+	g.p("// %s serves the methods of %s to the generated JavaScript entry class.", h, iface)
+	g.p("type %s struct{ impl %s }\n", h, iface)
 	g.p("var _ workers.RPCHandler = (*%s)(nil)\n", h)
 	g.p("// New%sHandler returns the handler of the RPC methods of impl: method i", m.iface)
-	g.p("// is the i-th method of %s, and its arguments are a JSON array. Malformed", m.iface)
+	g.p("// is the i-th method of %s, and its arguments are a JSON array. Malformed", iface)
 	g.p("// arguments are answered with rpcArgumentError's error, and every error with")
 	g.p("// the JSON that rpcAppendError writes.")
-	g.p("func New%sHandler(impl %s) workers.RPCHandler { return &%s{impl: impl} }\n", m.iface, m.iface, h)
+	g.p("func New%sHandler(impl %s) workers.RPCHandler { return &%s{impl: impl} }\n", m.iface, iface, h)
 
 	g.p("// ServeRPC decodes the arguments of method, calls it and appends its result.")
 	g.p("func (h *%s) ServeRPC(ctx context.Context, method int, args []byte, dst []byte) ([]byte, error) {", h)
@@ -394,7 +433,7 @@ func (g *goGen) handler() {
 		g.p("return dst, err")
 		g.p("}")
 		if me.result.kind == kStruct {
-			g.p("return r.AppendJSON(dst), nil")
+			g.p("return %s(dst, &r), nil", appendFunc(me.result.st))
 		} else {
 			g.appendValue(me.result, "r")
 			g.p("return dst, nil")
@@ -416,7 +455,8 @@ var tmpName = regexp.MustCompile(`^[a-z][0-9]+$`)
 
 func (g *goGen) client() {
 	m := g.m
-	g.p("// %sClientOf calls %s's methods through a binding: c.Binding.Call(ctx, rpcName,", m.iface, m.iface)
+	iface := g.qualified(m.iface)
+	g.p("// %sClientOf calls %s's methods through a binding: c.Binding.Call(ctx, rpcName,", m.iface, iface)
 	g.p("// JSON array of the arguments) returns the JSON of the result. Errors go through")
 	g.p("// rpcClientError. %sClient is the one for a workers.Binding; another B serves", m.iface)
 	g.p("// tests.")
@@ -425,10 +465,10 @@ func (g *goGen) client() {
 	g.p("}] struct {")
 	g.p("Binding B")
 	g.p("}\n")
-	g.p("// %sClient calls %s's methods through a service binding:", m.iface, m.iface)
+	g.p("// %sClient calls %s's methods through a service binding:", m.iface, iface)
 	g.p("// %sClient{Binding: workers.GetBinding(name)}.", m.iface)
 	g.p("type %sClient = %sClientOf[workers.Binding]\n", m.iface, m.iface)
-	g.p("var _ %s = %sClient{}\n", m.iface, m.iface)
+	g.p("var _ %s = %sClient{}\n", iface, m.iface)
 
 	for _, me := range m.methods {
 		var sig, strs []string

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 // genJS writes the worker's entry module: a WorkerEntrypoint whose handlers
@@ -36,5 +36,15 @@ import { Runtime } from "./runtime.mjs";
 		fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx); }\n", me.rpcName, i)
 	}
 	b.WriteString("}\n")
+	// A named entrypoint passes its number, which tells Go the caller.
+	for n, ep := range m.entrypoints {
+		fmt.Fprintf(&b, "\n// %s is the entrypoint of %s: a binding to it is that caller.\n", ep.name, ep.serviceID)
+		fmt.Fprintf(&b, "export class %s extends WorkerEntrypoint {\n", ep.name)
+		b.WriteString("  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n")
+		for i, me := range m.methods {
+			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx, %d); }\n", me.rpcName, i, n+1)
+		}
+		b.WriteString("}\n")
+	}
 	return b.Bytes()
 }

@@ -19,6 +19,18 @@
 //	-error-type TYPE  a struct of the package whose fields are the thrown error's own
 //	                  properties besides name and message (for -dts; gets codecs too)
 //	-pkg-dir DIR      the package's directory (default ".")
+//	-contract DIR     the package that declares the interface and its types, when
+//	                  it is not the package itself: the Go output refers to them by
+//	                  that package's name, and the contract stays free of the bridge
+//	-entrypoints VAR  a variable of the package declaring the interface that lists
+//	                  named entrypoints, one per trusted caller:
+//
+//	                      var Entrypoints = []Entrypoint{{Name: "IngestorEntrypoint", ServiceID: "ingestor-service"}}
+//
+//	                  -js adds an exported WorkerEntrypoint class of each name with the
+//	                  same methods (and fetch), whose calls reach Go with the
+//	                  entrypoint's number (workers.Entrypoint: 1 for the first, 0 for
+//	                  the default class); -dts names the classes
 //
 // # The interface
 //
@@ -48,9 +60,17 @@
 // are skipped, keys are matched case-sensitively, and missing keys leave the
 // field unchanged (zero in a new value).
 //
+// # Codecs
+//
+// Each struct T gets two functions in the Go output, appendTJSON(dst []byte, v
+// *T) []byte and decodeTJSON(d *jsoncodec.Decoder, v *T) error (T with its
+// first letter in upper case), so the types may live in another package
+// (-contract).
+//
 // # Hooks
 //
-// The generated Go code calls three functions the package declares by hand:
+// The generated Go code calls three functions the package declares by hand
+// (in the package itself, also with -contract):
 //
 //	func rpcArgumentError(method, param string, err error) error
 //
@@ -82,6 +102,7 @@ import (
 
 type config struct {
 	typeName, goOut, jsOut, dtsOut, jsClass, service, pkgDir, errName, errType string
+	contract, entrypoints                                                      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -97,6 +118,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.pkgDir, "pkg-dir", ".", "the `directory` of the package")
 	fs.StringVar(&c.errName, "error-name", "", "the JavaScript `name` of the errors the methods throw")
 	fs.StringVar(&c.errType, "error-type", "", "the `struct` whose fields are the thrown error's own properties")
+	fs.StringVar(&c.contract, "contract", "", "the `directory` of the package declaring the interface, if not this one")
+	fs.StringVar(&c.entrypoints, "entrypoints", "", "the `variable` listing the named entrypoints")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -114,13 +137,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-error-type needs -error-name")
 	case c.errName != "" && !validJSIdent(c.errName):
 		return c, errors.New("-error-name " + c.errName + " is not a JavaScript identifier")
+	case (c.contract != "" || c.entrypoints != "") && c.typeName == "":
+		return c, errors.New("-contract and -entrypoints need -type")
 	}
 	return c, nil
 }
 
 // generate returns the contents of each output file, by path.
 func generate(c config) (map[string][]byte, error) {
-	m, err := load(c.pkgDir, c.goOut, c.typeName, c.errType)
+	m, err := load(".", c)
 	if err != nil {
 		return nil, err
 	}

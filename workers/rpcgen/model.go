@@ -79,13 +79,25 @@ type method struct {
 
 // model is what rpcgen reads from a package.
 type model struct {
-	pkgName  string
-	iface    string // "" without -type
+	pkgName string // the package the Go output belongs to
+	// qual and contractImport are set when the interface and its types are
+	// declared in another package (-contract): the Go output refers to them
+	// as qual.Name and imports contractImport.
+	qual, contractImport string
+	iface                string // "" without -type
 	ifaceDoc string
 	methods  []method
 	structs  []*structType // every struct used, in order of first use
 	named    []*namedBasic // every named basic type used, in order of first use
 	errType  *structType   // the -error-type struct, or nil
+	// entrypoints are the named entrypoints (-entrypoints), in order: the
+	// runtime numbers them from 1 (0 is the default entrypoint).
+	entrypoints []entrypoint
+}
+
+// entrypoint is a named WorkerEntrypoint class that fixes its caller.
+type entrypoint struct {
+	name, serviceID string
 }
 
 // loader reads a package's Go source.
@@ -95,9 +107,16 @@ type loader struct {
 	types   map[string]*typeDecl
 	funcs   map[string]bool
 	consts  map[string][]string // named type -> string constants
+	strs    map[string]string   // constant name -> its value, for string constants
+	vars    map[string]*varDecl
 	structs map[string]*structType
 	nameds  map[string]*namedBasic
 	m       *model
+}
+
+type varDecl struct {
+	value ast.Expr
+	file  *ast.File
 }
 
 type typeDecl struct {
@@ -113,9 +132,86 @@ var hooks = []struct{ name, signature string }{
 	{"rpcClientError", "func rpcClientError(err error) error"},
 }
 
-// load parses the non-test Go files of dir, except skip (the previous output),
-// and builds the model of interface iface ("" for none).
-func load(dir, skip, iface, errType string) (*model, error) {
+// load reads the package of c (paths relative to base) and builds the model:
+// the interface -type and its types come from -contract when it is given,
+// else from the package itself, whose Go output (-go) is skipped; the hooks
+// come from the package itself.
+func load(base string, c config) (*model, error) {
+	at := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(base, p)
+	}
+	pkgDir := at(c.pkgDir)
+	skip := ""
+	if c.goOut != "" {
+		skip = at(c.goOut)
+	}
+	own, err := parseDir(pkgDir, skip)
+	if err != nil {
+		return nil, err
+	}
+	l := own
+	if c.contract != "" {
+		if l, err = parseDir(at(c.contract), ""); err != nil {
+			return nil, err
+		}
+		if l.pkgName == own.pkgName {
+			return nil, errors.New("-contract " + c.contract + " is package " + l.pkgName + ", the package itself: leave -contract out")
+		}
+		l.m.qual = l.pkgName
+		if l.m.contractImport, err = importPathOf(at(c.contract)); err != nil {
+			return nil, err
+		}
+	}
+	l.m.pkgName = own.pkgName
+	l.m.iface = c.typeName
+	if c.typeName == "" {
+		return l.m, nil
+	}
+	for _, h := range hooks {
+		if !own.funcs[h.name] {
+			return nil, errors.New("package " + own.pkgName + " must declare the hook `" + h.signature +
+				"` (see rpcgen's documentation)")
+		}
+	}
+	if err := l.loadInterface(c.typeName); err != nil {
+		return nil, err
+	}
+	if c.errType != "" {
+		td := l.types[c.errType]
+		if td == nil {
+			return nil, errors.New("-error-type " + c.errType + ": no such type in package " + l.pkgName)
+		}
+		t, err := l.resolve(&ast.Ident{Name: c.errType}, td.file, "-error-type "+c.errType)
+		if err != nil {
+			return nil, err
+		}
+		if t.kind != kStruct {
+			return nil, errors.New("-error-type " + c.errType + " is not a struct type")
+		}
+		l.m.errType = t.st
+	}
+	if c.entrypoints != "" {
+		if err := l.loadEntrypoints(c.entrypoints, c.jsClass); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(l.m.structs, func(i, j int) bool { return l.m.structs[i].order < l.m.structs[j].order })
+	seen := map[string]string{}
+	for _, st := range l.m.structs {
+		fn := exportedName(st.name)
+		if other, ok := seen[fn]; ok {
+			return nil, errors.New("types " + other + " and " + st.name + " would share the codec functions append" + fn + "JSON and decode" + fn + "JSON")
+		}
+		seen[fn] = st.name
+	}
+	return l.m, nil
+}
+
+// parseDir parses the non-test Go files of dir, except skip.
+func parseDir(dir, skip string) (*loader, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -128,8 +224,8 @@ func load(dir, skip, iface, errType string) (*model, error) {
 	}
 	l := &loader{
 		fset: token.NewFileSet(), types: map[string]*typeDecl{}, funcs: map[string]bool{},
-		consts: map[string][]string{}, structs: map[string]*structType{}, nameds: map[string]*namedBasic{},
-		m: &model{iface: iface},
+		consts: map[string][]string{}, strs: map[string]string{}, vars: map[string]*varDecl{}, structs: map[string]*structType{},
+		nameds: map[string]*namedBasic{}, m: &model{},
 	}
 	var files []*ast.File
 	for _, e := range entries {
@@ -155,38 +251,113 @@ func load(dir, skip, iface, errType string) (*model, error) {
 	if len(files) == 0 {
 		return nil, errors.New(dir + ": no Go files")
 	}
-	l.m.pkgName = l.pkgName
 	for _, f := range files {
 		l.index(f)
 	}
-	if iface == "" {
-		return l.m, nil
+	return l, nil
+}
+
+// importPathOf is the import path of the package in dir: the module path of
+// the nearest go.mod above it, joined with dir's path below that.
+func importPathOf(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
 	}
-	for _, h := range hooks {
-		if !l.funcs[h.name] {
-			return nil, errors.New("package " + l.pkgName + " must declare the hook `" + h.signature +
-				"` (see rpcgen's documentation)")
+	for d := abs; ; d = filepath.Dir(d) {
+		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
+			mod := modfileModule(data)
+			if mod == "" {
+				return "", errors.New(filepath.Join(d, "go.mod") + " has no module line")
+			}
+			rel, err := filepath.Rel(d, abs)
+			if err != nil {
+				return "", err
+			}
+			if rel == "." {
+				return mod, nil
+			}
+			return mod + "/" + filepath.ToSlash(rel), nil
+		}
+		if filepath.Dir(d) == d {
+			return "", errors.New(dir + ": no go.mod above it")
 		}
 	}
-	if err := l.loadInterface(iface); err != nil {
-		return nil, err
+}
+
+// modfileModule is the module path of a go.mod file.
+func modfileModule(data []byte) string {
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
 	}
-	if errType != "" {
-		td := l.types[errType]
-		if td == nil {
-			return nil, errors.New("-error-type " + errType + ": no such type in package " + l.pkgName)
-		}
-		t, err := l.resolve(&ast.Ident{Name: errType}, td.file, "-error-type "+errType)
-		if err != nil {
-			return nil, err
-		}
-		if t.kind != kStruct {
-			return nil, errors.New("-error-type " + errType + " is not a struct type")
-		}
-		l.m.errType = t.st
+	return ""
+}
+
+// loadEntrypoints reads the package-level variable name, a slice literal of
+// structs with string fields Name and ServiceID:
+//
+//	var Entrypoints = []Entrypoint{{Name: "IngestorEntrypoint", ServiceID: "ingestor-service"}}
+func (l *loader) loadEntrypoints(name, defaultClass string) error {
+	vd := l.vars[name]
+	if vd == nil {
+		return errors.New("-entrypoints " + name + ": no such variable in package " + l.pkgName)
 	}
-	sort.SliceStable(l.m.structs, func(i, j int) bool { return l.m.structs[i].order < l.m.structs[j].order })
-	return l.m, nil
+	lit, ok := vd.value.(*ast.CompositeLit)
+	if ok {
+		_, ok = lit.Type.(*ast.ArrayType)
+	}
+	if !ok {
+		return l.errorf(vd.value, name+" must be a slice literal of {Name: \"...\", ServiceID: \"...\"}")
+	}
+	seen := map[string]bool{defaultClass: true}
+	for _, elt := range lit.Elts {
+		el, ok := elt.(*ast.CompositeLit)
+		if !ok {
+			return l.errorf(elt, name+": each entrypoint must be a literal {Name: \"...\", ServiceID: \"...\"}")
+		}
+		var ep entrypoint
+		for _, kv := range el.Elts {
+			kv, ok := kv.(*ast.KeyValueExpr)
+			if !ok {
+				return l.errorf(el, name+": each entrypoint must be a literal {Name: \"...\", ServiceID: \"...\"}")
+			}
+			key, _ := kv.Key.(*ast.Ident)
+			s, isString := "", false
+			switch v := kv.Value.(type) {
+			case *ast.BasicLit: // "ingestor-service"
+				if v.Kind == token.STRING {
+					s, _ = strconv.Unquote(v.Value)
+					isString = true
+				}
+			case *ast.Ident: // a string constant of the package
+				s, isString = l.strs[v.Name]
+			}
+			if key == nil || !isString {
+				return l.errorf(el, name+": each entrypoint must be a literal {Name: \"...\", ServiceID: \"...\"} of strings or string constants")
+			}
+			switch key.Name {
+			case "Name":
+				ep.name = s
+			case "ServiceID":
+				ep.serviceID = s
+			default:
+				return l.errorf(kv, name+": unknown field "+key.Name)
+			}
+		}
+		switch {
+		case !validJSIdent(ep.name):
+			return l.errorf(el, name+": "+strconv.Quote(ep.name)+" is not a JavaScript class name")
+		case seen[ep.name]:
+			return l.errorf(el, name+": the class name "+ep.name+" is used twice (or is the default entrypoint's)")
+		case ep.serviceID == "":
+			return l.errorf(el, name+": "+ep.name+" has no ServiceID")
+		}
+		seen[ep.name] = true
+		l.m.entrypoints = append(l.m.entrypoints, ep)
+	}
+	return nil
 }
 
 func (l *loader) index(f *ast.File) {
@@ -206,10 +377,23 @@ func (l *loader) index(f *ast.File) {
 					}
 					l.types[spec.Name.Name] = &typeDecl{spec: spec, doc: doc.Text(), file: f}
 				case *ast.ValueSpec:
+					if decl.Tok == token.VAR {
+						for i, n := range spec.Names {
+							if i < len(spec.Values) {
+								l.vars[n.Name] = &varDecl{value: spec.Values[i], file: f}
+							}
+						}
+						continue
+					}
 					if decl.Tok != token.CONST {
 						continue
 					}
-					for _, v := range spec.Values {
+					for i, v := range spec.Values {
+						if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING && i < len(spec.Names) {
+							if s, err := strconv.Unquote(lit.Value); err == nil {
+								l.strs[spec.Names[i].Name] = s
+							}
+						}
 						var tname string
 						if id, ok := spec.Type.(*ast.Ident); ok {
 							tname = id.Name

@@ -82,3 +82,16 @@ func init() {
 		jsReserved[w] = true
 	}
 }
+
+// exportedName is name with its first letter in upper case: the codec
+// functions of type errorProps are appendErrorPropsJSON and decodeErrorPropsJSON.
+func exportedName(name string) string {
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToUpper(r)) + name[n:]
+}
+
+// lowerFirst is name with its first letter in lower case.
+func lowerFirst(name string) string {
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToLower(r)) + name[n:]
+}

@@ -83,7 +83,7 @@ func rpcgenLines(t *testing.T) []generateLine {
 // the repository.
 func TestGeneratedFilesAreUpToDate(t *testing.T) {
 	lines := rpcgenLines(t)
-	want := map[string]bool{"telegramauth": false, "ingestor": false, "kitchensink": false}
+	want := map[string]bool{"authrpc": false, "ingestor": false, "kitchensink": false}
 	for _, l := range lines {
 		want[filepath.Base(l.dir)] = true
 	}
@@ -111,11 +111,7 @@ func TestGeneratedFilesAreUpToDate(t *testing.T) {
 		}
 		// Read the package as go generate would, skipping the committed Go
 		// output, and write the outputs into tmp.
-		goReal := ""
-		if c.goOut != "" {
-			goReal = filepath.Join(l.dir, c.goOut)
-		}
-		m, err := load(filepath.Join(l.dir, c.pkgDir), goReal, c.typeName, c.errType)
+		m, err := load(l.dir, c)
 		if err != nil {
 			t.Errorf("%s: %v", l.dir, err)
 			continue
@@ -375,6 +371,89 @@ func TestGeneratedJavaScriptParses(t *testing.T) {
 		cmd.Stdin = bytes.NewReader(src)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("esbuild %s: %v\n%s", f, err, out)
+		}
+	}
+}
+
+// TestContractAndEntrypoints generates into one package from the interface
+// and types of another (-contract), with named entrypoints.
+func TestContractAndEntrypoints(t *testing.T) {
+	root := t.TempDir()
+	write := func(path, src string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, path), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/m\n\ngo 1.26\n")
+	write("contract/c.go", `package contract
+
+import "context"
+
+type Thing struct {
+	ID string `+"`json:\"id\"`"+`
+}
+
+type Entrypoint struct{ Name, ServiceID string }
+
+const alpha = "alpha-service"
+
+var Entrypoints = []Entrypoint{
+	{Name: "AlphaEntrypoint", ServiceID: alpha},
+	{Name: "BetaEntrypoint", ServiceID: "beta-service"},
+}
+
+type S interface {
+	Get(ctx context.Context, id string) (Thing, error)
+}
+`)
+	write("glue/hooks.go", strings.Replace(hooksSrc, "package p", "package glue", 1))
+	c := config{typeName: "S", pkgDir: filepath.Join(root, "glue"), contract: filepath.Join(root, "contract"),
+		entrypoints: "Entrypoints", goOut: filepath.Join(root, "glue", "rpc_gen.go"),
+		jsOut: filepath.Join(root, "w.mjs"), dtsOut: filepath.Join(root, "w.d.ts"), jsClass: "W", service: "s"}
+	files, err := generate(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	goSrc, js, dts := string(files[c.goOut]), string(files[c.jsOut]), string(files[c.dtsOut])
+	for _, want := range []string{"package glue", `"example.com/m/contract"`, "func appendThingJSON(dst []byte, v *contract.Thing) []byte",
+		"impl contract.S", "var _ contract.S = SClient{}", `var sMethodNames = [...]string{"get"}`} {
+		if !strings.Contains(goSrc, want) {
+			t.Errorf("the Go output lacks %s:\n%s", want, goSrc)
+		}
+	}
+	for _, want := range []string{"export default class W extends WorkerEntrypoint {",
+		"export class AlphaEntrypoint extends WorkerEntrypoint {\n  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n" +
+			"  get(...args) { return runtime.call(0, args, this.env, this.ctx, 1); }\n}",
+		"// BetaEntrypoint is the entrypoint of beta-service", "runtime.call(0, args, this.env, this.ctx, 2)"} {
+		if !strings.Contains(js, want) {
+			t.Errorf("the entry module lacks %q:\n%s", want, js)
+		}
+	}
+	for _, want := range []string{"export type WEntrypoint =\n  | \"AlphaEntrypoint\"\n  | \"BetaEntrypoint\";",
+		"export type AlphaEntrypointRpc = WRpc;", "AlphaEntrypoint: alpha-service"} {
+		if !strings.Contains(dts, want) {
+			t.Errorf("the declaration lacks %q:\n%s", want, dts)
+		}
+	}
+
+	bad := map[string]string{
+		"no such variable":           `var Other = 1`,
+		"must be a slice literal":    `var Entrypoints = map[string]string{}`,
+		"is not a JavaScript class":  `var Entrypoints = []Entrypoint{{Name: "not-a-class", ServiceID: "x"}}`,
+		"is used twice":              `var Entrypoints = []Entrypoint{{Name: "A", ServiceID: "x"}, {Name: "A", ServiceID: "y"}}`,
+		"or is the default":          `var Entrypoints = []Entrypoint{{Name: "W", ServiceID: "x"}}`,
+		"has no ServiceID":           `var Entrypoints = []Entrypoint{{Name: "A"}}`,
+		"of strings or string const": `var Entrypoints = []Entrypoint{{Name: "A", ServiceID: fmt.Sprint(1)}}`,
+	}
+	for want, decl := range bad {
+		write("contract/c.go", "package contract\n\nimport \"context\"\n\ntype Entrypoint struct{ Name, ServiceID string }\n\n"+decl+
+			"\n\ntype S interface{ Get(ctx context.Context) error }\n")
+		if _, err := generate(c); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error containing %q", decl, err, want)
 		}
 	}
 }

@@ -74,13 +74,15 @@ export interface AccessLogEntry {
   sessionId?: string;
   userId?: number;
   /**
-   * caller is the service that called: the binding's props.serviceId, or
-   * the X-Service-ID of an HTTP call (as claimed, for refused ones).
+   * caller is the service that called: the service of the named entrypoint
+   * or the props.serviceId of the binding, or the X-Service-ID of an HTTP
+   * call (as claimed, if well-formed, for refused ones; "invalid" if not).
    */
   caller: string;
   /**
    * action is get_session, list_sessions, revoke_session, import_session,
-   * authenticate (a refused HTTP authentication), or another action.
+   * read_access_log, authenticate (a refused HTTP authentication), or
+   * another action.
    */
   action: string;
   success: boolean;
@@ -103,12 +105,14 @@ export interface TelegramAuthError extends Error {
 }
 
 /**
- * TelegramAuthWorkerRpc is the RPC surface of auth-telegram's default entrypoint. Each method
- * is exposed to JavaScript under its rpc name (the Go name in lower camel case:
+ * TelegramAuthWorkerRpc is the RPC surface of auth-telegram: the methods of its default
+ * entrypoint and of every named entrypoint (Entrypoints). Each method is
+ * exposed to JavaScript under its rpc name (the Go name in lower camel case:
  * GetSessionByUserID is getSessionByUserId).
  *
- * The caller is identified by the binding's props (ctx.props.serviceId), never
- * by an argument.
+ * The caller is identified by the binding, never by an argument: by the
+ * named entrypoint it is bound to, or, on the default entrypoint, by the
+ * binding's props (ctx.props.serviceId).
  *
  * Every method rejects with a TelegramAuthError.
  */
@@ -146,3 +150,15 @@ export interface TelegramAuthWorkerRpc {
    */
   accessLog(query: AccessLogQuery): Promise<AccessLogEntry[]>;
 }
+
+/**
+ * The named entrypoints of auth-telegram, one per trusted caller. A service binding
+ * with entrypoint = "<name>" is identified as that caller; its stub has the methods
+ * of TelegramAuthWorkerRpc.
+ *   IngestorEntrypoint: ingestor-service
+ */
+export type TelegramAuthWorkerEntrypoint =
+  | "IngestorEntrypoint";
+
+/** The stub of a binding with entrypoint = "IngestorEntrypoint": the caller ingestor-service. */
+export type IngestorEntrypointRpc = TelegramAuthWorkerRpc;

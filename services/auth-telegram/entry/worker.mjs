@@ -17,3 +17,13 @@ export default class TelegramAuthWorker extends WorkerEntrypoint {
   importSession(...args) { return runtime.call(3, args, this.env, this.ctx); }
   accessLog(...args) { return runtime.call(4, args, this.env, this.ctx); }
 }
+
+// IngestorEntrypoint is the entrypoint of ingestor-service: a binding to it is that caller.
+export class IngestorEntrypoint extends WorkerEntrypoint {
+  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
+  getSessionByUserId(...args) { return runtime.call(0, args, this.env, this.ctx, 1); }
+  listSessions(...args) { return runtime.call(1, args, this.env, this.ctx, 1); }
+  revokeSession(...args) { return runtime.call(2, args, this.env, this.ctx, 1); }
+  importSession(...args) { return runtime.call(3, args, this.env, this.ctx, 1); }
+  accessLog(...args) { return runtime.call(4, args, this.env, this.ctx, 1); }
+}

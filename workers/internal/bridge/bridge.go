@@ -64,6 +64,9 @@ var ErrNoRequest = errors.New("workers: no request in context: JavaScript I/O mu
 type Request struct {
 	ID    uint32
 	Props []byte // JSON of ctx.props of an RPC call ("null" or nil otherwise)
+	// Entrypoint is the named entrypoint an RPC call arrived on: 0 for the
+	// default entrypoint, n for the n-th named one of the entry module.
+	Entrypoint int
 }
 
 type requestKey struct{}

@@ -3,7 +3,7 @@ package kitchensink
 import (
 	"errors"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 // The hooks rpcgen requires, kept simple: they expose what the generated code
@@ -42,7 +42,7 @@ func rpcAppendError(dst []byte, err error) []byte {
 	dst = append(dst, `{"name":"KitchenError","message":`...)
 	dst = jsoncodec.AppendString(dst, props.Code)
 	start := len(dst)
-	dst = props.AppendJSON(dst)
+	dst = appendErrorPropsJSON(dst, &props)
 	dst[start] = ','
 	return dst
 }

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
 	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -453,3 +453,17 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+// The codec functions as methods, for the tests below (test-only).
+func (v *All) AppendJSON(dst []byte) []byte               { return appendAllJSON(dst, v) }
+func (v *All) DecodeJSON(d *jsoncodec.Decoder) error      { return decodeAllJSON(d, v) }
+func (v *Inner) AppendJSON(dst []byte) []byte             { return appendInnerJSON(dst, v) }
+func (v *Inner) DecodeJSON(d *jsoncodec.Decoder) error    { return decodeInnerJSON(d, v) }
+func (v *Node) AppendJSON(dst []byte) []byte              { return appendNodeJSON(dst, v) }
+func (v *Node) DecodeJSON(d *jsoncodec.Decoder) error     { return decodeNodeJSON(d, v) }
+func (v *Optional) AppendJSON(dst []byte) []byte          { return appendOptionalJSON(dst, v) }
+func (v *Optional) DecodeJSON(d *jsoncodec.Decoder) error { return decodeOptionalJSON(d, v) }
+func (v *Mixed) AppendJSON(dst []byte) []byte             { return appendMixedJSON(dst, v) }
+func (v *Mixed) DecodeJSON(d *jsoncodec.Decoder) error    { return decodeMixedJSON(d, v) }
+func (v *Empty) AppendJSON(dst []byte) []byte             { return appendEmptyJSON(dst, v) }
+func (v *Empty) DecodeJSON(d *jsoncodec.Decoder) error    { return decodeEmptyJSON(d, v) }

@@ -8,12 +8,12 @@ import (
 	"math"
 	"time"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
 	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *All) AppendJSON(dst []byte) []byte {
+// appendAllJSON appends the JSON object of v to dst.
+func appendAllJSON(dst []byte, v *All) []byte {
 	dst = append(dst, `{"s":`...)
 	dst = jsoncodec.AppendString(dst, v.S)
 	dst = append(dst, `,"b":`...)
@@ -41,12 +41,12 @@ func (v *All) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"level":`...)
 	dst = jsoncodec.AppendInt(dst, int64(v.Level))
 	dst = append(dst, `,"inner":`...)
-	dst = v.Inner.AppendJSON(dst)
+	dst = appendInnerJSON(dst, &v.Inner)
 	dst = append(dst, `,"pInner":`...)
 	if v.PInner == nil {
 		dst = append(dst, "null"...)
 	} else {
-		dst = v.PInner.AppendJSON(dst)
+		dst = appendInnerJSON(dst, v.PInner)
 	}
 	dst = append(dst, `,"inners":`...)
 	dst = append(dst, '[')
@@ -54,7 +54,7 @@ func (v *All) AppendJSON(dst []byte) []byte {
 		if i1 > 0 {
 			dst = append(dst, ',')
 		}
-		dst = v.Inners[i1].AppendJSON(dst)
+		dst = appendInnerJSON(dst, &v.Inners[i1])
 	}
 	dst = append(dst, ']')
 	dst = append(dst, `,"pInners":`...)
@@ -66,7 +66,7 @@ func (v *All) AppendJSON(dst []byte) []byte {
 		if v.PInners[i2] == nil {
 			dst = append(dst, "null"...)
 		} else {
-			dst = v.PInners[i2].AppendJSON(dst)
+			dst = appendInnerJSON(dst, v.PInners[i2])
 		}
 	}
 	dst = append(dst, ']')
@@ -148,7 +148,7 @@ func (v *All) AppendJSON(dst []byte) []byte {
 	if v.Node == nil {
 		dst = append(dst, "null"...)
 	} else {
-		dst = v.Node.AppendJSON(dst)
+		dst = appendNodeJSON(dst, v.Node)
 	}
 	if v.Opt != "" {
 		dst = append(dst, `,"opt":`...)
@@ -170,9 +170,9 @@ func (v *All) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeAllJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *All) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeAllJSON(d *jsoncodec.Decoder, v *All) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -246,7 +246,7 @@ func (v *All) DecodeJSON(d *jsoncodec.Decoder) error {
 				return jsoncodec.WithField("level", err)
 			}
 		case "inner":
-			err = v.Inner.DecodeJSON(d)
+			err = decodeInnerJSON(d, &v.Inner)
 			if err != nil {
 				return jsoncodec.WithField("inner", err)
 			}
@@ -255,7 +255,7 @@ func (v *All) DecodeJSON(d *jsoncodec.Decoder) error {
 				v.PInner = nil
 			} else {
 				p13 := new(Inner)
-				err = p13.DecodeJSON(d)
+				err = decodeInnerJSON(d, p13)
 				v.PInner = p13
 			}
 			if err != nil {
@@ -269,7 +269,7 @@ func (v *All) DecodeJSON(d *jsoncodec.Decoder) error {
 				err = d.Array(func() error {
 					var e15 Inner
 					var err error
-					err = e15.DecodeJSON(d)
+					err = decodeInnerJSON(d, &e15)
 					if err != nil {
 						return jsoncodec.WithIndex(len(s14), err)
 					}
@@ -293,7 +293,7 @@ func (v *All) DecodeJSON(d *jsoncodec.Decoder) error {
 						e17 = nil
 					} else {
 						p18 := new(Inner)
-						err = p18.DecodeJSON(d)
+						err = decodeInnerJSON(d, p18)
 						e17 = p18
 					}
 					if err != nil {
@@ -472,7 +472,7 @@ func (v *All) DecodeJSON(d *jsoncodec.Decoder) error {
 				v.Node = nil
 			} else {
 				p36 := new(Node)
-				err = p36.DecodeJSON(d)
+				err = decodeNodeJSON(d, p36)
 				v.Node = p36
 			}
 			if err != nil {
@@ -513,8 +513,8 @@ func (v *All) DecodeJSON(d *jsoncodec.Decoder) error {
 	})
 }
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *Inner) AppendJSON(dst []byte) []byte {
+// appendInnerJSON appends the JSON object of v to dst.
+func appendInnerJSON(dst []byte, v *Inner) []byte {
 	dst = append(dst, `{"name":`...)
 	dst = jsoncodec.AppendString(dst, v.Name)
 	dst = append(dst, `,"n":`...)
@@ -522,9 +522,9 @@ func (v *Inner) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeInnerJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *Inner) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeInnerJSON(d *jsoncodec.Decoder, v *Inner) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -543,8 +543,8 @@ func (v *Inner) DecodeJSON(d *jsoncodec.Decoder) error {
 	})
 }
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *Node) AppendJSON(dst []byte) []byte {
+// appendNodeJSON appends the JSON object of v to dst.
+func appendNodeJSON(dst []byte, v *Node) []byte {
 	dst = append(dst, `{"value":`...)
 	dst = jsoncodec.AppendString(dst, v.Value)
 	dst = append(dst, `,"children":`...)
@@ -556,16 +556,16 @@ func (v *Node) AppendJSON(dst []byte) []byte {
 		if v.Children[i39] == nil {
 			dst = append(dst, "null"...)
 		} else {
-			dst = v.Children[i39].AppendJSON(dst)
+			dst = appendNodeJSON(dst, v.Children[i39])
 		}
 	}
 	dst = append(dst, ']')
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeNodeJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *Node) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeNodeJSON(d *jsoncodec.Decoder, v *Node) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -586,7 +586,7 @@ func (v *Node) DecodeJSON(d *jsoncodec.Decoder) error {
 						e41 = nil
 					} else {
 						p42 := new(Node)
-						err = p42.DecodeJSON(d)
+						err = decodeNodeJSON(d, p42)
 						e41 = p42
 					}
 					if err != nil {
@@ -605,8 +605,8 @@ func (v *Node) DecodeJSON(d *jsoncodec.Decoder) error {
 	})
 }
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *Optional) AppendJSON(dst []byte) []byte {
+// appendOptionalJSON appends the JSON object of v to dst.
+func appendOptionalJSON(dst []byte, v *Optional) []byte {
 	dst = append(dst, '{')
 	start := len(dst)
 	if v.A != "" {
@@ -628,7 +628,7 @@ func (v *Optional) AppendJSON(dst []byte) []byte {
 		if v.C == nil {
 			dst = append(dst, "null"...)
 		} else {
-			dst = v.C.AppendJSON(dst)
+			dst = appendInnerJSON(dst, v.C)
 		}
 	}
 	if v.D {
@@ -648,9 +648,9 @@ func (v *Optional) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeOptionalJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *Optional) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeOptionalJSON(d *jsoncodec.Decoder, v *Optional) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -669,7 +669,7 @@ func (v *Optional) DecodeJSON(d *jsoncodec.Decoder) error {
 				v.C = nil
 			} else {
 				p43 := new(Inner)
-				err = p43.DecodeJSON(d)
+				err = decodeInnerJSON(d, p43)
 				v.C = p43
 			}
 			if err != nil {
@@ -694,8 +694,8 @@ func (v *Optional) DecodeJSON(d *jsoncodec.Decoder) error {
 	})
 }
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *Mixed) AppendJSON(dst []byte) []byte {
+// appendMixedJSON appends the JSON object of v to dst.
+func appendMixedJSON(dst []byte, v *Mixed) []byte {
 	dst = append(dst, '{')
 	start := len(dst)
 	if v.A != "" {
@@ -714,9 +714,9 @@ func (v *Mixed) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeMixedJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *Mixed) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeMixedJSON(d *jsoncodec.Decoder, v *Mixed) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -740,19 +740,19 @@ func (v *Mixed) DecodeJSON(d *jsoncodec.Decoder) error {
 	})
 }
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *Empty) AppendJSON(dst []byte) []byte {
+// appendEmptyJSON appends the JSON object of v to dst.
+func appendEmptyJSON(dst []byte, v *Empty) []byte {
 	return append(dst, "{}"...)
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeEmptyJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *Empty) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeEmptyJSON(d *jsoncodec.Decoder, v *Empty) error {
 	return d.Object(func([]byte) error { return nil })
 }
 
-// AppendJSON appends the JSON object of v to dst.
-func (v *errorProps) AppendJSON(dst []byte) []byte {
+// appendErrorPropsJSON appends the JSON object of v to dst.
+func appendErrorPropsJSON(dst []byte, v *errorProps) []byte {
 	dst = append(dst, `{"code":`...)
 	dst = jsoncodec.AppendString(dst, v.Code)
 	if v.Detail != "" {
@@ -762,9 +762,9 @@ func (v *errorProps) AppendJSON(dst []byte) []byte {
 	return append(dst, '}')
 }
 
-// DecodeJSON decodes a JSON object into v. Unknown keys are skipped, and
+// decodeErrorPropsJSON decodes a JSON object into v. Unknown keys are skipped, and
 // missing keys leave their fields unchanged.
-func (v *errorProps) DecodeJSON(d *jsoncodec.Decoder) error {
+func decodeErrorPropsJSON(d *jsoncodec.Decoder, v *errorProps) error {
 	return d.Object(func(key []byte) error {
 		var err error
 		switch string(key) {
@@ -781,6 +781,17 @@ func (v *errorProps) DecodeJSON(d *jsoncodec.Decoder) error {
 		}
 		return nil
 	})
+}
+
+var kitchenMethodNames = [...]string{"echo", "scalars", "pointers", "nothing", "getUserIds", "customName", "shapes"}
+
+// KitchenMethod is the RPC name of method i of Kitchen (the index ServeRPC
+// receives), or "" if there is none.
+func KitchenMethod(i int) string {
+	if i < 0 || i >= len(kitchenMethodNames) {
+		return ""
+	}
+	return kitchenMethodNames[i]
 }
 
 // rpcKitchenHandler serves the methods of Kitchen to the generated JavaScript entry class.
@@ -805,7 +816,7 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 		if param, err := d.Args([]string{"all"}, func(i int) (err error) {
 			switch i {
 			case 0:
-				err = a0.DecodeJSON(d)
+				err = decodeAllJSON(d, &a0)
 			}
 			return err
 		}); err != nil {
@@ -815,7 +826,7 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 		if err != nil {
 			return dst, err
 		}
-		return r.AppendJSON(dst), nil
+		return appendAllJSON(dst, &r), nil
 	case 1: // scalars(s, b, i, i32, i64, u32, f, t, c)
 		var a0 string
 		var a1 bool
@@ -864,7 +875,7 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 		if r == nil {
 			dst = append(dst, "null"...)
 		} else {
-			dst = r.AppendJSON(dst)
+			dst = appendAllJSON(dst, r)
 		}
 		return dst, nil
 	case 2: // pointers(p, pt, ps)
@@ -878,7 +889,7 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 					a0 = nil
 				} else {
 					p45 := new(Inner)
-					err = p45.DecodeJSON(d)
+					err = decodeInnerJSON(d, p45)
 					a0 = p45
 				}
 			case 1:
@@ -914,7 +925,7 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 			if r[i48] == nil {
 				dst = append(dst, "null"...)
 			} else {
-				dst = r[i48].AppendJSON(dst)
+				dst = appendInnerJSON(dst, r[i48])
 			}
 		}
 		dst = append(dst, ']')
@@ -982,11 +993,11 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 		if param, err := d.Args([]string{"o", "m", "e"}, func(i int) (err error) {
 			switch i {
 			case 0:
-				err = a0.DecodeJSON(d)
+				err = decodeOptionalJSON(d, &a0)
 			case 1:
-				err = a1.DecodeJSON(d)
+				err = decodeMixedJSON(d, &a1)
 			case 2:
-				err = a2.DecodeJSON(d)
+				err = decodeEmptyJSON(d, &a2)
 			}
 			return err
 		}); err != nil {
@@ -996,7 +1007,7 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 		if err != nil {
 			return dst, err
 		}
-		return r.AppendJSON(dst), nil
+		return appendEmptyJSON(dst, &r), nil
 	}
 	return dst, errors.New("kitchensink: no RPC method with this index")
 }
@@ -1026,7 +1037,7 @@ var _ Kitchen = KitchenClient{}
 func (c KitchenClientOf[B]) Echo(ctx context.Context, all All) (All, error) {
 	dst := make([]byte, 0, 26)
 	dst = append(dst, '[')
-	dst = all.AppendJSON(dst)
+	dst = appendAllJSON(dst, &all)
 	dst = append(dst, ']')
 	res, err := c.Binding.Call(ctx, "echo", dst)
 	if err != nil {
@@ -1036,7 +1047,7 @@ func (c KitchenClientOf[B]) Echo(ctx context.Context, all All) (All, error) {
 	var dec jsoncodec.Decoder
 	d := &dec
 	d.Reset(res)
-	err = r.DecodeJSON(d)
+	err = decodeAllJSON(d, &r)
 	if err == nil {
 		err = d.End()
 	}
@@ -1080,7 +1091,7 @@ func (c KitchenClientOf[B]) Scalars(ctx context.Context, s string, b bool, i int
 		r = nil
 	} else {
 		p51 := new(All)
-		err = p51.DecodeJSON(d)
+		err = decodeAllJSON(d, p51)
 		r = p51
 	}
 	if err == nil {
@@ -1099,7 +1110,7 @@ func (c KitchenClientOf[B]) Pointers(ctx context.Context, p *Inner, pt *time.Tim
 	if p == nil {
 		dst = append(dst, "null"...)
 	} else {
-		dst = p.AppendJSON(dst)
+		dst = appendInnerJSON(dst, p)
 	}
 	dst = append(dst, ',')
 	if pt == nil {
@@ -1133,7 +1144,7 @@ func (c KitchenClientOf[B]) Pointers(ctx context.Context, p *Inner, pt *time.Tim
 				e53 = nil
 			} else {
 				p54 := new(Inner)
-				err = p54.DecodeJSON(d)
+				err = decodeInnerJSON(d, p54)
 				e53 = p54
 			}
 			if err != nil {
@@ -1246,11 +1257,11 @@ func (c KitchenClientOf[B]) Renamed(ctx context.Context, x string) (string, erro
 func (c KitchenClientOf[B]) Shapes(ctx context.Context, o Optional, m Mixed, e Empty) (Empty, error) {
 	dst := make([]byte, 0, 74)
 	dst = append(dst, '[')
-	dst = o.AppendJSON(dst)
+	dst = appendOptionalJSON(dst, &o)
 	dst = append(dst, ',')
-	dst = m.AppendJSON(dst)
+	dst = appendMixedJSON(dst, &m)
 	dst = append(dst, ',')
-	dst = e.AppendJSON(dst)
+	dst = appendEmptyJSON(dst, &e)
 	dst = append(dst, ']')
 	res, err := c.Binding.Call(ctx, "shapes", dst)
 	if err != nil {
@@ -1260,7 +1271,7 @@ func (c KitchenClientOf[B]) Shapes(ctx context.Context, o Optional, m Mixed, e E
 	var dec jsoncodec.Decoder
 	d := &dec
 	d.Reset(res)
-	err = r.DecodeJSON(d)
+	err = decodeEmptyJSON(d, &r)
 	if err == nil {
 		err = d.End()
 	}

@@ -1,4 +1,4 @@
-package authhttp
+package httpapi
 
 import (
 	"strings"
@@ -7,7 +7,7 @@ import (
 
 func TestParseAPIKeys(t *testing.T) {
 	h1, h2 := HashAPIKey("key-one"), HashAPIKey("key-two")
-	keys, err := ParseAPIKeys(` {"ingestor-service": "` + h1 + `", "admin.cli_2": ["` + strings.ToUpper(h2) + `", "` + h1 + `"]} `)
+	keys, err := ParseAPIKeys("SERVICE_API_KEYS", ` {"ingestor-service": "`+h1+`", "admin.cli_2": ["`+strings.ToUpper(h2)+`", "`+h1+`"]} `)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestParseAPIKeys(t *testing.T) {
 		{"admin.cli_2", "key-one", true},
 		{"admin.cli_2", "key-three", false},
 		{"nobody", "key-one", false},
-		{"nobody", "authhttp: no such service id", false}, // the dummy hash's preimage
+		{"nobody", "httpapi: no such service id", false}, // the dummy hash's preimage
 		{"", "", false},
 	} {
 		if got := keys.Verify(c.id, c.key); got != c.ok {
@@ -60,7 +60,7 @@ func TestParseAPIKeys(t *testing.T) {
 		{`{"a":["` + rawKey + `"]}`, `SERVICE_API_KEYS["a"] is not a SHA-256 hex digest`},
 		{`{"a":["` + h1 + `"}`, "not valid JSON"},
 	} {
-		_, err := ParseAPIKeys(c.in)
+		_, err := ParseAPIKeys("SERVICE_API_KEYS", c.in)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("ParseAPIKeys(%q) = %v, want %q", c.in, err, c.want)
 			continue
@@ -70,21 +70,5 @@ func TestParseAPIKeys(t *testing.T) {
 				t.Errorf("ParseAPIKeys(%q): error echoes the input: %v", c.in, err)
 			}
 		}
-	}
-}
-
-func TestValidSessionID(t *testing.T) {
-	for i := 0; i < 100; i++ {
-		if id := newSessionID(); !ValidSessionID(id) {
-			t.Fatalf("%q", id)
-		}
-	}
-	for _, id := range []string{"", "ses_", "ses_abcdefghijklmnopqrstuvwxy1", "ses_ABCDEFGHIJKLMNOPQRSTUVWXYZ", "xes_abcdefghijklmnopqrstuvwxyz"} {
-		if ValidSessionID(id) {
-			t.Errorf("%q is valid", id)
-		}
-	}
-	if !ValidSessionID("ses_abcdefghijklmnopqrstuvwxyz") || !ValidSessionID("ses_234567abcdefghijklmnopqrst") {
-		t.Error("valid ids rejected")
 	}
 }

@@ -1,4 +1,4 @@
-package authhttp
+package httpapi
 
 import (
 	"crypto/sha256"
@@ -10,6 +10,9 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/communicator/communicator/internal/errtext"
+	"github.com/communicator/communicator/telegramauth"
 )
 
 // APIKeys holds, per service id, the SHA-256 hashes of the API keys that
@@ -20,7 +23,7 @@ type APIKeys struct {
 
 // dummyHash is what a key presented with an unknown service id is compared
 // against, so that an unknown id takes the same path as a known one.
-var dummyHash = [][sha256.Size]byte{sha256.Sum256([]byte("authhttp: no such service id"))}
+var dummyHash = [][sha256.Size]byte{sha256.Sum256([]byte("httpapi: no such service id"))}
 
 // HashAPIKey returns the lower-case hex SHA-256 of key: the form
 // SERVICE_API_KEYS stores.
@@ -29,27 +32,29 @@ func HashAPIKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ParseAPIKeys parses SERVICE_API_KEYS: a JSON object from service id to the
-// hex SHA-256 of that service's API key, or to an array of such hashes (to
-// rotate a key, list the old and the new hash, then drop the old one):
+// ParseAPIKeys parses the variable named variable (SERVICE_API_KEYS,
+// INGESTOR_API_KEYS): a JSON object from service id to the hex SHA-256 of that
+// service's API key, or to an array of such hashes (to rotate a key, list the
+// old and the new hash, then drop the old one):
 //
 //	{"ingestor-service": "<sha256 hex>", "admin": ["<sha256 hex>", "<sha256 hex>"]}
 //
-// Errors name the service id and what is wrong, never the JSON or a value.
-func ParseAPIKeys(s string) (APIKeys, error) {
+// Errors name the variable, the service id and what is wrong, never the JSON
+// or a value.
+func ParseAPIKeys(variable, s string) (APIKeys, error) {
 	if strings.TrimSpace(s) == "" {
-		return APIKeys{}, errors.New("SERVICE_API_KEYS is empty: expected a JSON object of service id to SHA-256 hex of its API key")
+		return APIKeys{}, errors.New(variable + " is empty: expected a JSON object of service id to SHA-256 hex of its API key")
 	}
 	dec := json.NewDecoder(strings.NewReader(s))
 	syntaxErr := func() error {
-		return fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d): expected a JSON object of service id to SHA-256 hex of its API key", dec.InputOffset())
+		return fmt.Errorf(variable+" is not valid JSON (near byte %d): expected a JSON object of service id to SHA-256 hex of its API key", dec.InputOffset())
 	}
 	tok, err := dec.Token()
 	if err != nil {
 		return APIKeys{}, syntaxErr()
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return APIKeys{}, errors.New("SERVICE_API_KEYS is not a JSON object: expected a JSON object of service id to SHA-256 hex of its API key")
+		return APIKeys{}, errors.New(variable + " is not a JSON object: expected a JSON object of service id to SHA-256 hex of its API key")
 	}
 	keys := APIKeys{byService: map[string][][sha256.Size]byte{}}
 	for dec.More() {
@@ -58,13 +63,13 @@ func ParseAPIKeys(s string) (APIKeys, error) {
 			return APIKeys{}, syntaxErr()
 		}
 		id, _ := tok.(string)
-		if !validServiceID(id) {
-			return APIKeys{}, fmt.Errorf("SERVICE_API_KEYS: service id %s is not valid (1-%d characters of A-Z a-z 0-9 . _ -)", quoteInput(id), maxServiceIDLen)
+		if !telegramauth.ValidServiceID(id) {
+			return APIKeys{}, fmt.Errorf(variable+": service id %s is not valid (%s)", errtext.Quote(id, maxQuoted), telegramauth.ServiceIDRule)
 		}
 		if _, dup := keys.byService[id]; dup {
-			return APIKeys{}, fmt.Errorf("SERVICE_API_KEYS: service id %q appears twice", id)
+			return APIKeys{}, fmt.Errorf(variable+": service id %q appears twice", id)
 		}
-		hashes, err := parseHashes(dec, id)
+		hashes, err := parseHashes(dec, variable, id)
 		if err != nil {
 			return APIKeys{}, err
 		}
@@ -74,23 +79,23 @@ func ParseAPIKeys(s string) (APIKeys, error) {
 		return APIKeys{}, syntaxErr()
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return APIKeys{}, errors.New("SERVICE_API_KEYS has data after the JSON object")
+		return APIKeys{}, errors.New(variable + " has data after the JSON object")
 	}
 	if len(keys.byService) == 0 {
-		return APIKeys{}, errors.New("SERVICE_API_KEYS has no service ids")
+		return APIKeys{}, errors.New(variable + " has no service ids")
 	}
 	return keys, nil
 }
 
 // parseHashes reads the value of one entry: a hash or an array of hashes.
-func parseHashes(dec *json.Decoder, id string) ([][sha256.Size]byte, error) {
-	badValue := fmt.Errorf("SERVICE_API_KEYS[%q] must be a SHA-256 hex string or an array of them", id)
+func parseHashes(dec *json.Decoder, variable, id string) ([][sha256.Size]byte, error) {
+	badValue := fmt.Errorf(variable+"[%q] must be a SHA-256 hex string or an array of them", id)
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d)", dec.InputOffset())
+		return nil, fmt.Errorf(variable+" is not valid JSON (near byte %d)", dec.InputOffset())
 	}
 	if s, ok := tok.(string); ok {
-		h, err := parseHash(id, s)
+		h, err := parseHash(variable, id, s)
 		if err != nil {
 			return nil, err
 		}
@@ -103,35 +108,35 @@ func parseHashes(dec *json.Decoder, id string) ([][sha256.Size]byte, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d)", dec.InputOffset())
+			return nil, fmt.Errorf(variable+" is not valid JSON (near byte %d)", dec.InputOffset())
 		}
 		s, ok := tok.(string)
 		if !ok {
 			return nil, badValue
 		}
-		h, err := parseHash(id, s)
+		h, err := parseHash(variable, id, s)
 		if err != nil {
 			return nil, err
 		}
 		hashes = append(hashes, h)
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') {
-		return nil, fmt.Errorf("SERVICE_API_KEYS is not valid JSON (near byte %d)", dec.InputOffset())
+		return nil, fmt.Errorf(variable+" is not valid JSON (near byte %d)", dec.InputOffset())
 	}
 	if len(hashes) == 0 {
-		return nil, fmt.Errorf("SERVICE_API_KEYS[%q] is an empty array", id)
+		return nil, fmt.Errorf(variable+"[%q] is an empty array", id)
 	}
 	return hashes, nil
 }
 
-func parseHash(id, s string) ([sha256.Size]byte, error) {
+func parseHash(variable, id, s string) ([sha256.Size]byte, error) {
 	var h [sha256.Size]byte
 	if len(s) != hex.EncodedLen(sha256.Size) {
-		return h, fmt.Errorf("SERVICE_API_KEYS[%q] is not a SHA-256 hex digest: want %d hex digits, got %d characters (store the hash of the key, not the key)",
+		return h, fmt.Errorf(variable+"[%q] is not a SHA-256 hex digest: want %d hex digits, got %d characters (store the hash of the key, not the key)",
 			id, hex.EncodedLen(sha256.Size), len(s))
 	}
 	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("SERVICE_API_KEYS[%q] is not a SHA-256 hex digest: it has a character that is not a hex digit", id)
+		return h, fmt.Errorf(variable+"[%q] is not a SHA-256 hex digest: it has a character that is not a hex digit", id)
 	}
 	return h, nil
 }
@@ -164,21 +169,4 @@ func (k APIKeys) Verify(serviceID, key string) bool {
 		match |= subtle.ConstantTimeCompare(sum[:], hashes[i][:])
 	}
 	return match == 1 && found
-}
-
-const maxServiceIDLen = 64
-
-// validServiceID reports whether id is a well-formed service id: 1-64
-// characters of A-Z a-z 0-9 . _ -.
-func validServiceID(id string) bool {
-	if len(id) == 0 || len(id) > maxServiceIDLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -1,4 +1,4 @@
-package telegramauth
+package authrpc
 
 import (
 	"bytes"
@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/communicator/communicator/internal/jsoncodec"
+	// The contract's names read as they do in package telegramauth.
+	. "github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 // Times with a millisecond part that does not end in zero are written the
@@ -23,47 +25,58 @@ var (
 	expires = created.AddDate(0, 1, 0)
 )
 
-type jsonValue interface {
-	AppendJSON([]byte) []byte
-	DecodeJSON(*jsoncodec.Decoder) error
+// codec is a value with its generated codec functions.
+type codec struct {
+	v      any
+	append func() []byte
+	decode func(d *jsoncodec.Decoder) (any, error)
+}
+
+func codecOf[T any](v T, app func([]byte, *T) []byte, dec func(*jsoncodec.Decoder, *T) error) codec {
+	return codec{
+		v:      &v,
+		append: func() []byte { return app(nil, &v) },
+		decode: func(d *jsoncodec.Decoder) (any, error) { var back T; err := dec(d, &back); return &back, err },
+	}
 }
 
 func TestCodecsMatchEncodingJSON(t *testing.T) {
-	values := []jsonValue{
-		&Session{SessionString: "1AgAAAA+/=", SessionID: "s-1", UserID: MaxUserID, ExpiresAt: expires},
-		&Session{SessionString: "with \"quotes\" \\ and \n and é", SessionID: "", UserID: 1, ExpiresAt: expires},
-		&SessionInfo{SessionID: "s-2", UserID: 42, CreatedAt: created, ExpiresAt: expires, Status: StatusActive},
-		&SessionInfo{SessionID: "s-3", UserID: 42, CreatedAt: created, ExpiresAt: expires, LastUsedAt: &used,
-			RevokedAt: &used, Status: StatusRevoked},
-		&Revocation{SessionID: "s-4", RevokedAt: used},
-		&rpcErrorProps{Code: CodeSessionRevoked, SessionID: "s-5"},
-		&rpcErrorProps{Code: CodeInternal},
+	values := []codec{
+		codecOf(Session{SessionString: "1AgAAAA+/=", SessionID: "s-1", UserID: MaxUserID, ExpiresAt: expires}, appendSessionJSON, decodeSessionJSON),
+		codecOf(Session{SessionString: "with \"quotes\" \\ and \n and é", SessionID: "", UserID: 1, ExpiresAt: expires}, appendSessionJSON, decodeSessionJSON),
+		codecOf(SessionInfo{SessionID: "s-2", UserID: 42, CreatedAt: created, ExpiresAt: expires, Status: StatusActive}, appendSessionInfoJSON, decodeSessionInfoJSON),
+		codecOf(SessionInfo{SessionID: "s-3", UserID: 42, CreatedAt: created, ExpiresAt: expires, LastUsedAt: &used,
+			RevokedAt: &used, Status: StatusRevoked}, appendSessionInfoJSON, decodeSessionInfoJSON),
+		codecOf(Revocation{SessionID: "s-4", RevokedAt: used}, appendRevocationJSON, decodeRevocationJSON),
+		codecOf(ErrorProps{Code: CodeSessionRevoked, SessionID: "s-5"}, appendErrorPropsJSON, decodeErrorPropsJSON),
+		codecOf(ErrorProps{Code: CodeInternal}, appendErrorPropsJSON, decodeErrorPropsJSON),
 	}
-	for _, v := range values {
-		got := v.AppendJSON(nil)
+	for _, c := range values {
+		v := c.v
+		got := c.append()
 		want, err := json.Marshal(v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%T:\nAppendJSON   %s\nencoding/json %s", v, got, want)
+			t.Errorf("%T:\nappend       %s\nencoding/json %s", v, got, want)
 		}
 		// Both decoders read it back as v.
-		std := reflect.New(reflect.TypeOf(v).Elem()).Interface().(jsonValue)
+		std := reflect.New(reflect.TypeOf(v).Elem()).Interface()
 		if err := json.Unmarshal(got, std); err != nil || !reflect.DeepEqual(std, v) {
 			t.Errorf("%T: encoding/json read %s as %+v, %v", v, got, std, err)
 		}
-		back := reflect.New(reflect.TypeOf(v).Elem()).Interface().(jsonValue)
 		d := jsoncodec.NewDecoder(got)
-		if err := back.DecodeJSON(d); err != nil || d.End() != nil || !reflect.DeepEqual(back, v) {
-			t.Errorf("%T: DecodeJSON read %s as %+v, %v", v, got, back, err)
+		back, err := c.decode(d)
+		if err != nil || d.End() != nil || !reflect.DeepEqual(back, v) {
+			t.Errorf("%T: decode read %s as %+v, %v", v, got, back, err)
 		}
 	}
 }
 
 func TestTimesAreISOStrings(t *testing.T) {
 	v := SessionInfo{CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)), ExpiresAt: created.Add(999999)}
-	got := string(v.AppendJSON(nil))
+	got := string(appendSessionInfoJSON(nil, &v))
 	for _, want := range []string{`"createdAt":"2026-01-02T02:04:05.000Z"`, `"expiresAt":"2026-11-26T22:22:44.123Z"`,
 		`"lastUsedAt":null`, `"revokedAt":null`} {
 		if !strings.Contains(got, want) {
@@ -74,7 +87,7 @@ func TestTimesAreISOStrings(t *testing.T) {
 
 func TestDecodeErrorNamesTheField(t *testing.T) {
 	var s Session
-	err := s.DecodeJSON(jsoncodec.NewDecoder([]byte(`{"sessionId":"x","expiresAt":1700000000}`)))
+	err := decodeSessionJSON(jsoncodec.NewDecoder([]byte(`{"sessionId":"x","expiresAt":1700000000}`)), &s)
 	if err == nil || err.Error() != "jsoncodec: offset 29: expiresAt: expected a string (a date-time), found a number" {
 		t.Errorf("got %v", err)
 	}
@@ -431,7 +444,7 @@ func (e echoBinding) Call(ctx context.Context, method string, args []byte) ([]by
 }
 
 func BenchmarkClient(b *testing.B) {
-	c := ServiceClientOf[echoBinding]{Binding: echoBinding{staticSession.AppendJSON(nil)}}
+	c := ServiceClientOf[echoBinding]{Binding: echoBinding{appendSessionJSON(nil, &staticSession)}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.GetSessionByUserID(context.Background(), 123456789); err != nil {

@@ -382,6 +382,11 @@ func (s *Service) save(ctx context.Context, c *call, sess sessionstring.Session)
 	return row.info(c.at), nil
 }
 
+// maxAccessLogID bounds AccessLogFilter.BeforeID: like user ids, access-log
+// ids cross to D1 as JavaScript numbers, exact up to 2^53-1, and D1's driver
+// refuses larger ones.
+const maxAccessLogID = telegramauth.MaxUserID
+
 // AccessLog reads the access log, newest first. The policy must allow the
 // caller ActionReadAccessLog. A denied or failed read is logged, a successful
 // one is not (so that paging through the log does not add to it).
@@ -396,8 +401,10 @@ func (s *Service) AccessLog(ctx context.Context, f AccessLogFilter) ([]AccessLog
 		bad = "userId must be a positive integer below 2^53, or 0 for all users"
 	case f.SessionID != "" && !ValidSessionID(f.SessionID):
 		bad = "sessionId is not a session id"
-	case f.BeforeID < 0 || f.Limit < 0:
-		bad = "beforeId and limit must not be negative"
+	case f.BeforeID < 0 || f.BeforeID > maxAccessLogID:
+		bad = "beforeId must be an access-log id below 2^53, or 0 for the newest entries"
+	case f.Limit < 0:
+		bad = "limit must not be negative"
 	}
 	if bad != "" {
 		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, bad))

@@ -30,6 +30,9 @@ const resealPerRun = 500
 func main() {
 	log := logging.New("auth-telegram", nil)
 	cfg := parseConfig(workers.LookupEnv)
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration works but should be fixed", "warning", w)
+	}
 	db := d1.Open("DB")
 
 	var svc telegramauth.Service = unconfigured{msg: "unavailable"}

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -140,6 +141,20 @@ func (s *Sealer) PreviousKeyID() string {
 		return ""
 	}
 	return s.previous.id
+}
+
+// staleKeyIDs are the ids of the keys that open rows but do not seal: rows
+// under them are sealed again under the current key.
+func (s *Sealer) staleKeyIDs() []string {
+	if s.previous == nil {
+		return nil
+	}
+	return []string{s.previous.id}
+}
+
+// opens reports whether a row under keyID is one the sealer can open.
+func (s *Sealer) opens(keyID string) bool {
+	return keyID == s.current.id || slices.Contains(s.staleKeyIDs(), keyID)
 }
 
 // aad is the additional data of a seal: a fixed prefix, the session id with its

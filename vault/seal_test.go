@@ -14,6 +14,7 @@ import (
 var (
 	secretA = []byte("PsmBOwd8xBd1028EPXxITK5NjC2xWvlYwOSJJi63Egs=")                     // openssl rand -base64 32
 	secretB = []byte("f9ef4ae1bcd03e1c5fd517de66c632acc49b1c7a4ade9023b8e04e29ef7a768a") // openssl rand -hex 32
+	secretC = []byte("dSacOyCToDZCINXjOKsY2M6TB0GK1K44VhJQ6eUu06w=")                     // openssl rand -base64 32
 )
 
 const testSessionID = "ses_abcdefghijklmnopqrstuvwxyz"

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -501,52 +502,95 @@ func (s *Service) PruneAccessLog(ctx context.Context, before time.Time) (int64, 
 	}
 }
 
+// ResealReport is what a ResealStale run did.
+type ResealReport struct {
+	Resealed int // sessions sealed again under the current key
+	// Skipped sessions are under a key that opens, yet did not open
+	// (tampered, or moved to another row): each is logged and left as it is.
+	Skipped int
+	Left    StaleCounts // what is left after the run
+}
+
 // ResealStale reseals, under the current key, up to limit sessions still
-// sealed under the previous one (SESSION_SECRET_PREVIOUS), and reports how
-// many it resealed and how many rows are still not under the current key.
-// The scheduled handler runs it daily during a rotation; once Stale reports
-// none, the previous secret can be removed (docs/operations.md).
-func (s *Service) ResealStale(ctx context.Context, limit int) (done int, remaining int64, err error) {
-	prev := s.sealer.PreviousKeyID()
-	if prev != "" {
-		rows, err := s.store.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE key_id = ? LIMIT ?", prev, limit)
+// sealed under a key that only opens (SESSION_SECRET_PREVIOUS's), and reports
+// what it did and what is left. The scheduled handler runs it daily during a
+// rotation; once Stale reports none pending, the previous secret can be
+// removed (docs/operations.md).
+func (s *Service) ResealStale(ctx context.Context, limit int) (ResealReport, error) {
+	var r ResealReport
+	for _, keyID := range s.sealer.staleKeyIDs() {
+		rows, err := s.store.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE key_id = ? LIMIT ?", keyID, limit-r.Resealed)
 		if err != nil {
-			return 0, 0, err
+			return r, err
 		}
 		var stale []*sessionRow
 		for rows.Next() {
-			r, err := scanSession(rows)
+			row, err := scanSession(rows)
 			if err != nil {
 				rows.Close()
-				return 0, 0, err
+				return r, err
 			}
-			stale = append(stale, r)
+			stale = append(stale, row)
 		}
 		rows.Close()
-		for _, r := range stale {
-			plain, _, err := s.sealer.Open(r.ID, r.UserID, r.KeyID, r.Sealed)
+		for _, row := range stale {
+			plain, _, err := s.sealer.Open(row.ID, row.UserID, row.KeyID, row.Sealed)
 			if err != nil {
-				s.log.Error("vault: a session under the previous key does not open; it cannot be resealed", "session_id", r.ID, "reason", err)
+				s.log.Error("vault: a session under a stale key does not open; it cannot be resealed", "session_id", row.ID, "reason", err)
+				r.Skipped++
 				continue
 			}
-			sealed, keyID := s.sealer.Seal(r.ID, r.UserID, plain)
+			sealed, keyID := s.sealer.Seal(row.ID, row.UserID, plain)
 			clear(plain)
-			if err := s.store.reseal(ctx, r.ID, r.KeyID, resealed{Sealed: sealed, KeyID: keyID}); err != nil {
-				return done, 0, err
+			if err := s.store.reseal(ctx, row.ID, row.KeyID, resealed{Sealed: sealed, KeyID: keyID}); err != nil {
+				return r, err
 			}
-			done++
+			r.Resealed++
 		}
 	}
-	remaining, err = s.Stale(ctx)
-	return done, remaining, err
+	var err error
+	r.Left, err = s.Stale(ctx)
+	return r, err
 }
 
-// Stale counts the sessions not sealed under the current key.
-func (s *Service) Stale(ctx context.Context) (int64, error) {
-	var n int64
-	// Two ranges rather than != so that SQLite reads only the matching
-	// entries of sessions_by_key (health runs this, unauthenticated).
-	id := s.sealer.KeyID()
-	err := s.store.db.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE key_id < ? OR key_id > ?", id, id).Scan(&n)
-	return n, err
+// StaleCounts counts the sessions not sealed under the current key.
+type StaleCounts struct {
+	// Pending sessions are under a key that opens but does not seal
+	// (SESSION_SECRET_PREVIOUS's). They are resealed under the current key
+	// when handed out and by ResealStale.
+	Pending int64
+	// Unreadable sessions are active sessions under a key of no configured
+	// secret. They cannot be opened (a hand-out of one fails) until the secret
+	// that sealed them is set as SESSION_SECRET_PREVIOUS, or they are revoked.
+	Unreadable int64
+	// UnreadableInactive sessions are revoked or expired sessions under a key
+	// of no configured secret: never handed out, so they do no harm.
+	UnreadableInactive int64
+	// UnknownKeyIDs are the key ids of the unreadable active sessions, sorted,
+	// for the operator's log. A key id says nothing about its key.
+	UnknownKeyIDs []string
+}
+
+// Stale counts the sessions not sealed under the current key. Health runs it,
+// unauthenticated: it reads the index entries of those sessions only.
+func (s *Service) Stale(ctx context.Context) (StaleCounts, error) {
+	keys, err := s.store.staleKeys(ctx, s.sealer.KeyID(), s.now().UnixMilli())
+	if err != nil {
+		return StaleCounts{}, err
+	}
+	var c StaleCounts
+	for _, k := range keys {
+		switch {
+		case s.sealer.opens(k.KeyID):
+			c.Pending += k.Sessions
+		default:
+			c.UnreadableInactive += k.Sessions - k.Active
+			if k.Active > 0 {
+				c.Unreadable += k.Active
+				c.UnknownKeyIDs = append(c.UnknownKeyIDs, k.KeyID)
+			}
+		}
+	}
+	slices.Sort(c.UnknownKeyIDs)
+	return c, nil
 }

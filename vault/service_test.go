@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -1090,6 +1091,80 @@ func TestPruneAccessLog(t *testing.T) {
 	}
 }
 
+// importAs imports a session for each user through svc.
+func (f *fixture) importAs(svc *Service, users ...int64) {
+	f.t.Helper()
+	for _, u := range users {
+		_, str := testSession(uint64(1000 + u))
+		if _, err := svc.ImportSession(ingestor, u, str); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// Stale tells the sessions that wait for a reseal (under a key the vault
+// opens) from the active ones that no configured secret opens.
+func TestStaleCounts(t *testing.T) {
+	f := newFixture(t, Options{}) // seals with secretA
+	f.importAs(f.svc, 1, 2, 3)
+	f.importAs(f.service(mustSealer(t, secretB, nil), Options{}), 4, 5)
+	idA, idB := mustSealer(t, secretA, nil).KeyID(), mustSealer(t, secretB, nil).KeyID()
+	check := func(name string, current, prev []byte, pending, unreadable, inactive int64, unknown ...string) {
+		t.Helper()
+		got, err := f.service(mustSealer(t, current, prev), Options{}).Stale(context.Background())
+		if err != nil || got.Pending != pending || got.Unreadable != unreadable || got.UnreadableInactive != inactive || !slices.Equal(got.UnknownKeyIDs, unknown) {
+			t.Errorf("%s: %+v, %v; want %d pending, %d unreadable under %q, %d inactive", name, got, err, pending, unreadable, unknown, inactive)
+		}
+	}
+	check("A", secretA, nil, 0, 2, 0, idB)
+	check("B after A", secretB, secretA, 3, 0, 0)
+	check("C after B", secretC, secretB, 2, 3, 0, idA)
+	check("C after A", secretC, secretA, 3, 2, 0, idB)
+	check("C", secretC, nil, 0, 5, 0, slices.Sorted(slices.Values([]string{idA, idB}))...)
+
+	// Revoked and expired sessions are never handed out: they wait for a
+	// reseal like any other, and are not unreadable ones in use.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET revoked_at = 1 WHERE user_id = 4")
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET expires_at = created_at + 1 WHERE user_id = 1")
+	f.clock.Advance(time.Second)
+	check("C after A, one revoked", secretC, secretA, 3, 1, 1, idB)
+	check("C after B, one expired", secretC, secretB, 2, 2, 1, idA)
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET revoked_at = 1 WHERE user_id = 5")
+	check("C after A, both revoked", secretC, secretA, 3, 0, 2)
+}
+
+// Health runs the stale count unauthenticated: it reads only the index
+// entries of sessions not under the current key, never the whole table.
+func TestStaleCountReadsTheIndexOnly(t *testing.T) {
+	db := sqlitetest.Open(t, migrations)
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+staleKeysQuery, 1, "0123456789abcdef", 1, "0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	searches := 0
+	for _, d := range plan {
+		if strings.HasPrefix(d, "SCAN") || strings.Contains(d, "TEMP B-TREE") {
+			t.Errorf("plan %q", plan)
+		}
+		if strings.HasPrefix(d, "SEARCH sessions USING ") && strings.Contains(d, "INDEX sessions_by_key (key_id") {
+			searches++
+		}
+	}
+	if searches != 2 {
+		t.Errorf("plan %q, want two searches of sessions_by_key", plan)
+	}
+}
+
 func TestResealStale(t *testing.T) {
 	f := newFixture(t, Options{})
 	for u := int64(1); u <= 5; u++ {
@@ -1098,15 +1173,15 @@ func TestResealStale(t *testing.T) {
 	}
 	// Rotate: B is the new secret, A the previous.
 	svc := f.service(mustSealer(t, secretB, secretA), Options{})
-	if n, err := svc.Stale(context.Background()); err != nil || n != 5 {
-		t.Fatalf("stale before = %d, %v", n, err)
+	if n, err := svc.Stale(context.Background()); err != nil || n.Pending != 5 || n.Unreadable != 0 {
+		t.Fatalf("stale before = %+v, %v", n, err)
 	}
-	done, left, err := svc.ResealStale(context.Background(), 3)
-	if err != nil || done != 3 || left != 2 {
-		t.Fatalf("first pass: %d resealed, %d left, %v", done, left, err)
+	r, err := svc.ResealStale(context.Background(), 3)
+	if err != nil || r.Resealed != 3 || r.Skipped != 0 || r.Left.Pending != 2 {
+		t.Fatalf("first pass: %+v, %v", r, err)
 	}
-	if done, left, err = svc.ResealStale(context.Background(), 3); err != nil || done != 2 || left != 0 {
-		t.Fatalf("second pass: %d resealed, %d left, %v", done, left, err)
+	if r, err = svc.ResealStale(context.Background(), 3); err != nil || r.Resealed != 2 || r.Left.Pending != 0 {
+		t.Fatalf("second pass: %+v, %v", r, err)
 	}
 	// The old secret removed: every session still opens.
 	only := f.service(mustSealer(t, secretB, nil), Options{})
@@ -1128,9 +1203,9 @@ func TestResealStaleSkipsRowsThatDoNotOpen(t *testing.T) {
 	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE id = '"+a.SessionID+"'")
 	before := f.column("SELECT hex(sealed) FROM sessions WHERE id = ?", a.SessionID)
 	svc := f.service(mustSealer(t, secretB, secretA), Options{})
-	done, left, err := svc.ResealStale(context.Background(), 10)
-	if err != nil || done != 1 || left != 1 {
-		t.Fatalf("resealed %d, %d left, %v", done, left, err)
+	r, err := svc.ResealStale(context.Background(), 10)
+	if err != nil || r.Resealed != 1 || r.Skipped != 1 || r.Left.Pending != 1 || r.Left.Unreadable != 0 {
+		t.Fatalf("%+v, %v", r, err)
 	}
 	if after := f.column("SELECT hex(sealed) FROM sessions WHERE id = ?", a.SessionID); after != before {
 		t.Error("the row that did not open was changed")

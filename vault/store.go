@@ -279,6 +279,38 @@ func (s *store) reseal(ctx context.Context, id, oldKeyID string, re resealed) er
 	return err
 }
 
+// staleKeysQuery counts, for each key id but the current one, the sessions
+// under it and the active ones among them. Its arguments are the time and the
+// current key id, twice. Two ranges rather than != so that SQLite reads only
+// the matching entries of sessions_by_key (health runs this, unauthenticated),
+// and UNION ALL rather than OR, whose GROUP BY SQLite runs over the whole index.
+const staleKeysQuery = "SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id < ? GROUP BY key_id" +
+	" UNION ALL SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id > ? GROUP BY key_id"
+
+// keyCount is a row of staleKeysQuery.
+type keyCount struct {
+	KeyID            string
+	Sessions, Active int64
+}
+
+// staleKeys counts the sessions under each key id but currentKeyID.
+func (s *store) staleKeys(ctx context.Context, currentKeyID string, nowMs int64) ([]keyCount, error) {
+	rows, err := s.db.QueryContext(ctx, staleKeysQuery, nowMs, currentKeyID, nowMs, currentKeyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []keyCount
+	for rows.Next() {
+		var k keyCount
+		if err := rows.Scan(&k.KeyID, &k.Sessions, &k.Active); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
 // sessionFromValues reads a row of sessionColumns as Batch returns it.
 func sessionFromValues(v []any) (*sessionRow, error) {
 	if len(v) != 9 {

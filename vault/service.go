@@ -513,39 +513,42 @@ type ResealReport struct {
 
 // ResealStale reseals, under the current key, up to limit sessions still
 // sealed under a key that only opens (SESSION_SECRET_PREVIOUS's), and reports
-// what it did and what is left. The scheduled handler runs it daily during a
-// rotation; once Stale reports none pending, the previous secret can be
-// removed (docs/operations.md).
+// what it did and what is left. A session that does not open is logged and
+// skipped; the run pages past it, so it never holds back the others. The
+// scheduled handler runs it daily during a rotation; once Stale reports none
+// pending, the previous secret can be removed (docs/operations.md).
 func (s *Service) ResealStale(ctx context.Context, limit int) (ResealReport, error) {
 	var r ResealReport
 	for _, keyID := range s.sealer.staleKeyIDs() {
-		rows, err := s.store.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE key_id = ? LIMIT ?", keyID, limit-r.Resealed)
-		if err != nil {
-			return r, err
-		}
-		var stale []*sessionRow
-		for rows.Next() {
-			row, err := scanSession(rows)
+		// Page through the key's rows in rowid order, so that rows that do
+		// not open are passed, not read again by every page.
+		var after int64
+		for r.Resealed < limit {
+			page, last, err := s.store.sessionsUnderKey(ctx, keyID, after, limit)
 			if err != nil {
-				rows.Close()
 				return r, err
 			}
-			stale = append(stale, row)
-		}
-		rows.Close()
-		for _, row := range stale {
-			plain, _, err := s.sealer.Open(row.ID, row.UserID, row.KeyID, row.Sealed)
-			if err != nil {
-				s.log.Error("vault: a session under a stale key does not open; it cannot be resealed", "session_id", row.ID, "reason", err)
-				r.Skipped++
-				continue
+			for _, row := range page {
+				if r.Resealed == limit {
+					break
+				}
+				plain, _, err := s.sealer.Open(row.ID, row.UserID, row.KeyID, row.Sealed)
+				if err != nil {
+					s.log.Error("vault: a session under a stale key does not open; it cannot be resealed", "session_id", row.ID, "reason", err)
+					r.Skipped++
+					continue
+				}
+				sealed, newKeyID := s.sealer.Seal(row.ID, row.UserID, plain)
+				clear(plain)
+				if err := s.store.reseal(ctx, row.ID, row.KeyID, resealed{Sealed: sealed, KeyID: newKeyID}); err != nil {
+					return r, err
+				}
+				r.Resealed++
 			}
-			sealed, keyID := s.sealer.Seal(row.ID, row.UserID, plain)
-			clear(plain)
-			if err := s.store.reseal(ctx, row.ID, row.KeyID, resealed{Sealed: sealed, KeyID: keyID}); err != nil {
-				return r, err
+			if len(page) < limit {
+				break
 			}
-			r.Resealed++
+			after = last
 		}
 	}
 	var err error

@@ -1133,11 +1133,10 @@ func TestStaleCounts(t *testing.T) {
 	check("C after A, both revoked", secretC, secretA, 3, 0, 2)
 }
 
-// Health runs the stale count unauthenticated: it reads only the index
-// entries of sessions not under the current key, never the whole table.
-func TestStaleCountReadsTheIndexOnly(t *testing.T) {
-	db := sqlitetest.Open(t, migrations)
-	rows, err := db.Query("EXPLAIN QUERY PLAN "+staleKeysQuery, 1, "0123456789abcdef", 1, "0123456789abcdef")
+// queryPlan returns the details of SQLite's plan for query.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1151,6 +1150,19 @@ func TestStaleCountReadsTheIndexOnly(t *testing.T) {
 		}
 		plan = append(plan, detail)
 	}
+	return plan
+}
+
+// Health runs the stale count unauthenticated: it reads only the index
+// entries of sessions not under the current key, never the whole table.
+// ResealStale reads a page as one range of the index, without sorting.
+func TestStaleQueriesReadTheIndexOnly(t *testing.T) {
+	db := sqlitetest.Open(t, migrations)
+	page := queryPlan(t, db, underKeyQuery, "0123456789abcdef", 0, 10)
+	if len(page) != 1 || page[0] != "SEARCH sessions USING INDEX sessions_by_key (key_id=? AND rowid>?)" {
+		t.Errorf("page plan %q", page)
+	}
+	plan := queryPlan(t, db, staleKeysQuery, 1, "0123456789abcdef", 1, "0123456789abcdef")
 	searches := 0
 	for _, d := range plan {
 		if strings.HasPrefix(d, "SCAN") || strings.Contains(d, "TEMP B-TREE") {
@@ -1188,6 +1200,32 @@ func TestResealStale(t *testing.T) {
 	for u := int64(1); u <= 5; u++ {
 		if _, err := only.GetSessionByUserID(ingestor, u); err != nil {
 			t.Errorf("user %d after the rotation: %v", u, err)
+		}
+	}
+}
+
+// Rows that do not open do not stall the job: a run pages past them and
+// still reseals up to its limit, each run again.
+func TestResealStalePagesPastRowsThatDoNotOpen(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.importAs(f.svc, 1, 2, 3, 4, 5, 6)
+	// The three oldest rows, which a run meets first, do not open.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE user_id <= 3")
+	svc := f.service(mustSealer(t, secretB, secretA), Options{})
+	r, err := svc.ResealStale(context.Background(), 2)
+	if err != nil || r.Resealed != 2 || r.Skipped != 3 || r.Left.Pending != 4 {
+		t.Fatalf("first run: %+v, %v", r, err)
+	}
+	if r, err = svc.ResealStale(context.Background(), 2); err != nil || r.Resealed != 1 || r.Skipped != 3 || r.Left.Pending != 3 {
+		t.Fatalf("second run: %+v, %v", r, err)
+	}
+	if got := f.column("SELECT count(*) FROM sessions WHERE user_id > 3 AND key_id = ?", svc.sealer.KeyID()); got != int64(3) {
+		t.Fatalf("%v good rows resealed, want 3", got)
+	}
+	for u := 1; u <= 3; u++ {
+		id := f.column("SELECT id FROM sessions WHERE user_id = ?", u).(string)
+		if strings.Count(f.logBuf.String(), id) != 2 {
+			t.Errorf("user %d's row is not reported once a run:\n%s", u, f.logBuf)
 		}
 	}
 }

@@ -279,6 +279,39 @@ func (s *store) reseal(ctx context.Context, id, oldKeyID string, re resealed) er
 	return err
 }
 
+// underKeyQuery selects a page of the sessions under a key id: those whose
+// rowid is above a given one, in rowid order. sessions_by_key holds (key_id,
+// rowid), so a page is one range of that index.
+const underKeyQuery = "SELECT " + sessionColumns + ", rowid AS row_id FROM sessions WHERE key_id = ? AND rowid > ? ORDER BY rowid LIMIT ?"
+
+// sessionsUnderKey returns up to n sessions under keyID whose rowid is above
+// after, in rowid order, and the rowid of the last.
+func (s *store) sessionsUnderKey(ctx context.Context, keyID string, after int64, n int) ([]*sessionRow, int64, error) {
+	rows, err := s.db.QueryContext(ctx, underKeyQuery, keyID, after, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []*sessionRow
+	last := after
+	for rows.Next() {
+		r, err := scanSession(withRowID{rows, &last})
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, last, rows.Err()
+}
+
+// withRowID scans a row of sessionColumns followed by its rowid.
+type withRowID struct {
+	rows  *sql.Rows
+	rowid *int64
+}
+
+func (w withRowID) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.rowid)...) }
+
 // staleKeysQuery counts, for each key id but the current one, the sessions
 // under it and the active ones among them. Its arguments are the time and the
 // current key id, twice. Two ranges rather than != so that SQLite reads only

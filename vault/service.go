@@ -54,12 +54,14 @@ type Options struct {
 // Service is auth-telegram's vault: it implements telegramauth.Service over
 // the sessions and access_log tables.
 //
-// Every hand-out, list, revoke and import, and every denied or failed call,
-// writes exactly one access-log row. A hand-out, a list and an import whose
-// row cannot be written are refused with UNAVAILABLE (the row is written in
-// the same batch as the change it records). A revocation is not: it takes
-// effect even when the log is down, because refusing to revoke is the less
-// safe failure; that gap is reported to the Logger.
+// Every list, revoke and import, and every denied or failed call, writes
+// exactly one access-log row; a hand-out writes one for each session it reads
+// (a session that does not open gets a failure row, and the next is tried).
+// A hand-out, a list and an import whose row cannot be written are refused
+// with UNAVAILABLE (the row is written in the same batch as the change it
+// records). A revocation is not: it takes effect even when the log is down,
+// because refusing to revoke is the less safe failure; that gap is reported
+// to the Logger.
 type Service struct {
 	store    store
 	sealer   *Sealer
@@ -160,7 +162,15 @@ func (s *Service) unavailable(ctx context.Context, c *call, msg string, cause er
 	return s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeUnavailable, msg))
 }
 
-// GetSessionByUserID hands out the user's newest active session.
+// maxHandOutTries bounds the sessions one hand-out tries to open. Each try
+// is a claim, one D1 batch; the third excludes two ids, which keeps its
+// statements within the store's 10 placeholders.
+const maxHandOutTries = 3
+
+// GetSessionByUserID hands out the user's newest active session that opens.
+// One that does not open is reported (an ERROR line, and a failure row in the
+// access log) and the next newest is tried, up to maxHandOutTries; if none
+// opens, the answer is INTERNAL about the newest.
 func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegramauth.Session, error) {
 	c, denied := s.begin(ctx, ActionGetSession)
 	if telegramauth.ValidUserID(userID) {
@@ -173,25 +183,57 @@ func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegra
 		return telegramauth.Session{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
 	}
 
-	// One round trip: the row is read, marked used and logged together.
-	row, logID, err := s.store.claim(ctx, userID, c.at, c.row(true, ""))
-	if err != nil {
-		// The batch failed as a whole. Find out what it would have handed
-		// out: nothing usable keeps its own code; a usable session is refused,
-		// because its read could not be logged.
-		if r, rerr := s.store.newestUsable(ctx, userID, c.at); rerr == nil && r == nil {
-			s.log.Warn("vault: hand-out batch failed; the user has no usable session", "user_id", userID, "err", err)
-			return telegramauth.Session{}, s.noUsableSession(ctx, c)
-		} else if rerr == nil {
-			c.sessionID = r.ID
+	var tried []string
+	var refused error // the answer about the first session that did not open
+	for len(tried) < maxHandOutTries {
+		// One round trip: the row is read, marked used and logged together.
+		row, logID, err := s.store.claim(ctx, userID, c.at, c.row(true, ""), tried)
+		if err != nil {
+			return telegramauth.Session{}, s.claimFailed(ctx, c, tried, refused, err)
 		}
-		return telegramauth.Session{}, s.unavailable(ctx, c, msgUnloggedRead, err)
+		if row == nil {
+			break
+		}
+		sess, err := s.serve(ctx, c, row, logID)
+		if err == nil {
+			return sess, nil
+		}
+		tried = append(tried, row.ID)
+		if refused == nil {
+			refused = err
+		}
 	}
-	if row == nil {
-		return telegramauth.Session{}, s.noUsableSession(ctx, c)
+	if refused != nil {
+		return telegramauth.Session{}, refused
 	}
-	c.sessionID = row.ID
+	return telegramauth.Session{}, s.noUsableSession(ctx, c)
+}
 
+// claimFailed answers a hand-out whose claim batch failed as a whole, after
+// the sessions tried. It finds out what the claim would have handed out:
+// nothing keeps the answer it would have had; a usable session is refused,
+// because its read could not be logged.
+func (s *Service) claimFailed(ctx context.Context, c *call, tried []string, refused, cause error) error {
+	r, err := s.store.newestUsable(ctx, c.userID, c.at, tried)
+	switch {
+	case err == nil && r == nil && refused != nil:
+		s.log.Warn("vault: hand-out batch failed; the user has no other usable session", "user_id", c.userID, "err", cause)
+		return refused
+	case err == nil && r == nil:
+		s.log.Warn("vault: hand-out batch failed; the user has no usable session", "user_id", c.userID, "err", cause)
+		return s.noUsableSession(ctx, c)
+	case err == nil:
+		c.sessionID = r.ID
+	}
+	return s.unavailable(ctx, c, msgUnloggedRead, cause)
+}
+
+// serve opens a claimed row and returns its session, resealed under the
+// current key if it was under a stale one. A row that does not open
+// (tampered, moved to another row, under an unknown key, or not a session) is
+// never served: the reason goes to the Logger (it holds no secret), the claim
+// is undone (its log row becomes this failure), and the error is INTERNAL.
+func (s *Service) serve(ctx context.Context, c *call, row *sessionRow, logID int64) (telegramauth.Session, error) {
 	plain, stale, err := s.sealer.Open(row.ID, row.UserID, row.KeyID, row.Sealed)
 	var sess sessionstring.Session
 	if err == nil {
@@ -199,9 +241,6 @@ func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegra
 		clear(plain)
 	}
 	if err != nil {
-		// Tampered, moved to another row, sealed under an unknown key, or not
-		// a session: never served. The reason is safe to log (no secret). The
-		// claim is undone: its log row becomes this failure.
 		s.log.Error("vault: "+msgCannotOpen, "session_id", row.ID, "user_id", row.UserID, "key_id", row.KeyID, "reason", err)
 		e := &telegramauth.Error{Code: telegramauth.CodeInternal, Message: msgCannotOpen, SessionID: row.ID}
 		if uerr := s.store.unclaim(context.WithoutCancel(ctx), row, c.at, logID, e.Code); uerr != nil {
@@ -563,8 +602,9 @@ type StaleCounts struct {
 	// when handed out and by ResealStale.
 	Pending int64
 	// Unreadable sessions are active sessions under a key of no configured
-	// secret. They cannot be opened (a hand-out of one fails) until the secret
-	// that sealed them is set as SESSION_SECRET_PREVIOUS, or they are revoked.
+	// secret. They cannot be opened (a hand-out passes them over for the
+	// user's next newest session, or fails) until the secret that sealed them
+	// is set as SESSION_SECRET_PREVIOUS, or they are revoked.
 	Unreadable int64
 	// UnreadableInactive sessions are revoked or expired sessions under a key
 	// of no configured secret: never handed out, so they do no harm.

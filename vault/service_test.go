@@ -424,6 +424,136 @@ func TestMovedRowIsNotServed(t *testing.T) {
 	f.wantErr(err, telegramauth.CodeInternal)
 }
 
+// importSessions imports n sessions for the user, a minute apart, and returns
+// their ids and session strings, oldest first.
+func (f *fixture) importSessions(userID int64, n int) (ids, strs []string) {
+	f.t.Helper()
+	for i := 0; i < n; i++ {
+		_, str := testSession(uint64(2000 + 10*userID + int64(i)))
+		ids = append(ids, f.importSession(ingestor, userID, str).SessionID)
+		strs = append(strs, str)
+		f.clock.Advance(time.Minute)
+	}
+	return ids, strs
+}
+
+// spoil makes the session's row fail to open.
+func (f *fixture) spoil(sessionID string) {
+	f.t.Helper()
+	sqlitetest.Exec(f.t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE id = '"+sessionID+"'")
+}
+
+// getLogRows returns the access-log rows of hand-outs to the user, oldest first.
+func (f *fixture) getLogRows(userID int64) []AccessLogEntry {
+	var out []AccessLogEntry
+	for _, e := range f.logRows() {
+		if e.Action == string(ActionGetSession) && e.UserID == userID {
+			e.ID, e.At = 0, time.Time{}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func getRow(sessionID string, code telegramauth.Code) AccessLogEntry {
+	return AccessLogEntry{SessionID: sessionID, UserID: 1, Caller: IngestorService, Action: string(ActionGetSession),
+		Success: code == "", ErrorCode: code, Channel: ChannelServiceBinding}
+}
+
+// A hand-out whose newest usable session does not open hands out the next
+// newest that does, and reports the one that did not: a failure row of its
+// own and an ERROR line.
+func TestHandOutSkipsRowsThatDoNotOpen(t *testing.T) {
+	f := newFixture(t, Options{})
+	ids, strs := f.importSessions(1, 3)
+	f.spoil(ids[2])
+
+	got, err := f.svc.GetSessionByUserID(ingestor, 1)
+	if err != nil || got.SessionID != ids[1] || got.SessionString != strs[1] {
+		t.Fatalf("got %s, %v; want the second newest, %s", got.SessionID, err, ids[1])
+	}
+	if rows, want := f.getLogRows(1), []AccessLogEntry{getRow(ids[2], telegramauth.CodeInternal), getRow(ids[1], "")}; !slices.Equal(rows, want) {
+		t.Fatalf("access log\n got %+v\nwant %+v", rows, want)
+	}
+	if got := f.column("SELECT last_used_at IS NULL FROM sessions WHERE id = ?", ids[2]); got != int64(1) {
+		t.Error("the row that did not open is marked used")
+	}
+	if got := f.column("SELECT last_used_at FROM sessions WHERE id = ?", ids[1]); got != f.clock.Now().UnixMilli() {
+		t.Errorf("last_used_at of the handed-out row: %v", got)
+	}
+	if l := f.logBuf.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, ids[2]) || !strings.Contains(l, ErrOpen.Error()) {
+		t.Errorf("the row that did not open is not reported: %s", l)
+	}
+}
+
+// At most three sessions are tried; if none opens, the answer is INTERNAL
+// about the newest, and each tried session has its failure row.
+func TestHandOutTriesAtMostThree(t *testing.T) {
+	f := newFixture(t, Options{})
+	ids, _ := f.importSessions(1, 4)
+	for _, id := range ids[1:] {
+		f.spoil(id)
+	}
+	_, err := f.svc.GetSessionByUserID(ingestor, 1)
+	if e := f.wantErr(err, telegramauth.CodeInternal); e.SessionID != ids[3] || e.Message != "session could not be opened" {
+		t.Fatalf("error %+v", e)
+	}
+	want := []AccessLogEntry{getRow(ids[3], telegramauth.CodeInternal), getRow(ids[2], telegramauth.CodeInternal), getRow(ids[1], telegramauth.CodeInternal)}
+	if rows := f.getLogRows(1); !slices.Equal(rows, want) {
+		t.Fatalf("access log\n got %+v\nwant %+v", rows, want)
+	}
+	if got := f.column("SELECT count(*) FROM sessions WHERE last_used_at IS NOT NULL"); got != int64(0) {
+		t.Errorf("%v sessions marked used", got)
+	}
+
+	// With two sessions, both spoiled: both are tried, and nothing else.
+	f.importAs(f.svc, 2)
+	f.clock.Advance(time.Minute)
+	f.importAs(f.svc, 2)
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE user_id = 2")
+	n := f.logCount()
+	_, err = f.svc.GetSessionByUserID(ingestor, 2)
+	f.wantErr(err, telegramauth.CodeInternal)
+	if got := f.logCount() - n; got != 2 {
+		t.Errorf("%d access-log rows, want 2", got)
+	}
+}
+
+// The fallback hands out a session under the previous key, and reseals it.
+func TestHandOutFallsBackToAStaleSession(t *testing.T) {
+	f := newFixture(t, Options{}) // secretA
+	ids, strs := f.importSessions(1, 1)
+	f.importAs(f.service(mustSealer(t, secretC, nil), Options{}), 1) // newer, under a key no secret below opens
+	svc := f.service(mustSealer(t, secretB, secretA), Options{})
+	got, err := svc.GetSessionByUserID(ingestor, 1)
+	if err != nil || got.SessionID != ids[0] || got.SessionString != strs[0] {
+		t.Fatalf("got %s, %v", got.SessionID, err)
+	}
+	if kid := f.column("SELECT key_id FROM sessions WHERE id = ?", ids[0]); kid != svc.sealer.KeyID() {
+		t.Errorf("not resealed: key_id %v", kid)
+	}
+}
+
+// Each claim of the fallback is its own batch: a second claim that cannot be
+// logged is refused, and the session it would have read is not served.
+func TestHandOutFallbackRefusedWhenLogFails(t *testing.T) {
+	f := newFixture(t, Options{})
+	ids, _ := f.importSessions(1, 2)
+	f.spoil(ids[1])
+	sqlitetest.Exec(t, f.db, "CREATE TRIGGER fail_second BEFORE INSERT ON access_log WHEN NEW.session_id = '"+ids[0]+"' AND NEW.success = 1 BEGIN SELECT RAISE(ABORT, 'access log unavailable'); END")
+	got, err := f.svc.GetSessionByUserID(ingestor, 1)
+	if e := f.wantErr(err, telegramauth.CodeUnavailable); e.Message != msgUnloggedRead || got.SessionString != "" {
+		t.Fatalf("got %+v, %+v", got, e)
+	}
+	want := []AccessLogEntry{getRow(ids[1], telegramauth.CodeInternal), getRow(ids[0], telegramauth.CodeUnavailable)}
+	if rows := f.getLogRows(1); !slices.Equal(rows, want) {
+		t.Fatalf("access log\n got %+v\nwant %+v", rows, want)
+	}
+	if got := f.column("SELECT count(*) FROM sessions WHERE last_used_at IS NOT NULL"); got != int64(0) {
+		t.Errorf("%v sessions marked used", got)
+	}
+}
+
 func TestTamperedRowIsNotServed(t *testing.T) {
 	f := newFixture(t, Options{})
 	_, str := testSession(12)

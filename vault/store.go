@@ -102,9 +102,9 @@ func (s *store) one(ctx context.Context, query string, args ...any) (*sessionRow
 }
 
 // newestUsable returns the user's newest session that is neither revoked nor
-// expired at nowMs, or nil.
-func (s *store) newestUsable(ctx context.Context, userID, nowMs int64) (*sessionRow, error) {
-	return s.one(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"+newestFirst+" LIMIT 1", userID, nowMs)
+// expired at nowMs nor among excluded, or nil.
+func (s *store) newestUsable(ctx context.Context, userID, nowMs int64, excluded []string) (*sessionRow, error) {
+	return s.one(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = "+pickUsable(len(excluded)), pickArgs(userID, nowMs, excluded)...)
 }
 
 // newest returns the user's newest session whatever its status, or nil.
@@ -220,22 +220,40 @@ func (s *store) markUsedLogged(ctx context.Context, id string, nowMs int64, re *
 	})
 }
 
-// pickUsable is the id of the user's newest session that is neither revoked
-// nor expired; its arguments are the user id and the time.
-const pickUsable = "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?" + newestFirst + " LIMIT 1)"
+// pickUsable is a subquery: the id of the user's newest session that is
+// neither revoked nor expired, and not one of `excluded` ids. Its arguments
+// are pickArgs.
+func pickUsable(excluded int) string {
+	q := "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
+	if excluded > 0 {
+		q += " AND id NOT IN (?" + strings.Repeat(", ?", excluded-1) + ")"
+	}
+	return q + newestFirst + " LIMIT 1)"
+}
 
-// claim hands out the user's newest usable session: it sets last_used_at and
-// writes the hand-out's access-log row (a success) atomically, in one round
-// trip to D1, and returns the row as it was before with the log row's id. So
-// a session is never read without its log row. If the user has no usable
-// session, claim changes nothing and returns nil.
-func (s *store) claim(ctx context.Context, userID, nowMs int64, l logRow) (*sessionRow, int64, error) {
+func pickArgs(userID, nowMs int64, excluded []string) []any {
+	args := []any{userID, nowMs}
+	for _, id := range excluded {
+		args = append(args, id)
+	}
+	return args
+}
+
+// claim hands out the user's newest usable session that is not one of
+// excluded (sessions already tried): it sets last_used_at and writes the
+// hand-out's access-log row (a success) atomically, in one round trip to D1,
+// and returns the row as it was before with the log row's id. So a session is
+// never read without its log row. If there is no such session, claim changes
+// nothing and returns nil. Its INSERT has 7 placeholders and one per excluded
+// id.
+func (s *store) claim(ctx context.Context, userID, nowMs int64, l logRow, excluded []string) (*sessionRow, int64, error) {
+	pick, args := pickUsable(len(excluded)), pickArgs(userID, nowMs, excluded)
 	res, err := d1.Batch(ctx, s.db, []d1.Statement{
-		{Query: "SELECT " + sessionColumns + " FROM sessions WHERE id = " + pickUsable, Args: []any{userID, nowMs}},
-		{Query: "UPDATE sessions SET last_used_at = ? WHERE id = " + pickUsable, Args: []any{nowMs, userID, nowMs}},
+		{Query: "SELECT " + sessionColumns + " FROM sessions WHERE id = " + pick, Args: args},
+		{Query: "UPDATE sessions SET last_used_at = ? WHERE id = " + pick, Args: append([]any{nowMs}, args...)},
 		{Query: "INSERT INTO access_log (at, session_id, user_id, caller, action, success, error_code, channel, client_ip) " +
-			"SELECT ?, id, user_id, ?, ?, 1, NULL, ?, ? FROM sessions WHERE id = " + pickUsable,
-			Args: []any{l.At, l.Caller, string(l.Action), l.Channel, nullString(l.ClientIP), userID, nowMs}},
+			"SELECT ?, id, user_id, ?, ?, 1, NULL, ?, ? FROM sessions WHERE id = " + pick,
+			Args: append([]any{l.At, l.Caller, string(l.Action), l.Channel, nullString(l.ClientIP)}, args...)},
 		{Query: "SELECT last_insert_rowid() AS log_id"},
 	})
 	if err != nil {

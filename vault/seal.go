@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,12 +27,17 @@ const MinSecretLen = 32
 // key ids, which rotation already handles.
 const sealInfo = "communicator/auth-telegram/session-seal/v1"
 
+// keyIDInfo is the HKDF info string of the key id: an output of its own, so
+// that the id is computed without the key.
+const keyIDInfo = "communicator/auth-telegram/session-key-id/v1"
+
 // aadPrefix starts the additional data of every seal (see aad).
 const aadPrefix = "communicator/auth-telegram/session/v1\x00"
 
 // Errors of Open. Neither says anything about the key or the plaintext.
 var (
-	// ErrUnknownKey means the row's key id is neither the current nor the previous key's.
+	// ErrUnknownKey means the row's key id is none of the current or the
+	// previous key's (their ids and legacy ids).
 	ErrUnknownKey = errors.New("vault: sealed with an unknown key")
 	// ErrOpen means authentication failed: the row was tampered with, or moved
 	// to another session id or user id.
@@ -53,9 +57,12 @@ type Sealer struct {
 	warnings []string
 }
 
+// sealKey is a derived key. Rows name it by id; rows sealed before the id
+// had an HKDF output of its own name it by legacyID, HMAC-SHA256(key,
+// "key-id")[:8] in hex.
 type sealKey struct {
-	id   string
-	aead cipher.AEAD
+	id, legacyID string
+	aead         cipher.AEAD
 }
 
 // NewSealer derives the sealing keys. current seals and opens; previous (nil or
@@ -126,13 +133,17 @@ func deriveKey(secret []byte) (sealKey, error) {
 	if err != nil {
 		return sealKey{}, errors.New("vault: creating the AEAD failed")
 	}
+	id, err := hkdf.Key(sha256.New, secret, nil, keyIDInfo, 8)
+	if err != nil {
+		return sealKey{}, errors.New("vault: deriving the key id failed")
+	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("key-id"))
-	return sealKey{id: hex.EncodeToString(mac.Sum(nil)[:8]), aead: aead}, nil
+	return sealKey{id: hex.EncodeToString(id), legacyID: hex.EncodeToString(mac.Sum(nil)[:8]), aead: aead}, nil
 }
 
-// KeyID is the id of the current key: the first 8 bytes of
-// HMAC-SHA256(key, "key-id") in hex. It identifies the key without revealing it.
+// KeyID is the id of the current key: HKDF-SHA256 of the secret with
+// keyIDInfo, 8 bytes, in hex. It identifies the key without revealing it.
 func (s *Sealer) KeyID() string { return s.current.id }
 
 // PreviousKeyID is the id of the previous key, or "" if there is none.
@@ -143,18 +154,34 @@ func (s *Sealer) PreviousKeyID() string {
 	return s.previous.id
 }
 
-// staleKeyIDs are the ids of the keys that open rows but do not seal: rows
-// under them are sealed again under the current key.
-func (s *Sealer) staleKeyIDs() []string {
-	if s.previous == nil {
-		return nil
+// keyFor returns the key a row under keyID opens with, or nil, and whether
+// the row is stale: under any id but the current key's, so that it should be
+// sealed again under the current key id.
+func (s *Sealer) keyFor(keyID string) (k *sealKey, stale bool) {
+	switch {
+	case keyID == s.current.id:
+		return &s.current, false
+	case keyID == s.current.legacyID:
+		return &s.current, true
+	case s.previous != nil && (keyID == s.previous.id || keyID == s.previous.legacyID):
+		return s.previous, true
 	}
-	return []string{s.previous.id}
+	return nil, false
+}
+
+// staleKeyIDs are the ids under which rows open but are stale (see keyFor).
+func (s *Sealer) staleKeyIDs() []string {
+	ids := []string{s.current.legacyID}
+	if s.previous != nil {
+		ids = append(ids, s.previous.id, s.previous.legacyID)
+	}
+	return ids
 }
 
 // opens reports whether a row under keyID is one the sealer can open.
 func (s *Sealer) opens(keyID string) bool {
-	return keyID == s.current.id || slices.Contains(s.staleKeyIDs(), keyID)
+	k, _ := s.keyFor(keyID)
+	return k != nil
 }
 
 // aad is the additional data of a seal: a fixed prefix, the session id with its
@@ -173,15 +200,12 @@ func (s *Sealer) Seal(sessionID string, userID int64, plaintext []byte) (sealed 
 	return s.current.aead.Seal(nil, nil, plaintext, aad(sessionID, userID)), s.current.id
 }
 
-// Open opens a row sealed by Seal. stale reports that the previous key opened
-// it, so the caller should seal it again with the current key.
+// Open opens a row sealed by Seal. stale reports that the row is not under
+// the current key id (it is under the previous key, or under a legacy key id),
+// so the caller should seal it again with Seal.
 func (s *Sealer) Open(sessionID string, userID int64, keyID string, sealed []byte) (plaintext []byte, stale bool, err error) {
-	k := &s.current
-	switch {
-	case keyID == s.current.id:
-	case s.previous != nil && keyID == s.previous.id:
-		k, stale = s.previous, true
-	default:
+	k, stale := s.keyFor(keyID)
+	if k == nil {
 		return nil, false, ErrUnknownKey
 	}
 	if len(sealed) < k.aead.NonceSize()+k.aead.Overhead() {

@@ -2,7 +2,10 @@ package vault
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -30,23 +33,78 @@ func mustSealer(t testing.TB, cur, prev []byte) *Sealer {
 
 // TestSealKnownAnswer opens a row sealed outside Go (Python's hmac and the
 // cryptography package's AESGCM, with a fixed nonce) by the documented recipe:
-// key = HKDF-SHA256(secret, no salt, sealInfo, 32); key id = HMAC-SHA256(key,
-// "key-id")[:8] in hex; AAD = prefix | uint32 len(sessionID) | sessionID |
-// uint64 userID; sealed = nonce | ciphertext | tag.
+// key = HKDF-SHA256(secret, no salt, sealInfo, 32); AAD = prefix | uint32
+// len(sessionID) | sessionID | uint64 userID; sealed = nonce | ciphertext |
+// tag. The row has the legacy key id, HMAC-SHA256(key, "key-id")[:8] in hex;
+// the key id is now HKDF-SHA256(secret, no salt, keyIDInfo, 8) in hex (also
+// computed with Python's hmac).
 func TestSealKnownAnswer(t *testing.T) {
 	// The vector was made with this secret, which the secret rules now
 	// refuse; the recipe is what is checked here.
-	s, err := newSealer([]byte("communicator-test-secret-0123456789abcdef"), nil)
+	secret := []byte("communicator-test-secret-0123456789abcdef")
+	s, err := newSealer(secret, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.KeyID(), "47a95cf028afc2cd"; got != want {
+	if got, want := s.KeyID(), "18fff24aab7ea558"; got != want {
 		t.Fatalf("KeyID = %s, want %s", got, want)
+	}
+	if got, want := legacyKeyID(t, secret), "47a95cf028afc2cd"; got != want {
+		t.Fatalf("legacy key id = %s, want %s", got, want)
 	}
 	sealed, _ := hex.DecodeString("000102030405060708090a0bd92622cac5e5a6d8fce7c15929c2fd64e964a257b49e99fb8be1f8")
 	pt, stale, err := s.Open(testSessionID, 123456789, "47a95cf028afc2cd", sealed)
-	if err != nil || stale || string(pt) != "hello vault" {
-		t.Fatalf("Open = %q, %v, %v", pt, stale, err)
+	if err != nil || !stale || string(pt) != "hello vault" {
+		t.Fatalf("Open = %q, %v, %v; want the plaintext, stale (a legacy key id)", pt, stale, err)
+	}
+}
+
+// legacyKeyID is the key id rows were given before the key id had an HKDF
+// output of its own: HMAC-SHA256(key, "key-id")[:8] in hex, under the
+// sealing key itself.
+func legacyKeyID(t testing.TB, secret []byte) string {
+	t.Helper()
+	key, err := hkdf.Key(sha256.New, secret, nil, sealInfo, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("key-id"))
+	return hex.EncodeToString(mac.Sum(nil)[:8])
+}
+
+// Rows under the legacy key id of the current or the previous key open, and
+// are stale: the caller seals them again under the current key id.
+func TestLegacyKeyIDsOpen(t *testing.T) {
+	s := mustSealer(t, secretB, secretA)
+	legacyA, legacyB := legacyKeyID(t, secretA), legacyKeyID(t, secretB)
+	if legacyA == s.PreviousKeyID() || legacyB == s.KeyID() {
+		t.Fatal("the key id is still the legacy one")
+	}
+	sealedB, _ := s.Seal(testSessionID, 42, []byte("under B"))
+	sealedA, idA := mustSealer(t, secretA, nil).Seal(testSessionID, 42, []byte("under A"))
+	for _, c := range []struct {
+		keyID  string
+		sealed []byte
+		want   string
+		stale  bool
+	}{
+		{s.KeyID(), sealedB, "under B", false},
+		{legacyB, sealedB, "under B", true},
+		{idA, sealedA, "under A", true},
+		{legacyA, sealedA, "under A", true},
+	} {
+		pt, stale, err := s.Open(testSessionID, 42, c.keyID, c.sealed)
+		if err != nil || stale != c.stale || string(pt) != c.want {
+			t.Errorf("key id %s: %q, stale %v, %v; want %q, stale %v", c.keyID, pt, stale, err, c.want, c.stale)
+		}
+	}
+	// A legacy id names its own key only.
+	if _, _, err := s.Open(testSessionID, 42, legacyB, sealedA); !errors.Is(err, ErrOpen) {
+		t.Errorf("A's row under B's legacy id: %v", err)
+	}
+	if _, _, err := mustSealer(t, secretB, nil).Open(testSessionID, 42, legacyA, sealedA); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("a legacy id of a secret not configured: %v", err)
 	}
 }
 

@@ -1334,6 +1334,52 @@ func TestResealStale(t *testing.T) {
 	}
 }
 
+// The key id moved from an HMAC under the sealing key to an HKDF output of
+// its own. Rows under the legacy id of the current or the previous key open,
+// count as pending (not unreadable), and are resealed under the new id on
+// read and by ResealStale; then the previous secret can go.
+func TestLegacyKeyIDMigration(t *testing.T) {
+	f := newFixture(t, Options{}) // secretA
+	f.importAs(f.svc, 1, 2, 3)
+	f.importAs(f.service(mustSealer(t, secretB, nil), Options{}), 4, 5)
+	// Rows sealed before the change: the same ciphertext, the legacy id.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET key_id = '"+legacyKeyID(t, secretA)+"' WHERE user_id <= 3")
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET key_id = '"+legacyKeyID(t, secretB)+"' WHERE user_id > 3")
+	ctx := context.Background()
+
+	// Under A alone: A's legacy rows wait, B's are unreadable.
+	if n, err := f.svc.Stale(ctx); err != nil || n.Pending != 3 || n.Unreadable != 2 || !slices.Equal(n.UnknownKeyIDs, []string{legacyKeyID(t, secretB)}) {
+		t.Fatalf("under A: %+v, %v", n, err)
+	}
+	// A rotation to C, with B as previous, in the middle of it.
+	svc := f.service(mustSealer(t, secretC, secretB), Options{})
+	if n, err := svc.Stale(ctx); err != nil || n.Pending != 2 || n.Unreadable != 3 {
+		t.Fatalf("C after B: %+v, %v", n, err)
+	}
+	// Back to A: a read reseals under the new id, and so does the job.
+	svc = f.service(mustSealer(t, secretA, secretB), Options{})
+	if _, err := svc.GetSessionByUserID(ingestor, 1); err != nil {
+		t.Fatal(err)
+	}
+	if kid := f.column("SELECT key_id FROM sessions WHERE user_id = 1"); kid != svc.sealer.KeyID() {
+		t.Fatalf("after a read: key_id %v, want %s", kid, svc.sealer.KeyID())
+	}
+	r, err := svc.ResealStale(ctx, 10)
+	if err != nil || r.Resealed != 4 || r.Skipped != 0 || r.Left.Pending != 0 || r.Left.Unreadable != 0 {
+		t.Fatalf("reseal: %+v, %v", r, err)
+	}
+	if got := f.column("SELECT count(DISTINCT key_id) FROM sessions"); got != int64(1) {
+		t.Fatalf("%v key ids after the reseal", got)
+	}
+	// Every session opens with A alone.
+	only := f.service(mustSealer(t, secretA, nil), Options{})
+	for u := int64(1); u <= 5; u++ {
+		if _, err := only.GetSessionByUserID(ingestor, u); err != nil {
+			t.Errorf("user %d: %v", u, err)
+		}
+	}
+}
+
 // Rows that do not open do not stall the job: a run pages past them and
 // still reseals up to its limit, each run again.
 func TestResealStalePagesPastRowsThatDoNotOpen(t *testing.T) {

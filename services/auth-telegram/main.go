@@ -149,9 +149,12 @@ func sealingCheck(ctx context.Context, v *vault.Service, cfg *config) authhttp.H
 			" so they cannot be handed out: set the secret that sealed them as SESSION_SECRET_PREVIOUS, or revoke them"+
 			" (the daily job logs their key ids)")
 	}
-	if n.Pending > 0 {
+	switch {
+	case n.Pending > 0 && cfg.Sealer.PreviousKeyID() != "":
 		says = append(says, sessionsAre(n.Pending, "")+" not sealed under the current key yet"+
 			" (resealed on read and by the daily job; keep SESSION_SECRET_PREVIOUS until this is 0)")
+	case n.Pending > 0: // without a previous key, pending rows are under the current key's legacy id
+		says = append(says, sessionsAre(n.Pending, "")+" under the legacy id of the current key (resealed on read and by the daily job)")
 	}
 	if n.UnreadableInactive > 0 {
 		says = append(says, sessionsAre(n.UnreadableInactive, "revoked or expired ")+" under a key no configured secret opens (never handed out)")

@@ -4,8 +4,12 @@ package main
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -104,5 +108,25 @@ func TestSealingCheck(t *testing.T) {
 	}
 	if c := sealingCheck(ctx, v, cfg); !c.OK || c.Detail != "3 revoked or expired sessions are under a key no configured secret opens (never handed out)" {
 		t.Errorf("revoked: %+v", c)
+	}
+}
+
+// Rows under the legacy key id of the current secret (sealed before key ids
+// had an HKDF output of their own) wait for a reseal; no previous secret is
+// needed for them.
+func TestSealingCheckLegacyKeyIDs(t *testing.T) {
+	db := sqlitetest.Open(t, "migrations")
+	v, cfg := vaultWith(t, db, map[string]string{"SESSION_SECRET": secretA})
+	importSessions(t, v, 1, 2)
+	key, err := hkdf.Key(sha256.New, []byte(secretA), nil, "communicator/auth-telegram/session-seal/v1", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("key-id"))
+	sqlitetest.Exec(t, db, "UPDATE sessions SET key_id = '"+hex.EncodeToString(mac.Sum(nil)[:8])+"'")
+	c := sealingCheck(context.Background(), v, cfg)
+	if !c.OK || c.Detail != "2 sessions are under the legacy id of the current key (resealed on read and by the daily job)" {
+		t.Errorf("legacy key ids: %+v", c)
 	}
 }

@@ -27,8 +27,8 @@ const MinSecretLen = 32
 // key ids, which rotation already handles.
 const sealInfo = "communicator/auth-telegram/session-seal/v1"
 
-// keyIDInfo is the HKDF info string of the key id: an output of its own, so
-// that the id is computed without the key.
+// keyIDInfo is the HKDF info string of the key id: an output of its own,
+// independent of the sealing key (the legacy id was an HMAC under that key).
 const keyIDInfo = "communicator/auth-telegram/session-key-id/v1"
 
 // aadPrefix starts the additional data of every seal (see aad).

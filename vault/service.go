@@ -550,9 +550,9 @@ type ResealReport struct {
 	Left    StaleCounts // what is left after the run
 }
 
-// ResealStale reseals, under the current key, up to limit sessions still
-// sealed under a key that only opens (SESSION_SECRET_PREVIOUS's), and reports
-// what it did and what is left. A session that does not open is logged and
+// ResealStale reseals, under the current key id, up to limit sessions still
+// under a stale key id (SESSION_SECRET_PREVIOUS's, or the legacy id of either
+// key), and reports what it did and what is left. A session that does not open is logged and
 // skipped; the run pages past it, so it never holds back the others. The
 // scheduled handler runs it daily during a rotation; once Stale reports none
 // pending, the previous secret can be removed (docs/operations.md).
@@ -597,9 +597,10 @@ func (s *Service) ResealStale(ctx context.Context, limit int) (ResealReport, err
 
 // StaleCounts counts the sessions not sealed under the current key.
 type StaleCounts struct {
-	// Pending sessions are under a key that opens but does not seal
-	// (SESSION_SECRET_PREVIOUS's). They are resealed under the current key
-	// when handed out and by ResealStale.
+	// Pending sessions are under a key id that opens but is not the current
+	// key's: SESSION_SECRET_PREVIOUS's, or the legacy id of either key (see
+	// sealKey). They are resealed under the current key id when handed out
+	// and by ResealStale.
 	Pending int64
 	// Unreadable sessions are active sessions under a key of no configured
 	// secret. They cannot be opened (a hand-out passes them over for the
@@ -614,8 +615,9 @@ type StaleCounts struct {
 	UnknownKeyIDs []string
 }
 
-// Stale counts the sessions not sealed under the current key. Health runs it,
-// unauthenticated: it reads the index entries of those sessions only.
+// Stale counts the sessions not sealed under the current key id. Health runs
+// it, unauthenticated: it reads only those sessions, found through the index
+// sessions_by_key.
 func (s *Service) Stale(ctx context.Context) (StaleCounts, error) {
 	keys, err := s.store.staleKeys(ctx, s.sealer.KeyID(), s.now().UnixMilli())
 	if err != nil {
@@ -623,15 +625,14 @@ func (s *Service) Stale(ctx context.Context) (StaleCounts, error) {
 	}
 	var c StaleCounts
 	for _, k := range keys {
-		switch {
-		case s.sealer.opens(k.KeyID):
+		if s.sealer.opens(k.KeyID) {
 			c.Pending += k.Sessions
-		default:
-			c.UnreadableInactive += k.Sessions - k.Active
-			if k.Active > 0 {
-				c.Unreadable += k.Active
-				c.UnknownKeyIDs = append(c.UnknownKeyIDs, k.KeyID)
-			}
+			continue
+		}
+		c.UnreadableInactive += k.Sessions - k.Active
+		if k.Active > 0 {
+			c.Unreadable += k.Active
+			c.UnknownKeyIDs = append(c.UnknownKeyIDs, k.KeyID)
 		}
 	}
 	slices.Sort(c.UnknownKeyIDs)

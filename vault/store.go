@@ -221,8 +221,8 @@ func (s *store) markUsedLogged(ctx context.Context, id string, nowMs int64, re *
 }
 
 // pickUsable is a subquery: the id of the user's newest session that is
-// neither revoked nor expired, and not one of `excluded` ids. Its arguments
-// are pickArgs.
+// neither revoked nor expired, and none of a number (excluded) of ids. Its
+// arguments are pickArgs.
 func pickUsable(excluded int) string {
 	q := "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
 	if excluded > 0 {

@@ -37,7 +37,7 @@ type systemOptions struct {
 func startSystem(t *testing.T, o systemOptions) *system {
 	t.Helper()
 	sys := &system{apiKey: "e2e-" + devstack.RandomHex(16), operatorKey: "e2e-operator-" + devstack.RandomHex(16)}
-	secret := "e2e-session-secret-" + devstack.RandomHex(24)
+	secret := devstack.RandomHex(32)
 	sys.secrets = append(sys.secrets, sys.apiKey, sys.operatorKey, secret)
 	port := devstack.FreePort()
 	ingestorVars := map[string]string{

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,12 +54,14 @@ type Options struct {
 // Service is auth-telegram's vault: it implements telegramauth.Service over
 // the sessions and access_log tables.
 //
-// Every hand-out, list, revoke and import, and every denied or failed call,
-// writes exactly one access-log row. A hand-out, a list and an import whose
-// row cannot be written are refused with UNAVAILABLE (the row is written in
-// the same batch as the change it records). A revocation is not: it takes
-// effect even when the log is down, because refusing to revoke is the less
-// safe failure; that gap is reported to the Logger.
+// Every list, revoke and import, and every denied or failed call, writes
+// exactly one access-log row; a hand-out writes one for each session it reads
+// (a session that does not open gets a failure row, and the next is tried).
+// A hand-out, a list and an import whose row cannot be written are refused
+// with UNAVAILABLE (the row is written in the same batch as the change it
+// records). A revocation is not: it takes effect even when the log is down,
+// because refusing to revoke is the less safe failure; that gap is reported
+// to the Logger.
 type Service struct {
 	store    store
 	sealer   *Sealer
@@ -159,7 +162,15 @@ func (s *Service) unavailable(ctx context.Context, c *call, msg string, cause er
 	return s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeUnavailable, msg))
 }
 
-// GetSessionByUserID hands out the user's newest active session.
+// maxHandOutTries bounds the sessions one hand-out tries to open. Each try
+// is a claim, one D1 batch; the third excludes two ids, which keeps its
+// statements within the store's 10 placeholders.
+const maxHandOutTries = 3
+
+// GetSessionByUserID hands out the user's newest active session that opens.
+// One that does not open is reported (an ERROR line, and a failure row in the
+// access log) and the next newest is tried, up to maxHandOutTries; if none
+// opens, the answer is INTERNAL about the newest.
 func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegramauth.Session, error) {
 	c, denied := s.begin(ctx, ActionGetSession)
 	if telegramauth.ValidUserID(userID) {
@@ -172,25 +183,57 @@ func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegra
 		return telegramauth.Session{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
 	}
 
-	// One round trip: the row is read, marked used and logged together.
-	row, logID, err := s.store.claim(ctx, userID, c.at, c.row(true, ""))
-	if err != nil {
-		// The batch failed as a whole. Find out what it would have handed
-		// out: nothing usable keeps its own code; a usable session is refused,
-		// because its read could not be logged.
-		if r, rerr := s.store.newestUsable(ctx, userID, c.at); rerr == nil && r == nil {
-			s.log.Warn("vault: hand-out batch failed; the user has no usable session", "user_id", userID, "err", err)
-			return telegramauth.Session{}, s.noUsableSession(ctx, c)
-		} else if rerr == nil {
-			c.sessionID = r.ID
+	var tried []string
+	var refused error // the answer about the first session that did not open
+	for len(tried) < maxHandOutTries {
+		// One round trip: the row is read, marked used and logged together.
+		row, logID, err := s.store.claim(ctx, userID, c.at, c.row(true, ""), tried)
+		if err != nil {
+			return telegramauth.Session{}, s.claimFailed(ctx, c, tried, refused, err)
 		}
-		return telegramauth.Session{}, s.unavailable(ctx, c, msgUnloggedRead, err)
+		if row == nil {
+			break
+		}
+		sess, err := s.serve(ctx, c, row, logID)
+		if err == nil {
+			return sess, nil
+		}
+		tried = append(tried, row.ID)
+		if refused == nil {
+			refused = err
+		}
 	}
-	if row == nil {
-		return telegramauth.Session{}, s.noUsableSession(ctx, c)
+	if refused != nil {
+		return telegramauth.Session{}, refused
 	}
-	c.sessionID = row.ID
+	return telegramauth.Session{}, s.noUsableSession(ctx, c)
+}
 
+// claimFailed answers a hand-out whose claim batch failed as a whole, after
+// the sessions tried. It finds out what the claim would have handed out:
+// nothing keeps the answer it would have had; a usable session is refused,
+// because its read could not be logged.
+func (s *Service) claimFailed(ctx context.Context, c *call, tried []string, refused, cause error) error {
+	r, err := s.store.newestUsable(ctx, c.userID, c.at, tried)
+	switch {
+	case err == nil && r == nil && refused != nil:
+		s.log.Warn("vault: hand-out batch failed; the user has no other usable session", "user_id", c.userID, "err", cause)
+		return refused
+	case err == nil && r == nil:
+		s.log.Warn("vault: hand-out batch failed; the user has no usable session", "user_id", c.userID, "err", cause)
+		return s.noUsableSession(ctx, c)
+	case err == nil:
+		c.sessionID = r.ID
+	}
+	return s.unavailable(ctx, c, msgUnloggedRead, cause)
+}
+
+// serve opens a claimed row and returns its session, resealed under the
+// current key if it was under a stale one. A row that does not open
+// (tampered, moved to another row, under an unknown key, or not a session) is
+// never served: the reason goes to the Logger (it holds no secret), the claim
+// is undone (its log row becomes this failure), and the error is INTERNAL.
+func (s *Service) serve(ctx context.Context, c *call, row *sessionRow, logID int64) (telegramauth.Session, error) {
 	plain, stale, err := s.sealer.Open(row.ID, row.UserID, row.KeyID, row.Sealed)
 	var sess sessionstring.Session
 	if err == nil {
@@ -198,9 +241,6 @@ func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegra
 		clear(plain)
 	}
 	if err != nil {
-		// Tampered, moved to another row, sealed under an unknown key, or not
-		// a session: never served. The reason is safe to log (no secret). The
-		// claim is undone: its log row becomes this failure.
 		s.log.Error("vault: "+msgCannotOpen, "session_id", row.ID, "user_id", row.UserID, "key_id", row.KeyID, "reason", err)
 		e := &telegramauth.Error{Code: telegramauth.CodeInternal, Message: msgCannotOpen, SessionID: row.ID}
 		if uerr := s.store.unclaim(context.WithoutCancel(ctx), row, c.at, logID, e.Code); uerr != nil {
@@ -382,6 +422,11 @@ func (s *Service) save(ctx context.Context, c *call, sess sessionstring.Session)
 	return row.info(c.at), nil
 }
 
+// maxAccessLogID bounds AccessLogFilter.BeforeID: like user ids, access-log
+// ids cross to D1 as JavaScript numbers, exact up to 2^53-1, and D1's driver
+// refuses larger ones.
+const maxAccessLogID = telegramauth.MaxUserID
+
 // AccessLog reads the access log, newest first. The policy must allow the
 // caller ActionReadAccessLog. A denied or failed read is logged, a successful
 // one is not (so that paging through the log does not add to it).
@@ -396,8 +441,10 @@ func (s *Service) AccessLog(ctx context.Context, f AccessLogFilter) ([]AccessLog
 		bad = "userId must be a positive integer below 2^53, or 0 for all users"
 	case f.SessionID != "" && !ValidSessionID(f.SessionID):
 		bad = "sessionId is not a session id"
-	case f.BeforeID < 0 || f.Limit < 0:
-		bad = "beforeId and limit must not be negative"
+	case f.BeforeID < 0 || f.BeforeID > maxAccessLogID:
+		bad = "beforeId must be an access-log id below 2^53, or 0 for the newest entries"
+	case f.Limit < 0:
+		bad = "limit must not be negative"
 	}
 	if bad != "" {
 		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, bad))
@@ -494,52 +541,100 @@ func (s *Service) PruneAccessLog(ctx context.Context, before time.Time) (int64, 
 	}
 }
 
-// ResealStale reseals, under the current key, up to limit sessions still
-// sealed under the previous one (SESSION_SECRET_PREVIOUS), and reports how
-// many it resealed and how many rows are still not under the current key.
-// The scheduled handler runs it daily during a rotation; once Stale reports
-// none, the previous secret can be removed (docs/operations.md).
-func (s *Service) ResealStale(ctx context.Context, limit int) (done int, remaining int64, err error) {
-	prev := s.sealer.PreviousKeyID()
-	if prev != "" {
-		rows, err := s.store.db.QueryContext(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE key_id = ? LIMIT ?", prev, limit)
-		if err != nil {
-			return 0, 0, err
-		}
-		var stale []*sessionRow
-		for rows.Next() {
-			r, err := scanSession(rows)
-			if err != nil {
-				rows.Close()
-				return 0, 0, err
-			}
-			stale = append(stale, r)
-		}
-		rows.Close()
-		for _, r := range stale {
-			plain, _, err := s.sealer.Open(r.ID, r.UserID, r.KeyID, r.Sealed)
-			if err != nil {
-				s.log.Error("vault: a session under the previous key does not open; it cannot be resealed", "session_id", r.ID, "reason", err)
-				continue
-			}
-			sealed, keyID := s.sealer.Seal(r.ID, r.UserID, plain)
-			clear(plain)
-			if err := s.store.reseal(ctx, r.ID, r.KeyID, resealed{Sealed: sealed, KeyID: keyID}); err != nil {
-				return done, 0, err
-			}
-			done++
-		}
-	}
-	remaining, err = s.Stale(ctx)
-	return done, remaining, err
+// ResealReport is what a ResealStale run did.
+type ResealReport struct {
+	Resealed int // sessions sealed again under the current key
+	// Skipped sessions are under a key that opens, yet did not open
+	// (tampered, or moved to another row): each is logged and left as it is.
+	Skipped int
+	Left    StaleCounts // what is left after the run
 }
 
-// Stale counts the sessions not sealed under the current key.
-func (s *Service) Stale(ctx context.Context) (int64, error) {
-	var n int64
-	// Two ranges rather than != so that SQLite reads only the matching
-	// entries of sessions_by_key (health runs this, unauthenticated).
-	id := s.sealer.KeyID()
-	err := s.store.db.QueryRowContext(ctx, "SELECT count(*) FROM sessions WHERE key_id < ? OR key_id > ?", id, id).Scan(&n)
-	return n, err
+// ResealStale reseals, under the current key id, up to limit sessions still
+// under a stale key id (SESSION_SECRET_PREVIOUS's, or the legacy id of either
+// key), and reports what it did and what is left. A session that does not open is logged and
+// skipped; the run pages past it, so it never holds back the others. The
+// scheduled handler runs it daily during a rotation; once Stale reports none
+// pending, the previous secret can be removed (docs/operations.md).
+func (s *Service) ResealStale(ctx context.Context, limit int) (ResealReport, error) {
+	var r ResealReport
+	for _, keyID := range s.sealer.staleKeyIDs() {
+		// Page through the key's rows in rowid order, so that rows that do
+		// not open are passed, not read again by every page.
+		var after int64
+		for r.Resealed < limit {
+			page, last, err := s.store.sessionsUnderKey(ctx, keyID, after, limit)
+			if err != nil {
+				return r, err
+			}
+			for _, row := range page {
+				if r.Resealed == limit {
+					break
+				}
+				plain, _, err := s.sealer.Open(row.ID, row.UserID, row.KeyID, row.Sealed)
+				if err != nil {
+					s.log.Error("vault: a session under a stale key does not open; it cannot be resealed", "session_id", row.ID, "reason", err)
+					r.Skipped++
+					continue
+				}
+				sealed, newKeyID := s.sealer.Seal(row.ID, row.UserID, plain)
+				clear(plain)
+				if err := s.store.reseal(ctx, row.ID, row.KeyID, resealed{Sealed: sealed, KeyID: newKeyID}); err != nil {
+					return r, err
+				}
+				r.Resealed++
+			}
+			if len(page) < limit {
+				break
+			}
+			after = last
+		}
+	}
+	var err error
+	r.Left, err = s.Stale(ctx)
+	return r, err
+}
+
+// StaleCounts counts the sessions not sealed under the current key.
+type StaleCounts struct {
+	// Pending sessions are under a key id that opens but is not the current
+	// key's: SESSION_SECRET_PREVIOUS's, or the legacy id of either key (see
+	// sealKey). They are resealed under the current key id when handed out
+	// and by ResealStale.
+	Pending int64
+	// Unreadable sessions are active sessions under a key of no configured
+	// secret. They cannot be opened (a hand-out passes them over for the
+	// user's next newest session, or fails) until the secret that sealed them
+	// is set as SESSION_SECRET_PREVIOUS, or they are revoked.
+	Unreadable int64
+	// UnreadableInactive sessions are revoked or expired sessions under a key
+	// of no configured secret: never handed out, so they do no harm.
+	UnreadableInactive int64
+	// UnknownKeyIDs are the key ids of the unreadable active sessions, sorted,
+	// for the operator's log. A key id says nothing about its key.
+	UnknownKeyIDs []string
+}
+
+// Stale counts the sessions not sealed under the current key id. Health runs
+// it, unauthenticated: it reads only those sessions, found through the index
+// sessions_by_key.
+func (s *Service) Stale(ctx context.Context) (StaleCounts, error) {
+	keys, err := s.store.staleKeys(ctx, s.sealer.KeyID(), s.now().UnixMilli())
+	if err != nil {
+		return StaleCounts{}, err
+	}
+	var c StaleCounts
+	for _, k := range keys {
+		if s.sealer.opens(k.KeyID) {
+			c.Pending += k.Sessions
+			continue
+		}
+		c.UnreadableInactive += k.Sessions - k.Active
+		if k.Active > 0 {
+			c.Unreadable += k.Active
+			c.UnknownKeyIDs = append(c.UnknownKeyIDs, k.KeyID)
+		}
+	}
+	slices.Sort(c.UnknownKeyIDs)
+	return c, nil
 }

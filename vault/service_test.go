@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -423,6 +424,136 @@ func TestMovedRowIsNotServed(t *testing.T) {
 	f.wantErr(err, telegramauth.CodeInternal)
 }
 
+// importSessions imports n sessions for the user, a minute apart, and returns
+// their ids and session strings, oldest first.
+func (f *fixture) importSessions(userID int64, n int) (ids, strs []string) {
+	f.t.Helper()
+	for i := 0; i < n; i++ {
+		_, str := testSession(uint64(2000 + 10*userID + int64(i)))
+		ids = append(ids, f.importSession(ingestor, userID, str).SessionID)
+		strs = append(strs, str)
+		f.clock.Advance(time.Minute)
+	}
+	return ids, strs
+}
+
+// spoil makes the session's row fail to open.
+func (f *fixture) spoil(sessionID string) {
+	f.t.Helper()
+	sqlitetest.Exec(f.t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE id = '"+sessionID+"'")
+}
+
+// getLogRows returns the access-log rows of hand-outs to the user, oldest first.
+func (f *fixture) getLogRows(userID int64) []AccessLogEntry {
+	var out []AccessLogEntry
+	for _, e := range f.logRows() {
+		if e.Action == string(ActionGetSession) && e.UserID == userID {
+			e.ID, e.At = 0, time.Time{}
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func getRow(sessionID string, code telegramauth.Code) AccessLogEntry {
+	return AccessLogEntry{SessionID: sessionID, UserID: 1, Caller: IngestorService, Action: string(ActionGetSession),
+		Success: code == "", ErrorCode: code, Channel: ChannelServiceBinding}
+}
+
+// A hand-out whose newest usable session does not open hands out the next
+// newest that does, and reports the one that did not: a failure row of its
+// own and an ERROR line.
+func TestHandOutSkipsRowsThatDoNotOpen(t *testing.T) {
+	f := newFixture(t, Options{})
+	ids, strs := f.importSessions(1, 3)
+	f.spoil(ids[2])
+
+	got, err := f.svc.GetSessionByUserID(ingestor, 1)
+	if err != nil || got.SessionID != ids[1] || got.SessionString != strs[1] {
+		t.Fatalf("got %s, %v; want the second newest, %s", got.SessionID, err, ids[1])
+	}
+	if rows, want := f.getLogRows(1), []AccessLogEntry{getRow(ids[2], telegramauth.CodeInternal), getRow(ids[1], "")}; !slices.Equal(rows, want) {
+		t.Fatalf("access log\n got %+v\nwant %+v", rows, want)
+	}
+	if got := f.column("SELECT last_used_at IS NULL FROM sessions WHERE id = ?", ids[2]); got != int64(1) {
+		t.Error("the row that did not open is marked used")
+	}
+	if got := f.column("SELECT last_used_at FROM sessions WHERE id = ?", ids[1]); got != f.clock.Now().UnixMilli() {
+		t.Errorf("last_used_at of the handed-out row: %v", got)
+	}
+	if l := f.logBuf.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, ids[2]) || !strings.Contains(l, ErrOpen.Error()) {
+		t.Errorf("the row that did not open is not reported: %s", l)
+	}
+}
+
+// At most three sessions are tried; if none opens, the answer is INTERNAL
+// about the newest, and each tried session has its failure row.
+func TestHandOutTriesAtMostThree(t *testing.T) {
+	f := newFixture(t, Options{})
+	ids, _ := f.importSessions(1, 4)
+	for _, id := range ids[1:] {
+		f.spoil(id)
+	}
+	_, err := f.svc.GetSessionByUserID(ingestor, 1)
+	if e := f.wantErr(err, telegramauth.CodeInternal); e.SessionID != ids[3] || e.Message != "session could not be opened" {
+		t.Fatalf("error %+v", e)
+	}
+	want := []AccessLogEntry{getRow(ids[3], telegramauth.CodeInternal), getRow(ids[2], telegramauth.CodeInternal), getRow(ids[1], telegramauth.CodeInternal)}
+	if rows := f.getLogRows(1); !slices.Equal(rows, want) {
+		t.Fatalf("access log\n got %+v\nwant %+v", rows, want)
+	}
+	if got := f.column("SELECT count(*) FROM sessions WHERE last_used_at IS NOT NULL"); got != int64(0) {
+		t.Errorf("%v sessions marked used", got)
+	}
+
+	// With two sessions, both spoiled: both are tried, and nothing else.
+	f.importAs(f.svc, 2)
+	f.clock.Advance(time.Minute)
+	f.importAs(f.svc, 2)
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE user_id = 2")
+	n := f.logCount()
+	_, err = f.svc.GetSessionByUserID(ingestor, 2)
+	f.wantErr(err, telegramauth.CodeInternal)
+	if got := f.logCount() - n; got != 2 {
+		t.Errorf("%d access-log rows, want 2", got)
+	}
+}
+
+// The fallback hands out a session under the previous key, and reseals it.
+func TestHandOutFallsBackToAStaleSession(t *testing.T) {
+	f := newFixture(t, Options{}) // secretA
+	ids, strs := f.importSessions(1, 1)
+	f.importAs(f.service(mustSealer(t, secretC, nil), Options{}), 1) // newer, under a key no secret below opens
+	svc := f.service(mustSealer(t, secretB, secretA), Options{})
+	got, err := svc.GetSessionByUserID(ingestor, 1)
+	if err != nil || got.SessionID != ids[0] || got.SessionString != strs[0] {
+		t.Fatalf("got %s, %v", got.SessionID, err)
+	}
+	if kid := f.column("SELECT key_id FROM sessions WHERE id = ?", ids[0]); kid != svc.sealer.KeyID() {
+		t.Errorf("not resealed: key_id %v", kid)
+	}
+}
+
+// Each claim of the fallback is its own batch: a second claim that cannot be
+// logged is refused, and the session it would have read is not served.
+func TestHandOutFallbackRefusedWhenLogFails(t *testing.T) {
+	f := newFixture(t, Options{})
+	ids, _ := f.importSessions(1, 2)
+	f.spoil(ids[1])
+	sqlitetest.Exec(t, f.db, "CREATE TRIGGER fail_second BEFORE INSERT ON access_log WHEN NEW.session_id = '"+ids[0]+"' AND NEW.success = 1 BEGIN SELECT RAISE(ABORT, 'access log unavailable'); END")
+	got, err := f.svc.GetSessionByUserID(ingestor, 1)
+	if e := f.wantErr(err, telegramauth.CodeUnavailable); e.Message != msgUnloggedRead || got.SessionString != "" {
+		t.Fatalf("got %+v, %+v", got, e)
+	}
+	want := []AccessLogEntry{getRow(ids[1], telegramauth.CodeInternal), getRow(ids[0], telegramauth.CodeUnavailable)}
+	if rows := f.getLogRows(1); !slices.Equal(rows, want) {
+		t.Fatalf("access log\n got %+v\nwant %+v", rows, want)
+	}
+	if got := f.column("SELECT count(*) FROM sessions WHERE last_used_at IS NOT NULL"); got != int64(0) {
+		t.Errorf("%v sessions marked used", got)
+	}
+}
+
 func TestTamperedRowIsNotServed(t *testing.T) {
 	f := newFixture(t, Options{})
 	_, str := testSession(12)
@@ -814,6 +945,33 @@ func TestAccessLogRead(t *testing.T) {
 	checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: string(ActionReadAccessLog), ErrorCode: telegramauth.CodeForbidden, Channel: ChannelServiceBinding})
 }
 
+// TestAccessLogBounds: ids above 2^53-1 cannot cross to D1 (its driver
+// refuses such numbers), so they are bad input, named, not a store failure.
+func TestAccessLogBounds(t *testing.T) {
+	operator := WithCaller(context.Background(), Caller{ServiceID: "operator", Channel: ChannelHTTP})
+	f := newFixture(t, Options{Policy: Policy{ActionReadAccessLog: {"operator"}}})
+	for _, c := range []struct {
+		filter AccessLogFilter
+		field  string
+	}{
+		{AccessLogFilter{BeforeID: telegramauth.MaxUserID + 1}, "beforeId"},
+		{AccessLogFilter{BeforeID: 1<<63 - 1}, "beforeId"},
+		{AccessLogFilter{BeforeID: -1}, "beforeId"},
+		{AccessLogFilter{UserID: telegramauth.MaxUserID + 1}, "userId"},
+		{AccessLogFilter{UserID: -1}, "userId"},
+		{AccessLogFilter{Limit: -1}, "limit"},
+	} {
+		_, err := f.svc.AccessLog(operator, c.filter)
+		if e := f.wantErr(err, telegramauth.CodeInvalidArgument); !strings.HasPrefix(e.Message, c.field+" ") {
+			t.Errorf("%+v: message %q does not start with %s", c.filter, e.Message, c.field)
+		}
+	}
+	// The largest ids are accepted.
+	if _, err := f.svc.AccessLog(operator, AccessLogFilter{BeforeID: telegramauth.MaxUserID, UserID: telegramauth.MaxUserID}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type zeroReader struct{}
 
 func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
@@ -1063,6 +1221,92 @@ func TestPruneAccessLog(t *testing.T) {
 	}
 }
 
+// importAs imports a session for each user through svc.
+func (f *fixture) importAs(svc *Service, users ...int64) {
+	f.t.Helper()
+	for _, u := range users {
+		_, str := testSession(uint64(1000 + u))
+		if _, err := svc.ImportSession(ingestor, u, str); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
+// Stale tells the sessions that wait for a reseal (under a key the vault
+// opens) from the active ones that no configured secret opens.
+func TestStaleCounts(t *testing.T) {
+	f := newFixture(t, Options{}) // seals with secretA
+	f.importAs(f.svc, 1, 2, 3)
+	f.importAs(f.service(mustSealer(t, secretB, nil), Options{}), 4, 5)
+	idA, idB := mustSealer(t, secretA, nil).KeyID(), mustSealer(t, secretB, nil).KeyID()
+	check := func(name string, current, prev []byte, pending, unreadable, inactive int64, unknown ...string) {
+		t.Helper()
+		got, err := f.service(mustSealer(t, current, prev), Options{}).Stale(context.Background())
+		if err != nil || got.Pending != pending || got.Unreadable != unreadable || got.UnreadableInactive != inactive || !slices.Equal(got.UnknownKeyIDs, unknown) {
+			t.Errorf("%s: %+v, %v; want %d pending, %d unreadable under %q, %d inactive", name, got, err, pending, unreadable, unknown, inactive)
+		}
+	}
+	check("A", secretA, nil, 0, 2, 0, idB)
+	check("B after A", secretB, secretA, 3, 0, 0)
+	check("C after B", secretC, secretB, 2, 3, 0, idA)
+	check("C after A", secretC, secretA, 3, 2, 0, idB)
+	check("C", secretC, nil, 0, 5, 0, slices.Sorted(slices.Values([]string{idA, idB}))...)
+
+	// Revoked and expired sessions are never handed out: they wait for a
+	// reseal like any other, and are not unreadable ones in use.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET revoked_at = 1 WHERE user_id = 4")
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET expires_at = created_at + 1 WHERE user_id = 1")
+	f.clock.Advance(time.Second)
+	check("C after A, one revoked", secretC, secretA, 3, 1, 1, idB)
+	check("C after B, one expired", secretC, secretB, 2, 2, 1, idA)
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET revoked_at = 1 WHERE user_id = 5")
+	check("C after A, both revoked", secretC, secretA, 3, 0, 2)
+}
+
+// queryPlan returns the details of SQLite's plan for query.
+func queryPlan(t *testing.T, db *sql.DB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
+}
+
+// Health runs the stale count unauthenticated: it reads only the index
+// entries of sessions not under the current key, never the whole table.
+// ResealStale reads a page as one range of the index, without sorting.
+func TestStaleQueriesReadTheIndexOnly(t *testing.T) {
+	db := sqlitetest.Open(t, migrations)
+	page := queryPlan(t, db, underKeyQuery, "0123456789abcdef", 0, 10)
+	if len(page) != 1 || page[0] != "SEARCH sessions USING INDEX sessions_by_key (key_id=? AND rowid>?)" {
+		t.Errorf("page plan %q", page)
+	}
+	plan := queryPlan(t, db, staleKeysQuery, 1, "0123456789abcdef", 1, "0123456789abcdef")
+	searches := 0
+	for _, d := range plan {
+		if strings.HasPrefix(d, "SCAN") || strings.Contains(d, "TEMP B-TREE") {
+			t.Errorf("plan %q", plan)
+		}
+		if strings.HasPrefix(d, "SEARCH sessions USING ") && strings.Contains(d, "INDEX sessions_by_key (key_id") {
+			searches++
+		}
+	}
+	if searches != 2 {
+		t.Errorf("plan %q, want two searches of sessions_by_key", plan)
+	}
+}
+
 func TestResealStale(t *testing.T) {
 	f := newFixture(t, Options{})
 	for u := int64(1); u <= 5; u++ {
@@ -1071,21 +1315,93 @@ func TestResealStale(t *testing.T) {
 	}
 	// Rotate: B is the new secret, A the previous.
 	svc := f.service(mustSealer(t, secretB, secretA), Options{})
-	if n, err := svc.Stale(context.Background()); err != nil || n != 5 {
-		t.Fatalf("stale before = %d, %v", n, err)
+	if n, err := svc.Stale(context.Background()); err != nil || n.Pending != 5 || n.Unreadable != 0 {
+		t.Fatalf("stale before = %+v, %v", n, err)
 	}
-	done, left, err := svc.ResealStale(context.Background(), 3)
-	if err != nil || done != 3 || left != 2 {
-		t.Fatalf("first pass: %d resealed, %d left, %v", done, left, err)
+	r, err := svc.ResealStale(context.Background(), 3)
+	if err != nil || r.Resealed != 3 || r.Skipped != 0 || r.Left.Pending != 2 {
+		t.Fatalf("first pass: %+v, %v", r, err)
 	}
-	if done, left, err = svc.ResealStale(context.Background(), 3); err != nil || done != 2 || left != 0 {
-		t.Fatalf("second pass: %d resealed, %d left, %v", done, left, err)
+	if r, err = svc.ResealStale(context.Background(), 3); err != nil || r.Resealed != 2 || r.Left.Pending != 0 {
+		t.Fatalf("second pass: %+v, %v", r, err)
 	}
 	// The old secret removed: every session still opens.
 	only := f.service(mustSealer(t, secretB, nil), Options{})
 	for u := int64(1); u <= 5; u++ {
 		if _, err := only.GetSessionByUserID(ingestor, u); err != nil {
 			t.Errorf("user %d after the rotation: %v", u, err)
+		}
+	}
+}
+
+// The key id moved from an HMAC under the sealing key to an HKDF output of
+// its own. Rows under the legacy id of the current or the previous key open,
+// count as pending (not unreadable), and are resealed under the new id on
+// read and by ResealStale; then the previous secret can go.
+func TestLegacyKeyIDMigration(t *testing.T) {
+	f := newFixture(t, Options{}) // secretA
+	f.importAs(f.svc, 1, 2, 3)
+	f.importAs(f.service(mustSealer(t, secretB, nil), Options{}), 4, 5)
+	// Rows sealed before the change: the same ciphertext, the legacy id.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET key_id = '"+legacyKeyID(t, secretA)+"' WHERE user_id <= 3")
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET key_id = '"+legacyKeyID(t, secretB)+"' WHERE user_id > 3")
+	ctx := context.Background()
+
+	// Under A alone: A's legacy rows wait, B's are unreadable.
+	if n, err := f.svc.Stale(ctx); err != nil || n.Pending != 3 || n.Unreadable != 2 || !slices.Equal(n.UnknownKeyIDs, []string{legacyKeyID(t, secretB)}) {
+		t.Fatalf("under A: %+v, %v", n, err)
+	}
+	// A rotation to C, with B as previous, in the middle of it.
+	svc := f.service(mustSealer(t, secretC, secretB), Options{})
+	if n, err := svc.Stale(ctx); err != nil || n.Pending != 2 || n.Unreadable != 3 {
+		t.Fatalf("C after B: %+v, %v", n, err)
+	}
+	// Back to A: a read reseals under the new id, and so does the job.
+	svc = f.service(mustSealer(t, secretA, secretB), Options{})
+	if _, err := svc.GetSessionByUserID(ingestor, 1); err != nil {
+		t.Fatal(err)
+	}
+	if kid := f.column("SELECT key_id FROM sessions WHERE user_id = 1"); kid != svc.sealer.KeyID() {
+		t.Fatalf("after a read: key_id %v, want %s", kid, svc.sealer.KeyID())
+	}
+	r, err := svc.ResealStale(ctx, 10)
+	if err != nil || r.Resealed != 4 || r.Skipped != 0 || r.Left.Pending != 0 || r.Left.Unreadable != 0 {
+		t.Fatalf("reseal: %+v, %v", r, err)
+	}
+	if got := f.column("SELECT count(DISTINCT key_id) FROM sessions"); got != int64(1) {
+		t.Fatalf("%v key ids after the reseal", got)
+	}
+	// Every session opens with A alone.
+	only := f.service(mustSealer(t, secretA, nil), Options{})
+	for u := int64(1); u <= 5; u++ {
+		if _, err := only.GetSessionByUserID(ingestor, u); err != nil {
+			t.Errorf("user %d: %v", u, err)
+		}
+	}
+}
+
+// Rows that do not open do not stall the job: a run pages past them and
+// still reseals up to its limit, each run again.
+func TestResealStalePagesPastRowsThatDoNotOpen(t *testing.T) {
+	f := newFixture(t, Options{})
+	f.importAs(f.svc, 1, 2, 3, 4, 5, 6)
+	// The three oldest rows, which a run meets first, do not open.
+	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE user_id <= 3")
+	svc := f.service(mustSealer(t, secretB, secretA), Options{})
+	r, err := svc.ResealStale(context.Background(), 2)
+	if err != nil || r.Resealed != 2 || r.Skipped != 3 || r.Left.Pending != 4 {
+		t.Fatalf("first run: %+v, %v", r, err)
+	}
+	if r, err = svc.ResealStale(context.Background(), 2); err != nil || r.Resealed != 1 || r.Skipped != 3 || r.Left.Pending != 3 {
+		t.Fatalf("second run: %+v, %v", r, err)
+	}
+	if got := f.column("SELECT count(*) FROM sessions WHERE user_id > 3 AND key_id = ?", svc.sealer.KeyID()); got != int64(3) {
+		t.Fatalf("%v good rows resealed, want 3", got)
+	}
+	for u := 1; u <= 3; u++ {
+		id := f.column("SELECT id FROM sessions WHERE user_id = ?", u).(string)
+		if strings.Count(f.logBuf.String(), id) != 2 {
+			t.Errorf("user %d's row is not reported once a run:\n%s", u, f.logBuf)
 		}
 	}
 }
@@ -1101,9 +1417,9 @@ func TestResealStaleSkipsRowsThatDoNotOpen(t *testing.T) {
 	sqlitetest.Exec(t, f.db, "UPDATE sessions SET sealed = zeroblob(length(sealed)) WHERE id = '"+a.SessionID+"'")
 	before := f.column("SELECT hex(sealed) FROM sessions WHERE id = ?", a.SessionID)
 	svc := f.service(mustSealer(t, secretB, secretA), Options{})
-	done, left, err := svc.ResealStale(context.Background(), 10)
-	if err != nil || done != 1 || left != 1 {
-		t.Fatalf("resealed %d, %d left, %v", done, left, err)
+	r, err := svc.ResealStale(context.Background(), 10)
+	if err != nil || r.Resealed != 1 || r.Skipped != 1 || r.Left.Pending != 1 || r.Left.Unreadable != 0 {
+		t.Fatalf("%+v, %v", r, err)
 	}
 	if after := f.column("SELECT hex(sealed) FROM sessions WHERE id = ?", a.SessionID); after != before {
 		t.Error("the row that did not open was changed")

@@ -102,9 +102,9 @@ func (s *store) one(ctx context.Context, query string, args ...any) (*sessionRow
 }
 
 // newestUsable returns the user's newest session that is neither revoked nor
-// expired at nowMs, or nil.
-func (s *store) newestUsable(ctx context.Context, userID, nowMs int64) (*sessionRow, error) {
-	return s.one(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"+newestFirst+" LIMIT 1", userID, nowMs)
+// expired at nowMs nor among excluded, or nil.
+func (s *store) newestUsable(ctx context.Context, userID, nowMs int64, excluded []string) (*sessionRow, error) {
+	return s.one(ctx, "SELECT "+sessionColumns+" FROM sessions WHERE id = "+pickUsable(len(excluded)), pickArgs(userID, nowMs, excluded)...)
 }
 
 // newest returns the user's newest session whatever its status, or nil.
@@ -220,22 +220,40 @@ func (s *store) markUsedLogged(ctx context.Context, id string, nowMs int64, re *
 	})
 }
 
-// pickUsable is the id of the user's newest session that is neither revoked
-// nor expired; its arguments are the user id and the time.
-const pickUsable = "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?" + newestFirst + " LIMIT 1)"
+// pickUsable is a subquery: the id of the user's newest session that is
+// neither revoked nor expired, and none of a number (excluded) of ids. Its
+// arguments are pickArgs.
+func pickUsable(excluded int) string {
+	q := "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
+	if excluded > 0 {
+		q += " AND id NOT IN (?" + strings.Repeat(", ?", excluded-1) + ")"
+	}
+	return q + newestFirst + " LIMIT 1)"
+}
 
-// claim hands out the user's newest usable session: it sets last_used_at and
-// writes the hand-out's access-log row (a success) atomically, in one round
-// trip to D1, and returns the row as it was before with the log row's id. So
-// a session is never read without its log row. If the user has no usable
-// session, claim changes nothing and returns nil.
-func (s *store) claim(ctx context.Context, userID, nowMs int64, l logRow) (*sessionRow, int64, error) {
+func pickArgs(userID, nowMs int64, excluded []string) []any {
+	args := []any{userID, nowMs}
+	for _, id := range excluded {
+		args = append(args, id)
+	}
+	return args
+}
+
+// claim hands out the user's newest usable session that is not one of
+// excluded (sessions already tried): it sets last_used_at and writes the
+// hand-out's access-log row (a success) atomically, in one round trip to D1,
+// and returns the row as it was before with the log row's id. So a session is
+// never read without its log row. If there is no such session, claim changes
+// nothing and returns nil. Its INSERT has 7 placeholders and one per excluded
+// id.
+func (s *store) claim(ctx context.Context, userID, nowMs int64, l logRow, excluded []string) (*sessionRow, int64, error) {
+	pick, args := pickUsable(len(excluded)), pickArgs(userID, nowMs, excluded)
 	res, err := d1.Batch(ctx, s.db, []d1.Statement{
-		{Query: "SELECT " + sessionColumns + " FROM sessions WHERE id = " + pickUsable, Args: []any{userID, nowMs}},
-		{Query: "UPDATE sessions SET last_used_at = ? WHERE id = " + pickUsable, Args: []any{nowMs, userID, nowMs}},
+		{Query: "SELECT " + sessionColumns + " FROM sessions WHERE id = " + pick, Args: args},
+		{Query: "UPDATE sessions SET last_used_at = ? WHERE id = " + pick, Args: append([]any{nowMs}, args...)},
 		{Query: "INSERT INTO access_log (at, session_id, user_id, caller, action, success, error_code, channel, client_ip) " +
-			"SELECT ?, id, user_id, ?, ?, 1, NULL, ?, ? FROM sessions WHERE id = " + pickUsable,
-			Args: []any{l.At, l.Caller, string(l.Action), l.Channel, nullString(l.ClientIP), userID, nowMs}},
+			"SELECT ?, id, user_id, ?, ?, 1, NULL, ?, ? FROM sessions WHERE id = " + pick,
+			Args: append([]any{l.At, l.Caller, string(l.Action), l.Channel, nullString(l.ClientIP)}, args...)},
 		{Query: "SELECT last_insert_rowid() AS log_id"},
 	})
 	if err != nil {
@@ -277,6 +295,71 @@ func (s *store) unclaim(ctx context.Context, r *sessionRow, nowMs, logID int64, 
 func (s *store) reseal(ctx context.Context, id, oldKeyID string, re resealed) error {
 	_, err := s.db.ExecContext(ctx, "UPDATE sessions SET sealed = ?, key_id = ? WHERE id = ? AND key_id = ?", re.Sealed, re.KeyID, id, oldKeyID)
 	return err
+}
+
+// underKeyQuery selects a page of the sessions under a key id: those whose
+// rowid is above a given one, in rowid order. sessions_by_key holds (key_id,
+// rowid), so a page is one range of that index.
+const underKeyQuery = "SELECT " + sessionColumns + ", rowid AS row_id FROM sessions WHERE key_id = ? AND rowid > ? ORDER BY rowid LIMIT ?"
+
+// sessionsUnderKey returns up to n sessions under keyID whose rowid is above
+// after, in rowid order, and the rowid of the last.
+func (s *store) sessionsUnderKey(ctx context.Context, keyID string, after int64, n int) ([]*sessionRow, int64, error) {
+	rows, err := s.db.QueryContext(ctx, underKeyQuery, keyID, after, n)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []*sessionRow
+	last := after
+	for rows.Next() {
+		r, err := scanSession(withRowID{rows, &last})
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	return out, last, rows.Err()
+}
+
+// withRowID scans a row of sessionColumns followed by its rowid.
+type withRowID struct {
+	rows  *sql.Rows
+	rowid *int64
+}
+
+func (w withRowID) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.rowid)...) }
+
+// staleKeysQuery counts, for each key id but the current one, the sessions
+// under it and the active ones among them. Its arguments are the time and the
+// current key id, twice. Two ranges rather than != so that SQLite reads only
+// the matching entries of sessions_by_key (health runs this, unauthenticated),
+// and UNION ALL rather than OR, whose GROUP BY SQLite runs over the whole index.
+const staleKeysQuery = "SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id < ? GROUP BY key_id" +
+	" UNION ALL SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id > ? GROUP BY key_id"
+
+// keyCount is a row of staleKeysQuery.
+type keyCount struct {
+	KeyID            string
+	Sessions, Active int64
+}
+
+// staleKeys counts the sessions under each key id but currentKeyID.
+func (s *store) staleKeys(ctx context.Context, currentKeyID string, nowMs int64) ([]keyCount, error) {
+	rows, err := s.db.QueryContext(ctx, staleKeysQuery, nowMs, currentKeyID, nowMs, currentKeyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []keyCount
+	for rows.Next() {
+		var k keyCount
+		if err := rows.Scan(&k.KeyID, &k.Sessions, &k.Active); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 // sessionFromValues reads a row of sessionColumns as Batch returns it.

@@ -27,6 +27,9 @@ type config struct {
 	// Problems names every bad or missing variable (never its value). While
 	// any is listed, session routes and RPC methods answer UNAVAILABLE.
 	Problems []string
+	// Warnings name settings that work but should be fixed, such as a weak
+	// SESSION_SECRET_PREVIOUS (never a value). main logs them.
+	Warnings []string
 }
 
 func (c *config) ok() bool { return len(c.Problems) == 0 }
@@ -44,7 +47,7 @@ func parseConfig(getenv func(string) (string, bool)) *config {
 	previous, _ := getenv("SESSION_SECRET_PREVIOUS")
 	switch {
 	case secret == "":
-		c.Problems = append(c.Problems, "SESSION_SECRET is not set (a secret of at least 32 bytes)")
+		c.Problems = append(c.Problems, "SESSION_SECRET is not set (32 random bytes in base64 or hex: `openssl rand -base64 32`)")
 	default:
 		var prev []byte
 		if previous != "" {
@@ -52,9 +55,10 @@ func parseConfig(getenv func(string) (string, bool)) *config {
 		}
 		s, err := vault.NewSealer([]byte(secret), prev)
 		if err != nil {
-			c.Problems = append(c.Problems, "SESSION_SECRET or SESSION_SECRET_PREVIOUS: "+err.Error())
+			c.Problems = append(c.Problems, err.Error()) // it names the variable
 		} else {
 			c.Sealer = s
+			c.Warnings = append(c.Warnings, s.Warnings()...)
 		}
 	}
 

@@ -47,3 +47,23 @@ func TestConfigNamesEveryProblemAndNoSecret(t *testing.T) {
 		t.Errorf("missing secret: %v", c.Problems)
 	}
 }
+
+// A weak SESSION_SECRET is refused with the rule it fails; a weak
+// SESSION_SECRET_PREVIOUS only opens, so it is accepted with a warning.
+func TestConfigSecretRules(t *testing.T) {
+	weak := strings.Repeat("0123456789", 7)
+	c := parseConfig(env(map[string]string{"SESSION_SECRET": weak}))
+	if c.ok() || !strings.Contains(c.problem(), "SESSION_SECRET repeats itself") || strings.Contains(c.problem(), weak[:10]) {
+		t.Errorf("weak secret: %v", c.Problems)
+	}
+	c = parseConfig(env(map[string]string{"SESSION_SECRET": goodSecret, "SESSION_SECRET_PREVIOUS": weak}))
+	if !c.ok() || c.Sealer.PreviousKeyID() == "" {
+		t.Fatalf("weak previous secret: %v", c.Problems)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "SESSION_SECRET_PREVIOUS repeats itself") || strings.Contains(c.Warnings[0], weak[:10]) {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	if c := parseConfig(env(map[string]string{"SESSION_SECRET": goodSecret})); len(c.Warnings) != 0 {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+}

@@ -32,6 +32,9 @@ const resealPerRun = 500
 func main() {
 	log := logging.New("auth-telegram", nil)
 	cfg := parseConfig(workers.LookupEnv)
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration works but should be fixed", "warning", w)
+	}
 	db := d1.Open("DB")
 
 	var svc telegramauth.Service = unconfigured{msg: "unavailable"}
@@ -86,17 +89,22 @@ func main() {
 			if vlt == nil {
 				return errors.New(cfg.problem())
 			}
-			resealed, stale, err := vlt.ResealStale(ctx, resealPerRun)
+			reseal, err := vlt.ResealStale(ctx, resealPerRun)
 			if err != nil {
 				log.Error("resealing under the current key failed", "err", err)
 				return err
+			}
+			if left := reseal.Left; left.Unreadable > 0 {
+				log.Error("active sessions are sealed under a key no configured secret opens: set that secret as SESSION_SECRET_PREVIOUS, or revoke them",
+					"unreadable", left.Unreadable, "key_ids", left.UnknownKeyIDs)
 			}
 			pruned, err := vlt.PruneAccessLog(ctx, at.Add(-cfg.Retention))
 			if err != nil {
 				log.Error("pruning the access log failed", "err", err)
 				return err
 			}
-			log.Info("scheduled", "cron", cron, "resealed", resealed, "stale", stale, "pruned", pruned,
+			log.Info("scheduled", "cron", cron, "resealed", reseal.Resealed, "skipped", reseal.Skipped,
+				"pending", reseal.Left.Pending, "unreadable", reseal.Left.Unreadable, "pruned", pruned,
 				"retention_days", int(cfg.Retention.Hours()/24))
 			return nil
 		},
@@ -130,22 +138,44 @@ func health(ctx context.Context, cfg *config, db interface {
 	return checks
 }
 
-// sealingCheck reports the key sessions are sealed under: during a rotation,
-// how many still wait for the current key (never a secret or key).
+// sealingCheck reports how many sessions wait for the current key during a
+// rotation, and fails while active sessions are under a key that no
+// configured secret opens. It names no secret, key or key id.
 func sealingCheck(ctx context.Context, v *vault.Service, cfg *config) httpapi.Check {
 	n, err := v.Stale(ctx)
 	if err != nil {
 		return httpapi.Fail("D1 did not answer")
 	}
-	detail := "every session is sealed under the current key"
-	if n > 0 {
-		detail = strconv.FormatInt(n, 10) + " sessions are not sealed under the current key yet"
-		if cfg.Sealer.PreviousKeyID() != "" {
-			detail += " (resealed on read and by the daily job; keep SESSION_SECRET_PREVIOUS until this is 0)"
-		} else {
-			detail += " and SESSION_SECRET_PREVIOUS is not set: they cannot be opened"
-			return httpapi.Fail(detail)
-		}
+	var says []string
+	if n.Unreadable > 0 {
+		says = append(says, sessionsAre(n.Unreadable, "active ")+" sealed under a key that neither SESSION_SECRET nor SESSION_SECRET_PREVIOUS opens,"+
+			" so they cannot be handed out: set the secret that sealed them as SESSION_SECRET_PREVIOUS, or revoke them"+
+			" (the daily job logs their key ids)")
 	}
-	return httpapi.OK(detail)
+	switch {
+	case n.Pending > 0 && cfg.Sealer.PreviousKeyID() != "":
+		says = append(says, sessionsAre(n.Pending, "")+" not sealed under the current key yet"+
+			" (resealed on read and by the daily job; keep SESSION_SECRET_PREVIOUS until this is 0)")
+	case n.Pending > 0: // without a previous key, pending rows are under the current key's legacy id
+		says = append(says, sessionsAre(n.Pending, "")+" under the legacy id of the current key (resealed on read and by the daily job)")
+	}
+	if n.UnreadableInactive > 0 {
+		says = append(says, sessionsAre(n.UnreadableInactive, "revoked or expired ")+" under a key no configured secret opens (never handed out)")
+	}
+	if len(says) == 0 {
+		return httpapi.OK("every session is sealed under the current key")
+	}
+	if n.Unreadable > 0 {
+		return httpapi.Fail(strings.Join(says, "; "))
+	}
+	return httpapi.OK(strings.Join(says, "; "))
+}
+
+// sessionsAre is "1 session is" or "n sessions are", with an adjective
+// ("active ") before the noun.
+func sessionsAre(n int64, adjective string) string {
+	if n == 1 {
+		return "1 " + adjective + "session is"
+	}
+	return strconv.FormatInt(n, 10) + " " + adjective + "sessions are"
 }

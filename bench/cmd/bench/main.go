@@ -123,7 +123,7 @@ func coldStarts(rep *strings.Builder) {
 
 var (
 	apiKey = "bench-" + devstack.RandomHex(16)
-	secret = "bench-session-secret-" + devstack.RandomHex(24)
+	secret = devstack.RandomHex(32)
 )
 
 func secretsFor(worker string) map[string]string {

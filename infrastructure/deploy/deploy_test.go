@@ -318,7 +318,8 @@ func TestEveryStack(t *testing.T) {
 				bindings := []any{map[string]any{"type": "d1", "name": "DB", "id": "uuid-of-" + s + "-d1-db"}}
 				if s == "ingestor" {
 					// The same stack's auth-telegram, without props (acknowledged).
-					bindings = append(bindings, map[string]any{"type": "service", "name": "TELEGRAM_AUTH", "service": "auth-telegram" + sfx})
+					bindings = append(bindings, map[string]any{"type": "service", "name": "TELEGRAM_AUTH", "service": "auth-telegram" + sfx,
+						"entrypoint": "IngestorEntrypoint"})
 				}
 				for _, k := range cfg.VarNames() {
 					bindings = append(bindings, map[string]any{"type": "plain_text", "name": k, "text": cfg.Vars[k]})

@@ -9,7 +9,8 @@ import (
 // TestWranglerConfigsDeploy asks wrangler to bundle each worker for each
 // environment without deploying (`wrangler deploy --dry-run`): the configs are
 // valid, nothing is left to inheritance that environments do not inherit, and
-// each environment's ingestor binds the auth-telegram of the same environment.
+// each environment's ingestor binds the IngestorEntrypoint of the auth-telegram
+// of the same environment.
 func TestWranglerConfigsDeploy(t *testing.T) {
 	for _, worker := range []string{"auth-telegram", "ingestor"} {
 		for _, env := range []string{"staging", "production"} {
@@ -25,8 +26,8 @@ func TestWranglerConfigsDeploy(t *testing.T) {
 			if !strings.Contains(text, "env.DB ("+worker+"-"+env+")") {
 				t.Errorf("%s --env %s: D1 is not the environment's database:\n%s", worker, env, text)
 			}
-			if worker == "ingestor" && !strings.Contains(text, "env.TELEGRAM_AUTH (auth-telegram-"+env+")") {
-				t.Errorf("ingestor --env %s: the binding does not target auth-telegram-%s:\n%s", env, env, text)
+			if worker == "ingestor" && !strings.Contains(text, "env.TELEGRAM_AUTH (auth-telegram-"+env+"#IngestorEntrypoint)") {
+				t.Errorf("ingestor --env %s: the binding does not target auth-telegram-%s#IngestorEntrypoint:\n%s", env, env, text)
 			}
 		}
 	}

@@ -21,7 +21,9 @@
 // What provider 6.17.0 cannot carry, and this layer therefore cannot either:
 // a service binding's props (WorkerVersion bindings have name, type, service,
 // environment and entrypoint, no props; neither does Terraform provider
-// v5.22.0). The deploy package refuses to drop them silently.
+// v5.22.0). The deploy package deploys a binding with props only when it also
+// names an entrypoint, which then identifies the caller, and refuses a binding
+// that relies on props alone.
 package cloudflare
 
 import (

@@ -6,10 +6,9 @@
 // the stack dev is wrangler.toml's top level (what `wrangler dev` and `make
 // dev` run), staging and production its [env.staging] and [env.production].
 // Pulumi config adds only what wrangler.toml cannot hold: the account id, the
-// API token, the secrets (as Pulumi config secrets), routes with their zone
-// ids, and acknowledgements of what the provider cannot carry. The program
-// refuses a configuration it would deploy weaker than wrangler.toml says,
-// naming every problem at once.
+// API token, the secrets (as Pulumi config secrets) and routes with their zone
+// ids. The program refuses a configuration it would deploy weaker than
+// wrangler.toml says, naming every problem at once.
 package deploy
 
 import (
@@ -95,8 +94,6 @@ type worker struct {
 	main    string
 	secrets map[string]pulumi.StringOutput
 	routes  []Route
-	// dropProps: service bindings deployed without their props (acknowledged).
-	dropProps map[string]bool
 }
 
 // Program returns the Pulumi program.
@@ -149,6 +146,13 @@ func Deploy(ctx *pulumi.Context, o Options) (*Deployed, error) {
 			export(w.service+".d1."+d.Binding, db.ID().ToStringOutput())
 		}
 		for _, s := range c.Services {
+			if s.Props != nil {
+				// plan refused props without an entrypoint: this one names
+				// the caller by its entrypoint, and the props stay behind.
+				ctx.Log.Info(fmt.Sprintf("%s: service binding %s is deployed to %s#%s without its props %v, which "+
+					"provider %s cannot send; the entrypoint identifies the caller", c.Name, s.Binding, s.Service,
+					s.Entrypoint, s.Props, cloudflare.Version), nil)
+			}
 			b := cloudflare.Binding{Type: "service", Name: s.Binding, Service: pulumi.String(s.Service),
 				Environment: s.Environment, Entrypoint: s.Entrypoint}
 			if dep, ok := deployments[s.Service]; ok {
@@ -240,10 +244,6 @@ func plan(ctx *pulumi.Context, o Options) ([]*worker, string, pulumi.StringOutpu
 			fail("%s:routes names unknown service %q", ctx.Project(), s)
 		}
 	}
-	var drop []string
-	if err := proj.TryObject("dropBindingProps", &drop); err != nil && !errors.Is(err, config.ErrMissingVar) {
-		fail("%s:dropBindingProps: %v (a list of \"<service>.<binding>\")", ctx.Project(), err)
-	}
 
 	var workers []*worker
 	names := map[string]string{} // worker name -> service
@@ -253,7 +253,7 @@ func plan(ctx *pulumi.Context, o Options) ([]*worker, string, pulumi.StringOutpu
 			fail("%v", err)
 			continue
 		}
-		w := &worker{service: s, cfg: c, secrets: map[string]pulumi.StringOutput{}, dropProps: map[string]bool{}}
+		w := &worker{service: s, cfg: c, secrets: map[string]pulumi.StringOutput{}}
 		workers = append(workers, w)
 		names[c.Name] = s
 
@@ -290,33 +290,19 @@ func plan(ctx *pulumi.Context, o Options) ([]*worker, string, pulumi.StringOutpu
 			}
 		}
 
+		// Provider 6.17.0 cannot send a service binding's props (its
+		// service bindings have no such field), but can send its
+		// entrypoint. A callee that identifies its caller by a named
+		// entrypoint loses nothing when the props stay behind (Deploy
+		// says so); one that only has the props would not know who calls.
 		for _, b := range c.Services {
-			if b.Props == nil {
-				continue
+			if b.Props != nil && b.Entrypoint == "" {
+				fail("%s (stack %s): service binding %s has props %v and no entrypoint; Cloudflare provider %s cannot "+
+					"deploy props (its service bindings have none), so %s would not know who calls. Bind a named "+
+					"entrypoint of %s that identifies this caller (entrypoint = \"<Name>\" in the binding in "+
+					"wrangler.toml; see docs/deploy.md, \"Adding a caller\")",
+					c.Name, stack, b.Binding, b.Props, cloudflare.Version, b.Service, b.Service)
 			}
-			key := s + "." + b.Binding
-			if !slices.Contains(drop, key) {
-				fail("%s (stack %s): service binding %s has props %v, which Cloudflare provider %s cannot deploy "+
-					"(its service bindings have no props); the callee would not know its caller. "+
-					"See docs/deploy.md; to deploy without them, add %q to %s:dropBindingProps",
-					c.Name, stack, b.Binding, b.Props, cloudflare.Version, key, ctx.Project())
-				continue
-			}
-			w.dropProps[b.Binding] = true
-			ctx.Log.Warn(fmt.Sprintf("%s: service binding %s is deployed WITHOUT its props %v (acknowledged in %s:dropBindingProps)",
-				c.Name, b.Binding, b.Props, ctx.Project()), nil)
-		}
-	}
-	for _, d := range drop {
-		s, b, _ := strings.Cut(d, ".")
-		found := false
-		for _, w := range workers {
-			if w.service == s && slices.ContainsFunc(w.cfg.Services, func(x wranglerconf.ServiceBinding) bool { return x.Binding == b && x.Props != nil }) {
-				found = true
-			}
-		}
-		if !found {
-			fail("%s:dropBindingProps names %q, which is no service binding with props", ctx.Project(), d)
 		}
 	}
 	for _, w := range workers {
@@ -347,14 +333,6 @@ func checkIngestor(w *worker, names map[string]string, fail func(string, ...any)
 	}
 	if auth != nil && names[auth.Service] != "auth-telegram" {
 		fail("%s: TELEGRAM_AUTH binds %q, not the auth-telegram of this stack", c.Name, auth.Service)
-	}
-	useBinding := transport == "binding" || (transport == "auto" && auth != nil)
-	if useBinding && auth != nil && w.dropProps[auth.Binding] {
-		// auth-telegram takes the caller of an RPC call from the binding's
-		// props (services/auth-telegram/rpc.go) and refuses a call without
-		// them: every session read would fail.
-		fail("%s: TELEGRAM_AUTH_TRANSPORT is %q, but TELEGRAM_AUTH is deployed without props, so auth-telegram "+
-			"refuses every RPC call (FORBIDDEN); set TELEGRAM_AUTH_TRANSPORT = \"http\" in its wrangler.toml environment", c.Name, transport)
 	}
 	if transport == "binding" && auth == nil {
 		fail("%s: TELEGRAM_AUTH_TRANSPORT is binding but there is no TELEGRAM_AUTH binding", c.Name)

@@ -138,11 +138,33 @@ var secrets = map[string]string{
 	"ingestor:INGESTOR_API_KEYS":             `{"operator":"SECRET-0008"}`,
 }
 
-// fixture is a copy of the repository's service configs with small fake
-// builds (the real generated entry modules, fake runtime, wasm_exec and
-// wasm). rollback applies the configuration Pulumi can deploy today (see
-// docs/deploy.md): the ingestor over HTTP.
-func fixture(t *testing.T, rollback bool) string {
+// edit changes a service's wrangler.toml in a fixture.
+type edit func(service string, toml []byte) []byte
+
+// httpTransport is the rollback to HTTP (docs/deploy.md): the ingestor's
+// TELEGRAM_AUTH_TRANSPORT is http in every environment, with an https
+// endpoint.
+func httpTransport(service string, toml []byte) []byte {
+	if service != "ingestor" {
+		return toml
+	}
+	toml = regexp.MustCompile(`(?m)^TELEGRAM_AUTH_TRANSPORT = "[a-z]+"`).ReplaceAll(toml, []byte(`TELEGRAM_AUTH_TRANSPORT = "http"`))
+	return regexp.MustCompile(`(?m)^TELEGRAM_AUTH_SERVICE_ENDPOINT = "[^"]*"`).ReplaceAll(toml, []byte(`TELEGRAM_AUTH_SERVICE_ENDPOINT = "`+endpoint+`"`))
+}
+
+// withoutEntrypoint leaves the ingestor's TELEGRAM_AUTH with its props and
+// no entrypoint, in every environment.
+func withoutEntrypoint(service string, toml []byte) []byte {
+	if service != "ingestor" {
+		return toml
+	}
+	return regexp.MustCompile(`(?m)^entrypoint = "IngestorEntrypoint"\n`).ReplaceAll(toml, nil)
+}
+
+// fixture is a copy of the repository's service configs, changed by edits,
+// with small fake builds (the real generated entry modules, fake runtime,
+// wasm_exec and wasm).
+func fixture(t *testing.T, edits ...edit) string {
 	t.Helper()
 	root := t.TempDir()
 	for _, s := range Services {
@@ -155,9 +177,8 @@ func fixture(t *testing.T, rollback bool) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rollback && s == "ingestor" {
-			toml = regexp.MustCompile(`(?m)^TELEGRAM_AUTH_TRANSPORT = "[a-z]+"`).ReplaceAll(toml, []byte(`TELEGRAM_AUTH_TRANSPORT = "http"`))
-			toml = regexp.MustCompile(`(?m)^TELEGRAM_AUTH_SERVICE_ENDPOINT = "[^"]*"`).ReplaceAll(toml, []byte(`TELEGRAM_AUTH_SERVICE_ENDPOINT = "`+endpoint+`"`))
+		for _, e := range edits {
+			toml = e(s, toml)
 		}
 		entry, err := os.ReadFile(filepath.Join(repo, "services", s, "entry", "worker.mjs"))
 		if err != nil {
@@ -179,13 +200,9 @@ func fixture(t *testing.T, rollback bool) string {
 	return root
 }
 
-// goodConfig is a complete configuration with every secret set as a secret,
-// acknowledging that TELEGRAM_AUTH's props cannot be deployed.
+// goodConfig is a complete configuration with every secret set as a secret.
 func goodConfig() map[string]string {
-	c := map[string]string{
-		"communicator:accountId":        accountID,
-		"communicator:dropBindingProps": `["ingestor.TELEGRAM_AUTH"]`,
-	}
+	c := map[string]string{"communicator:accountId": accountID}
 	for k, v := range secrets {
 		c[k] = v
 	}
@@ -230,7 +247,7 @@ func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:
 func TestEveryStack(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "production"} {
 		t.Run(stack, func(t *testing.T) {
-			root := fixture(t, true)
+			root := fixture(t)
 			m, _, err := run(t, stack, root, goodConfig())
 			if err != nil {
 				t.Fatal(err)
@@ -317,8 +334,10 @@ func TestEveryStack(t *testing.T) {
 				}
 				bindings := []any{map[string]any{"type": "d1", "name": "DB", "id": "uuid-of-" + s + "-d1-db"}}
 				if s == "ingestor" {
-					// The same stack's auth-telegram, without props (acknowledged).
-					bindings = append(bindings, map[string]any{"type": "service", "name": "TELEGRAM_AUTH", "service": "auth-telegram" + sfx})
+					// The same stack's auth-telegram's IngestorEntrypoint; the
+					// props stay behind (the provider cannot send them).
+					bindings = append(bindings, map[string]any{"type": "service", "name": "TELEGRAM_AUTH", "service": "auth-telegram" + sfx,
+						"entrypoint": "IngestorEntrypoint"})
 				}
 				for _, k := range cfg.VarNames() {
 					bindings = append(bindings, map[string]any{"type": "plain_text", "name": k, "text": cfg.Vars[k]})
@@ -364,7 +383,7 @@ func TestEveryStack(t *testing.T) {
 // tests), and nothing else is bound besides the secrets.
 func TestNothingDropped(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "production"} {
-		root := fixture(t, true)
+		root := fixture(t)
 		m, _, err := run(t, stack, root, goodConfig())
 		if err != nil {
 			t.Fatal(err)
@@ -402,7 +421,7 @@ func TestNothingDropped(t *testing.T) {
 // that deployment's output).
 func TestBindingTargetsSameStackAndOrder(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "production"} {
-		m, _, err := run(t, stack, fixture(t, true), goodConfig())
+		m, _, err := run(t, stack, fixture(t), goodConfig())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -439,10 +458,69 @@ func TestBindingTargetsSameStackAndOrder(t *testing.T) {
 	}
 }
 
+// bindingsOf returns the bindings of a worker's uploaded version by name.
+func bindingsOf(t *testing.T, m *mocks, service string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, b := range plainMap(m.find(t, cloudflare.TypeWorkerVersion, service).Inputs)["bindings"].([]any) {
+		bm := b.(map[string]any)
+		out[bm["name"].(string)] = bm
+	}
+	return out
+}
+
+// TestIngestorBindsItsEntrypoint: in every stack, the repository's
+// configuration deploys as it is: the ingestor's TELEGRAM_AUTH is a service
+// binding to that stack's auth-telegram at the named entrypoint
+// IngestorEntrypoint, which identifies the ingestor to auth-telegram (its
+// props are not sent: the provider has no field for them), and staging and
+// production use the binding.
+func TestIngestorBindsItsEntrypoint(t *testing.T) {
+	for _, c := range []struct{ stack, authTelegram, transport string }{
+		{"dev", "auth-telegram", ""},
+		{"staging", "auth-telegram-staging", "binding"},
+		{"production", "auth-telegram-production", "binding"},
+	} {
+		m, _, err := run(t, c.stack, fixture(t), goodConfig())
+		if err != nil {
+			t.Fatalf("%s: %v", c.stack, err)
+		}
+		b := bindingsOf(t, m, "ingestor")
+		want := map[string]any{"type": "service", "name": "TELEGRAM_AUTH", "service": c.authTelegram, "entrypoint": "IngestorEntrypoint"}
+		if !reflect.DeepEqual(b["TELEGRAM_AUTH"], want) {
+			t.Errorf("%s: TELEGRAM_AUTH is %v, want %v", c.stack, b["TELEGRAM_AUTH"], want)
+		}
+		if c.transport != "" && !reflect.DeepEqual(b["TELEGRAM_AUTH_TRANSPORT"], map[string]any{"type": "plain_text", "name": "TELEGRAM_AUTH_TRANSPORT", "text": c.transport}) {
+			t.Errorf("%s: TELEGRAM_AUTH_TRANSPORT is %v, want %q", c.stack, b["TELEGRAM_AUTH_TRANSPORT"], c.transport)
+		}
+	}
+}
+
+// TestRollbackToHTTP: with TELEGRAM_AUTH_TRANSPORT = "http" in wrangler.toml
+// the ingestor deploys with the https endpoint and its API key, and keeps
+// its binding (setting the transport back to binding needs no other change).
+func TestRollbackToHTTP(t *testing.T) {
+	m, _, err := run(t, "production", fixture(t, httpTransport), goodConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := bindingsOf(t, m, "ingestor")
+	for name, want := range map[string]map[string]any{
+		"TELEGRAM_AUTH_TRANSPORT":        {"type": "plain_text", "name": "TELEGRAM_AUTH_TRANSPORT", "text": "http"},
+		"TELEGRAM_AUTH_SERVICE_ENDPOINT": {"type": "plain_text", "name": "TELEGRAM_AUTH_SERVICE_ENDPOINT", "text": endpoint},
+		"TELEGRAM_AUTH_SERVICE_API_KEY":  {"type": "secret_text", "name": "TELEGRAM_AUTH_SERVICE_API_KEY", "text": secretValue{secrets["ingestor:TELEGRAM_AUTH_SERVICE_API_KEY"]}},
+		"TELEGRAM_AUTH":                  {"type": "service", "name": "TELEGRAM_AUTH", "service": "auth-telegram-production", "entrypoint": "IngestorEntrypoint"},
+	} {
+		if !reflect.DeepEqual(b[name], want) {
+			t.Errorf("%s is %v, want %v", name, b[name], want)
+		}
+	}
+}
+
 // TestSecretsStaySecret: every secret is a secret wherever it appears in any
 // resource's inputs, and no stack output is secret or holds a secret.
 func TestSecretsStaySecret(t *testing.T) {
-	m, d, err := run(t, "production", fixture(t, true), goodConfig())
+	m, d, err := run(t, "production", fixture(t), goodConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +588,7 @@ func awaitPlain(o pulumi.Output) (any, error) {
 // files), app.wasm goes as application/wasm, and a changed build is a changed
 // version (its tag and message carry the modules' SHA-256).
 func TestBuildIsHashed(t *testing.T) {
-	root := fixture(t, true)
+	root := fixture(t)
 	m1, _, err := run(t, "staging", root, goodConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -564,36 +642,40 @@ func TestRefusals(t *testing.T) {
 		return c
 	}
 	for _, c := range []struct {
-		name     string
-		stack    string
-		rollback bool
-		cfg      map[string]string
-		want     []string
+		name  string
+		stack string
+		edit  edit
+		cfg   map[string]string
+		want  []string
 	}{
-		{"props cannot be deployed (the repository as it is)", "production", false, without("communicator:dropBindingProps"),
-			[]string{"ingestor-production (stack production): service binding TELEGRAM_AUTH has props map[serviceId:ingestor-service]", "provider 6.17.0", `add "ingestor.TELEGRAM_AUTH" to communicator:dropBindingProps`}},
-		{"props cannot be deployed on staging either", "staging", false, without("communicator:dropBindingProps"),
-			[]string{"ingestor-staging (stack staging): service binding TELEGRAM_AUTH has props"}},
-		{"dropping props while still using the binding", "staging", false, goodConfig(),
-			[]string{`ingestor-staging: TELEGRAM_AUTH_TRANSPORT is "binding", but TELEGRAM_AUTH is deployed without props`, "FORBIDDEN"}},
-		{"dropping props while auto picks the binding", "dev", false, goodConfig(),
-			[]string{`ingestor: TELEGRAM_AUTH_TRANSPORT is "auto", but TELEGRAM_AUTH is deployed without props`}},
-		{"missing secrets, each named", "staging", true, without("cloudflare:apiToken", "auth-telegram:SESSION_SECRET", "ingestor:TELEGRAM_API_ID", "ingestor:TELEGRAM_API_HASH", "ingestor:TELEGRAM_AUTH_SERVICE_API_KEY"),
+		{"props without an entrypoint", "production", withoutEntrypoint, goodConfig(),
+			[]string{"ingestor-production (stack production): service binding TELEGRAM_AUTH has props map[serviceId:ingestor-service] and no entrypoint",
+				"provider 6.17.0 cannot deploy props", "auth-telegram-production would not know who calls",
+				"Bind a named entrypoint of auth-telegram-production", `entrypoint = "<Name>"`}},
+		{"props without an entrypoint on staging", "staging", withoutEntrypoint, goodConfig(),
+			[]string{"ingestor-staging (stack staging): service binding TELEGRAM_AUTH has props map[serviceId:ingestor-service] and no entrypoint"}},
+		{"props without an entrypoint on dev", "dev", withoutEntrypoint, goodConfig(),
+			[]string{"ingestor (stack dev): service binding TELEGRAM_AUTH has props map[serviceId:ingestor-service] and no entrypoint"}},
+		{"props without an entrypoint, even over HTTP", "production", func(s string, b []byte) []byte { return withoutEntrypoint(s, httpTransport(s, b)) }, goodConfig(),
+			[]string{"service binding TELEGRAM_AUTH has props map[serviceId:ingestor-service] and no entrypoint"}},
+		{"missing secrets, each named", "staging", httpTransport, without("cloudflare:apiToken", "auth-telegram:SESSION_SECRET", "ingestor:TELEGRAM_API_ID", "ingestor:TELEGRAM_API_HASH", "ingestor:TELEGRAM_AUTH_SERVICE_API_KEY"),
 			[]string{"cloudflare:apiToken is not set", "auth-telegram:SESSION_SECRET is not set", "ingestor:TELEGRAM_API_ID is not set", "ingestor:TELEGRAM_API_HASH is not set", "ingestor:TELEGRAM_AUTH_SERVICE_API_KEY is not set, and TELEGRAM_AUTH_TRANSPORT is http"}},
-		{"bad account id", "staging", true, with("communicator:accountId", "my-account"), []string{"communicator:accountId must be the 32-hex Cloudflare account id"}},
-		{"route without a zone id", "production", true, with("communicator:routes", `{"ingestor":[{"pattern":"ingest.example.com/*"}]}`),
+		{"bad account id", "staging", nil, with("communicator:accountId", "my-account"), []string{"communicator:accountId must be the 32-hex Cloudflare account id"}},
+		{"route without a zone id", "production", nil, with("communicator:routes", `{"ingestor":[{"pattern":"ingest.example.com/*"}]}`),
 			[]string{`ingestor: route "ingest.example.com/*" needs the zone's 32-hex Zone ID as zoneId (got ""`}},
-		{"route with a malformed zone id", "production", true, with("communicator:routes", `{"auth-telegram":[{"pattern":"auth.example.com/*","zoneId":"example.com"}]}`),
+		{"route with a malformed zone id", "production", nil, with("communicator:routes", `{"auth-telegram":[{"pattern":"auth.example.com/*","zoneId":"example.com"}]}`),
 			[]string{`auth-telegram: route "auth.example.com/*" needs the zone's 32-hex Zone ID`}},
-		{"custom domain with a path", "production", true, with("communicator:routes", `{"auth-telegram":[{"pattern":"auth.example.com/*","zoneId":"`+zoneID+`","customDomain":true}]}`),
+		{"custom domain with a path", "production", nil, with("communicator:routes", `{"auth-telegram":[{"pattern":"auth.example.com/*","zoneId":"`+zoneID+`","customDomain":true}]}`),
 			[]string{`custom domain "auth.example.com/*" must be a bare hostname`}},
-		{"routes of an unknown service", "production", true, with("communicator:routes", `{"auth":[]}`), []string{`communicator:routes names unknown service "auth"`}},
-		{"acknowledging a binding that does not exist", "production", true, with("communicator:dropBindingProps", `["ingestor.TELEGRAM_AUTH","ingestor.OTHER"]`),
-			[]string{`communicator:dropBindingProps names "ingestor.OTHER"`}},
-		{"unknown stack", "qa", true, goodConfig(), []string{`stack "qa" is not one of dev, staging, production`}},
+		{"routes of an unknown service", "production", nil, with("communicator:routes", `{"auth":[]}`), []string{`communicator:routes names unknown service "auth"`}},
+		{"unknown stack", "qa", nil, goodConfig(), []string{`stack "qa" is not one of dev, staging, production`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m, _, err := run(t, c.stack, fixture(t, c.rollback), c.cfg)
+			var edits []edit
+			if c.edit != nil {
+				edits = append(edits, c.edit)
+			}
+			m, _, err := run(t, c.stack, fixture(t, edits...), c.cfg)
 			if err == nil {
 				t.Fatal("deployed")
 			}
@@ -622,7 +704,7 @@ func TestPlainTextSecretRefused(t *testing.T) {
 		}
 	}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := Deploy(ctx, Options{Root: fixture(t, true)})
+		_, err := Deploy(ctx, Options{Root: fixture(t)})
 		return err
 	}, pulumi.WithMocks("communicator", "staging", m), func(info *pulumi.RunInfo) { info.Config, info.ConfigSecretKeys = cfg, keys })
 	if err == nil || !strings.Contains(err.Error(), "auth-telegram:SESSION_SECRET is stored in plain text") {
@@ -631,7 +713,7 @@ func TestPlainTextSecretRefused(t *testing.T) {
 }
 
 func TestMissingBuild(t *testing.T) {
-	root := fixture(t, true)
+	root := fixture(t)
 	os.Remove(filepath.Join(root, "services", "ingestor", "build", "app.wasm"))
 	os.Remove(filepath.Join(root, "services", "auth-telegram", "build", "worker.mjs"))
 	_, _, err := run(t, "staging", root, goodConfig())
@@ -642,9 +724,8 @@ func TestMissingBuild(t *testing.T) {
 
 // TestRoutes: routes and custom domains from config, with their zone ids.
 func TestRoutes(t *testing.T) {
-	m, _, err := run(t, "production", fixture(t, true), map[string]string{
-		"communicator:accountId":        accountID,
-		"communicator:dropBindingProps": `["ingestor.TELEGRAM_AUTH"]`,
+	m, _, err := run(t, "production", fixture(t), map[string]string{
+		"communicator:accountId": accountID,
 		"communicator:routes": `{"ingestor":[{"pattern":"ingest.example.com/*","zoneId":"` + zoneID + `"}],
 			"auth-telegram":[{"pattern":"auth.example.com","zoneId":"` + zoneID + `","customDomain":true}]}`,
 		"cloudflare:apiToken":                    secrets["cloudflare:apiToken"],

@@ -122,14 +122,15 @@ type wireLogEntry struct {
 	ErrorCode string `json:"errorCode,omitempty"`
 	Channel   string `json:"channel"`
 	ClientIP  string `json:"clientIp,omitempty"`
+	Attempts  int    `json:"attempts"`
 }
 
 func toWireLogEntry(e telegramauth.AccessLogEntry) wireLogEntry {
 	return wireLogEntry{ID: e.ID, At: jsTime(e.At), SessionID: e.SessionID, UserID: e.UserID, Caller: e.Caller,
-		Action: e.Action, Success: e.Success, ErrorCode: string(e.ErrorCode), Channel: e.Channel, ClientIP: e.ClientIP}
+		Action: e.Action, Success: e.Success, ErrorCode: string(e.ErrorCode), Channel: e.Channel, ClientIP: e.ClientIP, Attempts: e.Attempts}
 }
 
 func (w wireLogEntry) entry() telegramauth.AccessLogEntry {
 	return telegramauth.AccessLogEntry{ID: w.ID, At: time.Time(w.At), SessionID: w.SessionID, UserID: w.UserID, Caller: w.Caller,
-		Action: w.Action, Success: w.Success, ErrorCode: telegramauth.Code(w.ErrorCode), Channel: w.Channel, ClientIP: w.ClientIP}
+		Action: w.Action, Success: w.Success, ErrorCode: telegramauth.Code(w.ErrorCode), Channel: w.Channel, ClientIP: w.ClientIP, Attempts: w.Attempts}
 }

@@ -135,7 +135,7 @@ func (f *fakeService) ImportSession(ctx context.Context, userID int64, sessionSt
 
 func (f *fakeService) AccessLog(ctx context.Context, q AccessLogQuery) ([]AccessLogEntry, error) {
 	f.calls = append(f.calls, fmt.Sprint("log ", q.UserID, " ", q.SessionID, " ", q.BeforeID, " ", q.Limit))
-	return []AccessLogEntry{{ID: 9, At: used, UserID: q.UserID, Caller: "ingestor-service", Action: "get_session", Success: false, ErrorCode: CodeSessionRevoked, Channel: "service-binding"}}, f.err
+	return []AccessLogEntry{{ID: 9, At: used, UserID: q.UserID, Caller: "ingestor-service", Action: "get_session", Success: false, ErrorCode: CodeSessionRevoked, Channel: "service-binding", Attempts: 1}}, f.err
 }
 
 // The access log's query crosses as one object argument; its entries keep the
@@ -150,7 +150,7 @@ func TestAccessLogOverRPC(t *testing.T) {
 	if f.calls[0] != "log 42  0 10" {
 		t.Errorf("query = %q", f.calls[0])
 	}
-	want := `[{"id":9,"at":"` + used.UTC().Format("2006-01-02T15:04:05.000Z") + `","userId":42,"caller":"ingestor-service","action":"get_session","success":false,"errorCode":"SESSION_REVOKED","channel":"service-binding"}]`
+	want := `[{"id":9,"at":"` + used.UTC().Format("2006-01-02T15:04:05.000Z") + `","userId":42,"caller":"ingestor-service","action":"get_session","success":false,"errorCode":"SESSION_REVOKED","channel":"service-binding","attempts":1}]`
 	if string(out) != want {
 		t.Errorf("result\n got %s\nwant %s", out, want)
 	}

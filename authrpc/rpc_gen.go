@@ -264,6 +264,8 @@ func appendAccessLogEntryJSON(dst []byte, v *telegramauth.AccessLogEntry) []byte
 		dst = append(dst, `,"clientIp":`...)
 		dst = jsoncodec.AppendString(dst, v.ClientIP)
 	}
+	dst = append(dst, `,"attempts":`...)
+	dst = jsoncodec.AppendInt(dst, int64(v.Attempts))
 	return append(dst, '}')
 }
 
@@ -324,6 +326,11 @@ func decodeAccessLogEntryJSON(d *jsoncodec.Decoder, v *telegramauth.AccessLogEnt
 			v.ClientIP, err = d.String()
 			if err != nil {
 				return jsoncodec.WithField("clientIp", err)
+			}
+		case "attempts":
+			v.Attempts, err = d.Int()
+			if err != nil {
+				return jsoncodec.WithField("attempts", err)
 			}
 		}
 		return nil

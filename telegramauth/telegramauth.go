@@ -101,6 +101,10 @@ type AccessLogEntry struct {
 	// Channel is service-binding or http.
 	Channel  string `json:"channel"`
 	ClientIP string `json:"clientIp,omitempty"`
+	// Attempts is how many attempts the entry stands for: 1, but for refused
+	// authentications, which are counted per claimed service, client address
+	// and minute (at is the minute's start).
+	Attempts int `json:"attempts"`
 }
 
 // Entrypoint is a named entrypoint of auth-telegram: a WorkerEntrypoint class

@@ -10,6 +10,6 @@
 //
 // Layout: seal.go (Sealer: AES-256-GCM under an HKDF-derived key, rotation),
 // store.go (the SQL), service.go (Service: telegramauth.Service, the access
-// log, SaveSession for the login flow), caller.go (Caller, Policy, Action).
+// log, SaveSession for the login flow), caller.go (Caller, the default policy), refusals.go (Authorize, counted refusals).
 // The schema is services/auth-telegram/migrations.
 package vault

@@ -12,8 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/communicator/communicator/accesspolicy"
+	"github.com/communicator/communicator/internal/errtext"
 	"github.com/communicator/communicator/mtproto/sessionstring"
 	"github.com/communicator/communicator/telegramauth"
 )
@@ -41,10 +42,10 @@ const (
 
 // Options configures a Service. Zero fields take the defaults.
 type Options struct {
-	Now      func() time.Time // clock; time.Now
-	Lifetime time.Duration    // session lifetime from import; DefaultLifetime
-	Rand     io.Reader        // source of session ids; crypto/rand.Reader
-	Policy   Policy           // who may do what; nil means DefaultPolicy()
+	Now      func() time.Time    // clock; time.Now
+	Lifetime time.Duration       // session lifetime from import; DefaultLifetime
+	Rand     io.Reader           // source of session ids; crypto/rand.Reader
+	Policy   accesspolicy.Policy // who may do what (telegramauth.Action names); nil means DefaultPolicy()
 	// Logger receives operational events that callers must not see, such as
 	// the SQL error behind UNAVAILABLE or why a row did not open. Never a
 	// secret. Defaults to discarding them.
@@ -68,8 +69,9 @@ type Service struct {
 	now      func() time.Time
 	lifetime time.Duration
 	rand     io.Reader
-	policy   Policy
+	policy   accesspolicy.Policy
 	log      *slog.Logger
+	refused  refusals
 }
 
 // New returns a Service over db (with the migrations of
@@ -102,7 +104,7 @@ func New(db *sql.DB, sealer *Sealer, opts Options) (*Service, error) {
 
 // call is one call in progress: what its access-log row will say.
 type call struct {
-	action    Action
+	action    telegramauth.Action
 	caller    Caller
 	userID    int64
 	sessionID string
@@ -112,14 +114,14 @@ type call struct {
 func (c *call) row(success bool, code telegramauth.Code) logRow {
 	return logRow{
 		At: c.at, SessionID: c.sessionID, UserID: c.userID,
-		Caller: clip(c.caller.ServiceID, 128), Action: c.action,
+		Caller: errtext.Clip(c.caller.ServiceID, 128), Action: c.action,
 		Success: success, ErrorCode: code,
-		Channel: logChannel(c.caller.Channel), ClientIP: clip(c.caller.ClientIP, 64),
+		Channel: logChannel(c.caller.Channel), ClientIP: errtext.Clip(c.caller.ClientIP, 64),
 	}
 }
 
 // begin starts a call: it reads the caller from ctx and checks the policy.
-func (s *Service) begin(ctx context.Context, action Action) (*call, *telegramauth.Error) {
+func (s *Service) begin(ctx context.Context, action telegramauth.Action) (*call, *telegramauth.Error) {
 	c := &call{action: action, at: s.now().UnixMilli()}
 	caller, ok := CallerFrom(ctx)
 	c.caller = caller
@@ -128,9 +130,9 @@ func (s *Service) begin(ctx context.Context, action Action) (*call, *telegramaut
 		return c, telegramauth.NewError(telegramauth.CodeForbidden, msgNoCaller)
 	case caller.Channel != ChannelServiceBinding && caller.Channel != ChannelHTTP:
 		return c, telegramauth.NewError(telegramauth.CodeForbidden, "the call arrived on an unknown channel")
-	case !s.policy.Allows(action, caller.ServiceID):
+	case !s.policy.Allows(string(action), caller.ServiceID):
 		return c, telegramauth.NewError(telegramauth.CodeForbidden,
-			"service "+strconv.Quote(clip(caller.ServiceID, 64))+" may not "+string(action))
+			"service "+strconv.Quote(errtext.Clip(caller.ServiceID, 64))+" may not "+string(action))
 	}
 	return c, nil
 }
@@ -151,7 +153,7 @@ func (s *Service) fail(ctx context.Context, c *call, e *telegramauth.Error) erro
 // reached the service, such as an HTTP call whose API key did not verify, so
 // that every denied attempt is in the log. caller.ServiceID is what the caller
 // claimed; action names what was refused (for HTTP, "authenticate").
-func (s *Service) RecordDenied(ctx context.Context, caller Caller, action Action, code telegramauth.Code) {
+func (s *Service) RecordDenied(ctx context.Context, caller Caller, action telegramauth.Action, code telegramauth.Code) {
 	c := &call{action: action, caller: caller, at: s.now().UnixMilli()}
 	_ = s.fail(ctx, c, telegramauth.NewError(code, ""))
 }
@@ -172,7 +174,7 @@ const maxHandOutTries = 3
 // access log) and the next newest is tried, up to maxHandOutTries; if none
 // opens, the answer is INTERNAL about the newest.
 func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegramauth.Session, error) {
-	c, denied := s.begin(ctx, ActionGetSession)
+	c, denied := s.begin(ctx, telegramauth.ActionGetSession)
 	if telegramauth.ValidUserID(userID) {
 		c.userID = userID
 	}
@@ -280,7 +282,7 @@ func (s *Service) noUsableSession(ctx context.Context, c *call) error {
 
 // ListSessions lists the metadata of every session of the user, newest first.
 func (s *Service) ListSessions(ctx context.Context, userID int64) ([]telegramauth.SessionInfo, error) {
-	c, denied := s.begin(ctx, ActionListSessions)
+	c, denied := s.begin(ctx, telegramauth.ActionListSessions)
 	if telegramauth.ValidUserID(userID) {
 		c.userID = userID
 	}
@@ -306,8 +308,8 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]telegramaut
 
 // RevokeSession revokes a session; revoking it again returns the first time.
 func (s *Service) RevokeSession(ctx context.Context, sessionID string) (telegramauth.Revocation, error) {
-	c, denied := s.begin(ctx, ActionRevokeSession)
-	if ValidSessionID(sessionID) {
+	c, denied := s.begin(ctx, telegramauth.ActionRevokeSession)
+	if telegramauth.ValidSessionID(sessionID) {
 		c.sessionID = sessionID
 	}
 	if denied != nil {
@@ -351,7 +353,7 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID string) (telegram
 
 // ImportSession stores a GramJS or Telethon string session for the user.
 func (s *Service) ImportSession(ctx context.Context, userID int64, sessionString string) (telegramauth.SessionInfo, error) {
-	c, denied := s.begin(ctx, ActionImportSession)
+	c, denied := s.begin(ctx, telegramauth.ActionImportSession)
 	if telegramauth.ValidUserID(userID) {
 		c.userID = userID
 	}
@@ -377,7 +379,7 @@ func (s *Service) ImportSession(ctx context.Context, userID int64, sessionString
 // SaveSession stores a session obtained otherwise (such as by the login flow)
 // for the user, as the caller in ctx performing action (which the policy must
 // allow). It is logged and sealed like an import.
-func (s *Service) SaveSession(ctx context.Context, action Action, userID int64, sess sessionstring.Session) (telegramauth.SessionInfo, error) {
+func (s *Service) SaveSession(ctx context.Context, action telegramauth.Action, userID int64, sess sessionstring.Session) (telegramauth.SessionInfo, error) {
 	c, denied := s.begin(ctx, action)
 	if telegramauth.ValidUserID(userID) {
 		c.userID = userID
@@ -428,10 +430,10 @@ func (s *Service) save(ctx context.Context, c *call, sess sessionstring.Session)
 const maxAccessLogID = telegramauth.MaxUserID
 
 // AccessLog reads the access log, newest first. The policy must allow the
-// caller ActionReadAccessLog. A denied or failed read is logged, a successful
+// caller telegramauth.ActionReadAccessLog. A denied or failed read is logged, a successful
 // one is not (so that paging through the log does not add to it).
 func (s *Service) AccessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEntry, error) {
-	c, denied := s.begin(ctx, ActionReadAccessLog)
+	c, denied := s.begin(ctx, telegramauth.ActionReadAccessLog)
 	if denied != nil {
 		return nil, s.fail(ctx, c, denied)
 	}
@@ -439,7 +441,7 @@ func (s *Service) AccessLog(ctx context.Context, f AccessLogFilter) ([]AccessLog
 	switch {
 	case f.UserID != 0 && !telegramauth.ValidUserID(f.UserID):
 		bad = "userId must be a positive integer below 2^53, or 0 for all users"
-	case f.SessionID != "" && !ValidSessionID(f.SessionID):
+	case f.SessionID != "" && !telegramauth.ValidSessionID(f.SessionID):
 		bad = "sessionId is not a session id"
 	case f.BeforeID < 0 || f.BeforeID > maxAccessLogID:
 		bad = "beforeId must be an access-log id below 2^53, or 0 for the newest entries"
@@ -463,48 +465,17 @@ func (s *Service) AccessLog(ctx context.Context, f AccessLogFilter) ([]AccessLog
 // sessionIDs is base32 (RFC 4648 alphabet) in lower case, without padding.
 var sessionIDs = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// SessionIDPrefix starts every session id.
-const SessionIDPrefix = "ses_"
-
 // newSessionID returns "ses_" and 26 characters encoding 128 random bits.
 func (s *Service) newSessionID() (string, error) {
 	var b [16]byte
 	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
 		return "", err
 	}
-	return SessionIDPrefix + sessionIDs.EncodeToString(b[:]), nil
-}
-
-// ValidSessionID reports whether id has the form of a session id.
-func ValidSessionID(id string) bool {
-	rest, ok := strings.CutPrefix(id, SessionIDPrefix)
-	if !ok || len(rest) != 26 {
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		if c := rest[i]; !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
+	return telegramauth.SessionIDPrefix + sessionIDs.EncodeToString(b[:]), nil
 }
 
 // stamp formats a time for a message.
 func stamp(ms int64) string { return fromMillis(ms).Format(time.RFC3339) }
-
-// clip shortens s to at most n bytes of valid UTF-8 (caller-supplied text
-// stored in the log).
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
 
 // logChannel is the channel as stored: an unknown channel is logged as "unknown".
 func logChannel(ch string) string {

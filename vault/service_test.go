@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/communicator/communicator/accesspolicy"
 	"github.com/communicator/communicator/internal/sqlitetest"
 	"github.com/communicator/communicator/mtproto/sessionstring"
 	"github.com/communicator/communicator/telegramauth"
@@ -76,8 +77,8 @@ func (f *fixture) service(sealer *Sealer, opts Options) *Service {
 }
 
 var (
-	ingestor = WithCaller(context.Background(), Caller{ServiceID: IngestorService, Channel: ChannelServiceBinding})
-	overHTTP = WithCaller(context.Background(), Caller{ServiceID: IngestorService, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	ingestor = WithCaller(context.Background(), Caller{ServiceID: telegramauth.IngestorService, Channel: ChannelServiceBinding})
+	overHTTP = WithCaller(context.Background(), Caller{ServiceID: telegramauth.IngestorService, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
 )
 
 // testSession returns a session and its canonical GramJS string.
@@ -117,7 +118,7 @@ func (f *fixture) importSession(ctx context.Context, userID int64, str string) t
 // logRows returns the whole access log, oldest first, read with plain SQL.
 func (f *fixture) logRows() []AccessLogEntry {
 	f.t.Helper()
-	rows, err := f.db.Query("SELECT id, at, coalesce(session_id, ''), coalesce(user_id, 0), caller, action, success, coalesce(error_code, ''), channel, coalesce(client_ip, '') FROM access_log ORDER BY id")
+	rows, err := f.db.Query("SELECT id, at, coalesce(session_id, ''), coalesce(user_id, 0), caller, action, success, coalesce(error_code, ''), channel, coalesce(client_ip, ''), attempts FROM access_log ORDER BY id")
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func (f *fixture) logRows() []AccessLogEntry {
 		var e AccessLogEntry
 		var at, success int64
 		var action, code string
-		if err := rows.Scan(&e.ID, &at, &e.SessionID, &e.UserID, &e.Caller, &action, &success, &code, &e.Channel, &e.ClientIP); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.SessionID, &e.UserID, &e.Caller, &action, &success, &code, &e.Channel, &e.ClientIP, &e.Attempts); err != nil {
 			f.t.Fatal(err)
 		}
 		e.At, e.Action, e.Success, e.ErrorCode = fromMillis(at), action, success == 1, telegramauth.Code(code)
@@ -173,13 +174,13 @@ func TestImportAndGet(t *testing.T) {
 
 	n := f.logCount()
 	info := f.importSession(ingestor, 42, str)
-	if !ValidSessionID(info.SessionID) || info.UserID != 42 || info.Status != telegramauth.StatusActive {
+	if !telegramauth.ValidSessionID(info.SessionID) || info.UserID != 42 || info.Status != telegramauth.StatusActive {
 		t.Fatalf("info %+v", info)
 	}
 	if !info.CreatedAt.Equal(t0) || !info.ExpiresAt.Equal(t0.Add(DefaultLifetime)) || info.LastUsedAt != nil || info.RevokedAt != nil {
 		t.Fatalf("info times %+v", info)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: string(ActionImportSession), Success: true, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionImportSession), Success: true, Channel: ChannelServiceBinding})
 
 	// The row holds the sealed session under the current key, and the dc id.
 	if got := f.column("SELECT key_id FROM sessions WHERE id = ?", info.SessionID); got != f.svc.sealer.KeyID() {
@@ -203,7 +204,7 @@ func TestImportAndGet(t *testing.T) {
 	if got != want {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: IngestorService, Action: string(ActionGetSession), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 42, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
 	if got := f.column("SELECT last_used_at FROM sessions WHERE id = ?", info.SessionID); got != t0.Add(time.Hour).UnixMilli() {
 		t.Fatalf("last_used_at %v", got)
 	}
@@ -281,7 +282,7 @@ func TestGetErrors(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeSessionNotFound); e.SessionID != "" {
 		t.Fatalf("SessionID %q", e.SessionID)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
 
 	// Only expired.
 	info := f.importSession(ingestor, 5, str)
@@ -292,7 +293,7 @@ func TestGetErrors(t *testing.T) {
 	if e.SessionID != info.SessionID || !strings.Contains(e.Message, "expired at 2026-05-02T12:00:00Z") {
 		t.Fatalf("error %+v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 5, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeSessionExpired, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 5, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), ErrorCode: telegramauth.CodeSessionExpired, Channel: ChannelServiceBinding})
 
 	// Only revoked (newest revoked, older expired: revoked is reported).
 	info2 := f.importSession(ingestor, 5, str)
@@ -304,7 +305,7 @@ func TestGetErrors(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeSessionRevoked); e.SessionID != info2.SessionID {
 		t.Fatalf("error %+v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info2.SessionID, UserID: 5, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeSessionRevoked, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info2.SessionID, UserID: 5, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), ErrorCode: telegramauth.CodeSessionRevoked, Channel: ChannelServiceBinding})
 
 	// Invalid user ids.
 	for _, id := range []int64{0, -1, telegramauth.MaxUserID + 1, -1 << 63} {
@@ -313,7 +314,7 @@ func TestGetErrors(t *testing.T) {
 		if e := f.wantErr(err, telegramauth.CodeInvalidArgument); e.Message != "userId must be a positive integer below 2^53" {
 			t.Fatalf("message %q", e.Message)
 		}
-		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
 	}
 	// The largest valid id works.
 	f.importSession(ingestor, telegramauth.MaxUserID, str)
@@ -336,22 +337,22 @@ func TestForbidden(t *testing.T) {
 	}{
 		{"no caller", context.Background(), "", "unknown", ""},
 		{"empty service id", WithCaller(context.Background(), Caller{Channel: ChannelHTTP, ClientIP: "198.51.100.1"}), "", ChannelHTTP, "198.51.100.1"},
-		{"unknown channel", WithCaller(context.Background(), Caller{ServiceID: IngestorService, Channel: "carrier-pigeon"}), IngestorService, "unknown", ""},
+		{"unknown channel", WithCaller(context.Background(), Caller{ServiceID: telegramauth.IngestorService, Channel: "carrier-pigeon"}), telegramauth.IngestorService, "unknown", ""},
 		{"not in policy", WithCaller(context.Background(), Caller{ServiceID: "admin-service", Channel: ChannelServiceBinding}), "admin-service", ChannelServiceBinding, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			calls := []struct {
-				action    Action
+				action    telegramauth.Action
 				do        func() error
 				userID    int64
 				sessionID string
 			}{
-				{ActionGetSession, func() error { _, err := f.svc.GetSessionByUserID(c.ctx, 1); return err }, 1, ""},
-				{ActionListSessions, func() error { _, err := f.svc.ListSessions(c.ctx, 1); return err }, 1, ""},
-				{ActionRevokeSession, func() error { _, err := f.svc.RevokeSession(c.ctx, info.SessionID); return err }, 0, info.SessionID},
-				{ActionImportSession, func() error { _, err := f.svc.ImportSession(c.ctx, 1, str); return err }, 1, ""},
-				{ActionReadAccessLog, func() error { _, err := f.svc.AccessLog(c.ctx, AccessLogFilter{}); return err }, 0, ""},
+				{telegramauth.ActionGetSession, func() error { _, err := f.svc.GetSessionByUserID(c.ctx, 1); return err }, 1, ""},
+				{telegramauth.ActionListSessions, func() error { _, err := f.svc.ListSessions(c.ctx, 1); return err }, 1, ""},
+				{telegramauth.ActionRevokeSession, func() error { _, err := f.svc.RevokeSession(c.ctx, info.SessionID); return err }, 0, info.SessionID},
+				{telegramauth.ActionImportSession, func() error { _, err := f.svc.ImportSession(c.ctx, 1, str); return err }, 1, ""},
+				{telegramauth.ActionReadAccessLog, func() error { _, err := f.svc.AccessLog(c.ctx, AccessLogFilter{}); return err }, 0, ""},
 			}
 			for _, call := range calls {
 				n := f.logCount()
@@ -375,7 +376,7 @@ func TestForbidden(t *testing.T) {
 
 	// A policy can allow another service one action only.
 	admin := WithCaller(context.Background(), Caller{ServiceID: "admin-service", Channel: ChannelHTTP})
-	svc := f.service(mustSealer(t, secretA, nil), Options{Policy: Policy{ActionListSessions: {"admin-service"}}})
+	svc := f.service(mustSealer(t, secretA, nil), Options{Policy: accesspolicy.Policy{string(telegramauth.ActionListSessions): {"admin-service"}}})
 	if _, err := svc.ListSessions(admin, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +385,7 @@ func TestForbidden(t *testing.T) {
 	_, err = svc.GetSessionByUserID(ingestor, 1)
 	f.wantErr(err, telegramauth.CodeForbidden)
 	// An empty (non-nil) policy allows nothing.
-	svc = f.service(mustSealer(t, secretA, nil), Options{Policy: Policy{}})
+	svc = f.service(mustSealer(t, secretA, nil), Options{Policy: accesspolicy.Policy{}})
 	_, err = svc.ListSessions(ingestor, 1)
 	f.wantErr(err, telegramauth.CodeForbidden)
 }
@@ -404,7 +405,7 @@ func TestMovedRowIsNotServed(t *testing.T) {
 	if e.Message != "session could not be opened" || e.SessionID != b.SessionID || got.SessionString != "" {
 		t.Fatalf("got %+v, error %+v", got, e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: b.SessionID, UserID: 2, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeInternal, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: b.SessionID, UserID: 2, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), ErrorCode: telegramauth.CodeInternal, Channel: ChannelServiceBinding})
 	if !strings.Contains(f.logBuf.String(), "session could not be opened") || !strings.Contains(f.logBuf.String(), b.SessionID) {
 		t.Fatalf("operational log lacks the failure: %s", f.logBuf)
 	}
@@ -447,7 +448,7 @@ func (f *fixture) spoil(sessionID string) {
 func (f *fixture) getLogRows(userID int64) []AccessLogEntry {
 	var out []AccessLogEntry
 	for _, e := range f.logRows() {
-		if e.Action == string(ActionGetSession) && e.UserID == userID {
+		if e.Action == string(telegramauth.ActionGetSession) && e.UserID == userID {
 			e.ID, e.At = 0, time.Time{}
 			out = append(out, e)
 		}
@@ -456,7 +457,7 @@ func (f *fixture) getLogRows(userID int64) []AccessLogEntry {
 }
 
 func getRow(sessionID string, code telegramauth.Code) AccessLogEntry {
-	return AccessLogEntry{SessionID: sessionID, UserID: 1, Caller: IngestorService, Action: string(ActionGetSession),
+	return AccessLogEntry{SessionID: sessionID, UserID: 1, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession),
 		Success: code == "", ErrorCode: code, Channel: ChannelServiceBinding}
 }
 
@@ -633,7 +634,7 @@ func TestUnknownKeyWithoutPrevious(t *testing.T) {
 
 // failLogWrites makes every successful access-log insert of action fail, while
 // failure rows still go in, as an access log that is partly down.
-func failLogWrites(t *testing.T, db *sql.DB, action Action) {
+func failLogWrites(t *testing.T, db *sql.DB, action telegramauth.Action) {
 	sqlitetest.Exec(t, db, "CREATE TRIGGER fail_"+string(action)+" BEFORE INSERT ON access_log WHEN NEW.action = '"+string(action)+"' AND NEW.success = 1 BEGIN SELECT RAISE(ABORT, 'access log unavailable'); END")
 }
 
@@ -641,7 +642,7 @@ func TestHandOutRefusedWhenLogFails(t *testing.T) {
 	f := newFixture(t, Options{})
 	_, str := testSession(15)
 	info := f.importSession(ingestor, 1, str)
-	failLogWrites(t, f.db, ActionGetSession)
+	failLogWrites(t, f.db, telegramauth.ActionGetSession)
 
 	n := f.logCount()
 	got, err := f.svc.GetSessionByUserID(ingestor, 1)
@@ -653,7 +654,7 @@ func TestHandOutRefusedWhenLogFails(t *testing.T) {
 	if v := f.column("SELECT last_used_at IS NULL FROM sessions WHERE id = ?", info.SessionID); v != int64(1) {
 		t.Fatal("last_used_at set by a refused hand-out")
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 1, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 1, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
 	if strings.Contains(e.Error(), "access log unavailable") || strings.Contains(e.Error(), "INSERT") {
 		t.Fatalf("SQL error leaked into the message: %v", e)
 	}
@@ -706,7 +707,7 @@ func TestStoreDown(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeUnavailable); strings.Contains(e.Message, "sessions") {
 		t.Fatalf("SQL in message: %v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 1, Caller: IngestorService, Action: string(ActionGetSession), ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 1, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionGetSession), ErrorCode: telegramauth.CodeUnavailable, Channel: ChannelServiceBinding})
 	_, err = f.svc.ListSessions(ingestor, 1)
 	f.wantErr(err, telegramauth.CodeUnavailable)
 	_, err = f.svc.RevokeSession(ingestor, info.SessionID)
@@ -727,7 +728,7 @@ func TestRevoke(t *testing.T) {
 	if err != nil || rev.SessionID != info.SessionID || !rev.RevokedAt.Equal(first) {
 		t.Fatalf("revoke: %+v %v", rev, err)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: string(ActionRevokeSession), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionRevokeSession), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
 
 	// Again, later: the first time, and another log row.
 	f.clock.Advance(time.Hour)
@@ -736,7 +737,7 @@ func TestRevoke(t *testing.T) {
 	if err != nil || !rev.RevokedAt.Equal(first) {
 		t.Fatalf("second revoke: %+v %v", rev, err)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: IngestorService, Action: string(ActionRevokeSession), Success: true, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 77, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionRevokeSession), Success: true, Channel: ChannelServiceBinding})
 
 	// Unknown id.
 	unknown := "ses_" + strings.Repeat("q", 26)
@@ -745,7 +746,7 @@ func TestRevoke(t *testing.T) {
 	if e := f.wantErr(err, telegramauth.CodeSessionNotFound); e.SessionID != unknown {
 		t.Fatalf("%+v", e)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: unknown, Caller: IngestorService, Action: string(ActionRevokeSession), ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: unknown, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionRevokeSession), ErrorCode: telegramauth.CodeSessionNotFound, Channel: ChannelServiceBinding})
 
 	// Malformed ids: the message names the parameter and never echoes the input.
 	for _, bad := range []string{"", "ses_", "ses_ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ses_abcdefghijklmnopqrstuvwxy1", "x' OR '1'='1", str, strings.Repeat("ses_abcdefgh", 1000), "ses_abcdefghijklmnopqrstuvwxyz\n"} {
@@ -755,7 +756,7 @@ func TestRevoke(t *testing.T) {
 		if !strings.HasPrefix(e.Message, "sessionId (") || len(e.Message) > 120 || (len(bad) > 4 && strings.Contains(e.Message, bad)) {
 			t.Fatalf("message %q", e.Message)
 		}
-		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: string(ActionRevokeSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+		checkLog(t, f.lastLog(n), AccessLogEntry{Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionRevokeSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
 	}
 }
 
@@ -782,7 +783,7 @@ func TestListSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: IngestorService, Action: string(ActionListSessions), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionListSessions), Success: true, Channel: ChannelHTTP, ClientIP: "203.0.113.9"})
 	if len(list) != 3 {
 		t.Fatalf("%d sessions", len(list))
 	}
@@ -845,7 +846,7 @@ func TestImportInvalid(t *testing.T) {
 		if !strings.HasPrefix(e.Message, c.want) {
 			t.Errorf("message %q, want prefix %q", e.Message, c.want)
 		}
-		checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 3, Caller: IngestorService, Action: string(ActionImportSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
+		checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 3, Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionImportSession), ErrorCode: telegramauth.CodeInvalidArgument, Channel: ChannelServiceBinding})
 	}
 	_, err := f.svc.ImportSession(ingestor, 0, str)
 	if e := f.wantErr(err, telegramauth.CodeInvalidArgument); e.Message != "userId must be a positive integer below 2^53" {
@@ -857,10 +858,10 @@ func TestImportInvalid(t *testing.T) {
 }
 
 func TestSaveSession(t *testing.T) {
-	const login Action = "complete_login"
+	const login telegramauth.Action = "complete_login"
 	f := newFixture(t, Options{})
 	pol := DefaultPolicy()
-	pol[login] = []string{"login-service"}
+	pol[string(login)] = []string{"login-service"}
 	svc := f.service(mustSealer(t, secretA, nil), Options{Policy: pol})
 	ctx := WithCaller(context.Background(), Caller{ServiceID: "login-service", Channel: ChannelServiceBinding})
 	sess, str := testSession(23)
@@ -885,7 +886,7 @@ func TestSaveSession(t *testing.T) {
 func TestAccessLogRead(t *testing.T) {
 	operator := WithCaller(context.Background(), Caller{ServiceID: "operator", Channel: ChannelHTTP, ClientIP: "192.0.2.7"})
 	pol := DefaultPolicy()
-	pol[ActionReadAccessLog] = []string{"operator"}
+	pol[string(telegramauth.ActionReadAccessLog)] = []string{"operator"}
 	f := newFixture(t, Options{Policy: pol})
 	_, str := testSession(24)
 	a := f.importSession(ingestor, 1, str)
@@ -910,7 +911,7 @@ func TestAccessLogRead(t *testing.T) {
 			t.Fatal("not newest first")
 		}
 	}
-	if e := all[1]; e.Action != string(ActionGetSession) || !e.Success || e.SessionID != a.SessionID || e.Caller != IngestorService || e.Channel != ChannelServiceBinding || !e.At.Equal(t0.Add(5*time.Second)) {
+	if e := all[1]; e.Action != string(telegramauth.ActionGetSession) || !e.Success || e.SessionID != a.SessionID || e.Caller != telegramauth.IngestorService || e.Channel != ChannelServiceBinding || !e.At.Equal(t0.Add(5*time.Second)) {
 		t.Fatalf("entry %+v", e)
 	}
 	// Reading the log does not add to it.
@@ -942,14 +943,14 @@ func TestAccessLogRead(t *testing.T) {
 	n := f.logCount()
 	_, err = f.svc.AccessLog(ingestor, AccessLogFilter{})
 	f.wantErr(err, telegramauth.CodeForbidden)
-	checkLog(t, f.lastLog(n), AccessLogEntry{Caller: IngestorService, Action: string(ActionReadAccessLog), ErrorCode: telegramauth.CodeForbidden, Channel: ChannelServiceBinding})
+	checkLog(t, f.lastLog(n), AccessLogEntry{Caller: telegramauth.IngestorService, Action: string(telegramauth.ActionReadAccessLog), ErrorCode: telegramauth.CodeForbidden, Channel: ChannelServiceBinding})
 }
 
 // TestAccessLogBounds: ids above 2^53-1 cannot cross to D1 (its driver
 // refuses such numbers), so they are bad input, named, not a store failure.
 func TestAccessLogBounds(t *testing.T) {
 	operator := WithCaller(context.Background(), Caller{ServiceID: "operator", Channel: ChannelHTTP})
-	f := newFixture(t, Options{Policy: Policy{ActionReadAccessLog: {"operator"}}})
+	f := newFixture(t, Options{Policy: accesspolicy.Policy{string(telegramauth.ActionReadAccessLog): {"operator"}}})
 	for _, c := range []struct {
 		filter AccessLogFilter
 		field  string
@@ -986,7 +987,7 @@ func TestSessionIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 50; i++ {
 		info := f.importSession(ingestor, 1, str)
-		if !ValidSessionID(info.SessionID) || len(info.SessionID) != 30 || seen[info.SessionID] {
+		if !telegramauth.ValidSessionID(info.SessionID) || len(info.SessionID) != 30 || seen[info.SessionID] {
 			t.Fatalf("id %q", info.SessionID)
 		}
 		seen[info.SessionID] = true
@@ -1004,8 +1005,8 @@ func TestSessionIDs(t *testing.T) {
 		"ses_abcdefghijklmnopqrstuvwxy8": false, "ses_abcdefghijklmnopqrstuvwxy": false,
 		"SES_abcdefghijklmnopqrstuvwxyz": false, "ses_abcdefghijklmnopqrstuvwxyzz": false,
 	} {
-		if ValidSessionID(id) != want {
-			t.Errorf("ValidSessionID(%q) != %v", id, want)
+		if telegramauth.ValidSessionID(id) != want {
+			t.Errorf("telegramauth.ValidSessionID(%q) != %v", id, want)
 		}
 	}
 }
@@ -1112,7 +1113,7 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 	sqlitetest.Exec(t, f.db, "UPDATE sessions SET user_id = 9 WHERE id = '"+info.SessionID+"'")
 	_, err = f.svc.GetSessionByUserID(ingestor, 9)
 	f.wantErr(err, telegramauth.CodeInternal)
-	failLogWrites(t, f.db, ActionGetSession)
+	failLogWrites(t, f.db, telegramauth.ActionGetSession)
 	_, err = f.svc.GetSessionByUserID(ingestor, 1)
 	f.wantErr(err, telegramauth.CodeUnavailable)
 
@@ -1182,16 +1183,17 @@ func TestParsePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Allows(ActionGetSession, IngestorService) || !p.Allows(ActionReadAccessLog, "ops.team") || p.Allows(ActionListSessions, IngestorService) {
+	if !p.Allows("get_session", telegramauth.IngestorService) || !p.Allows("read_access_log", "ops.team") || p.Allows("list_sessions", telegramauth.IngestorService) {
 		t.Errorf("policy = %v", p)
 	}
 	for in, want := range map[string]string{
-		`{"get_sessions":["a"]}`:      `unknown action "get_sessions"`,
-		`{"get_session":["a b"]}`:     `"a b" is not a service id`,
-		`{"get_session":"ingestor"}`:  "not a JSON object",
-		`[]`:                          "not a JSON object",
-		`{"get_session":[""]}`:        "is not a service id",
-		`{"get_session":["x"]} trail`: "",
+		`{"get_sessions":["a"]}`:                    `ACCESS_POLICY: unknown permission "get_sessions"`,
+		`{"get_session":["a b"]}`:                   `"a b" is not a service id`,
+		`{"get_session":"ingestor"}`:                "get_session must be a list of service ids",
+		`[]`:                                        "must be a JSON object",
+		`{"get_session":[""]}`:                      "is not a service id",
+		`{"get_session":["x"]} trail`:               "must be a JSON object",
+		`{"get_session":[],"get_session":["evil"]}`: `member "get_session" appears more than once`,
 	} {
 		_, err := ParsePolicy(in)
 		if want == "" {

@@ -141,7 +141,7 @@ type logRow struct {
 	SessionID string
 	UserID    int64
 	Caller    string
-	Action    Action
+	Action    telegramauth.Action
 	Success   bool
 	ErrorCode telegramauth.Code
 	Channel   string
@@ -194,6 +194,18 @@ func (s *store) insertSessionLogged(ctx context.Context, r *sessionRow, l logRow
 		_, err := x.ExecContext(ctx, insertLog, l.args()...)
 		return err
 	})
+}
+
+// countRefusal adds n attempts to the counted refusal row of bucket (a
+// failed authentication), creating it at atMs if it is new.
+func (s *store) countRefusal(ctx context.Context, bucket string, atMs, n int64, c Caller) error {
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO access_log (at, caller, action, success, error_code, channel, client_ip, attempts, bucket) "+
+			"VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?) "+
+			"ON CONFLICT (bucket) WHERE bucket IS NOT NULL DO UPDATE SET attempts = attempts + excluded.attempts",
+		atMs, c.ServiceID, string(telegramauth.ActionAuthenticate), string(telegramauth.CodeUnauthenticated),
+		logChannel(c.Channel), nullString(c.ClientIP), n, bucket)
+	return err
 }
 
 // resealed is a session sealed again under the current key.
@@ -438,7 +450,7 @@ func (s *store) accessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEn
 	if f.BeforeID != 0 {
 		where, args = append(where, "id < ?"), append(args, f.BeforeID)
 	}
-	q := "SELECT id, at, session_id, user_id, caller, action, success, error_code, channel, client_ip FROM access_log"
+	q := "SELECT id, at, session_id, user_id, caller, action, success, error_code, channel, client_ip, attempts FROM access_log"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -459,7 +471,7 @@ func (s *store) accessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEn
 			userID                    sql.NullInt64
 			action                    string
 		)
-		if err := rows.Scan(&e.ID, &at, &sessionID, &userID, &e.Caller, &action, &success, &code, &e.Channel, &clientIP); err != nil {
+		if err := rows.Scan(&e.ID, &at, &sessionID, &userID, &e.Caller, &action, &success, &code, &e.Channel, &clientIP, &e.Attempts); err != nil {
 			return nil, err
 		}
 		e.At = fromMillis(at)

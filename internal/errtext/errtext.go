@@ -3,7 +3,10 @@
 // or half a secret).
 package errtext
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Quote quotes at most max bytes of s: printable ASCII but for quotes and
 // backslashes is kept, everything else becomes '?', and a cut is marked
@@ -23,4 +26,18 @@ func Quote(s string, max int) string {
 		b.WriteString("...")
 	}
 	return b.String()
+}
+
+// Clip shortens s to at most n bytes of valid UTF-8 (invalid bytes become
+// U+FFFD first): for caller-supplied text kept in a log or a database.
+func Clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }

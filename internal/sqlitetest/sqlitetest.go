@@ -20,7 +20,7 @@ import (
 // migrationsDir applied in name order, as `wrangler d1 migrations apply` does.
 func Open(t testing.TB, migrationsDir string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "test.db")+"?_pragma=foreign_keys(1)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "test.db")+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/communicator/communicator/accesspolicy"
 	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/vault"
 )
@@ -18,7 +19,7 @@ type config struct {
 	Sealer      *vault.Sealer
 	APIKeys     httpapi.APIKeys
 	Lifetime    time.Duration
-	Policy      vault.Policy
+	Policy      accesspolicy.Policy
 	// SessionReadsOff turns the HTTP session hand-out route off
 	// (HTTP_SESSION_READS=off), once every caller uses the binding.
 	SessionReadsOff bool

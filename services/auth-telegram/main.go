@@ -61,15 +61,22 @@ func main() {
 			return vault.WithCaller(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP})
 		},
 		SessionReadsOff: cfg.SessionReadsOff,
+		Authorize: func(ctx context.Context, action telegramauth.Action) error {
+			if vlt == nil {
+				return nil // every call answers UNAVAILABLE
+			}
+			return vlt.Authorize(ctx, action)
+		},
 		OnDenied: func(ctx context.Context, serviceID, clientIP, route string, code telegramauth.Code) {
-			log.Warn("http call refused", "caller", serviceID, "route", route, "code", string(code))
-			action := vault.ActionAuthenticate // a failed API-key check
-			if code == telegramauth.CodeForbidden {
-				action = vault.ActionGetSession // HTTP_SESSION_READS=off
+			log.Warn("http call refused", "caller", serviceID, "client_ip", clientIP, "route", route, "code", string(code))
+			if vlt == nil {
+				return
 			}
-			if vlt != nil {
-				vlt.RecordDenied(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP}, action, code)
+			if code == telegramauth.CodeForbidden { // HTTP_SESSION_READS=off: an authenticated caller, one row
+				vlt.RecordDenied(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP}, telegramauth.ActionGetSession, code)
+				return
 			}
+			vlt.RecordUnauthenticated(ctx, serviceID, clientIP) // anyone can send these: counted
 		},
 		Health: func(ctx context.Context) map[string]httpapi.Check {
 			checks := health(ctx, cfg, db)
@@ -82,7 +89,7 @@ func main() {
 
 	workers.Serve(workers.Handlers{
 		Fetch: logging.HTTP(log, api),
-		RPC:   rpcHandler{next: authrpc.NewServiceHandler(svc), log: log},
+		RPC:   rpcHandler{next: authrpc.NewServiceHandler(svc), vault: vlt, log: log},
 		// The cron trigger of wrangler.toml: during a rotation, reseal
 		// sessions still under the previous key; prune the access log.
 		Scheduled: func(ctx context.Context, cron string, at time.Time) error {

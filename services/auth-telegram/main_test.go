@@ -15,6 +15,7 @@ import (
 
 	"github.com/communicator/communicator/internal/sqlitetest"
 	"github.com/communicator/communicator/mtproto/sessionstring"
+	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/vault"
 )
 
@@ -25,7 +26,7 @@ const (
 	secretC = "nvlTGL3VFkE8Gh7GBg/VFp5T1d9m7AaSAo7UbVFRCNc="
 )
 
-var ingestor = vault.WithCaller(context.Background(), vault.Caller{ServiceID: vault.IngestorService, Channel: vault.ChannelServiceBinding})
+var ingestor = vault.WithCaller(context.Background(), vault.Caller{ServiceID: telegramauth.IngestorService, Channel: vault.ChannelServiceBinding})
 
 // vaultWith configures auth-telegram from vars, over db.
 func vaultWith(t *testing.T, db *sql.DB, vars map[string]string) (*vault.Service, *config) {

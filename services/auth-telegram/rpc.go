@@ -6,49 +6,101 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/authrpc"
+	"github.com/communicator/communicator/internal/errtext"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/vault"
 	"github.com/communicator/communicator/workers"
 	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
-// callerFromProps is the RPC caller: the serviceId of the binding's props
-// (ctx.props), which only whoever deploys the caller can set. A binding
-// without props has no caller, and the vault refuses it (FORBIDDEN).
-func callerFromProps(ctx context.Context) vault.Caller {
-	c := vault.Caller{Channel: vault.ChannelServiceBinding}
-	props := workers.Props(ctx)
+// methodActions is the access-policy action of each RPC method: the caller
+// is checked before the arguments are decoded. A test checks that every
+// method of telegramauth.Service has one.
+var methodActions = map[string]telegramauth.Action{
+	"getSessionByUserId": telegramauth.ActionGetSession,
+	"listSessions":       telegramauth.ActionListSessions,
+	"revokeSession":      telegramauth.ActionRevokeSession,
+	"importSession":      telegramauth.ActionImportSession,
+	"accessLog":          telegramauth.ActionReadAccessLog,
+}
+
+// rpcCaller identifies the caller of an RPC call from its binding, never
+// from an argument:
+//   - on a named entrypoint (telegramauth.Entrypoints), the service it
+//     fixes: deployment tools can set a binding's entrypoint;
+//   - on the default entrypoint, the binding's props.serviceId (only
+//     wrangler deploys props); without props there is no caller, and the
+//     vault refuses the call.
+//
+// conflict is the service id the props claim when it disagrees with the
+// named entrypoint: such a binding is misconfigured or lying, and refused.
+func rpcCaller(ctx context.Context) (c vault.Caller, entrypoint, conflict string) {
+	c = vault.Caller{Channel: vault.ChannelServiceBinding}
+	claimed := propsServiceID(workers.Props(ctx))
+	n := workers.Entrypoint(ctx)
+	if n == 0 {
+		c.ServiceID = claimed
+		return c, "default", ""
+	}
+	if n > len(telegramauth.Entrypoints) {
+		return c, "unknown", "" // an entry module newer than this program: no caller
+	}
+	ep := telegramauth.Entrypoints[n-1]
+	c.ServiceID = ep.ServiceID
+	if claimed != "" && claimed != ep.ServiceID {
+		return c, ep.Name, claimed
+	}
+	return c, ep.Name, ""
+}
+
+// propsServiceID is the serviceId of a binding's props (JSON), or "".
+func propsServiceID(props []byte) string {
 	if len(props) == 0 {
-		return c
+		return ""
 	}
 	d := jsoncodec.NewDecoder(props)
 	if d.IsNull() {
-		return c
+		return ""
 	}
+	id := ""
 	_ = d.Object(func(key []byte) error {
 		if string(key) == "serviceId" {
 			if s, err := d.String(); err == nil {
-				c.ServiceID = s
+				id = s
 			}
 			return nil
 		}
 		return d.Skip()
 	})
-	return c
+	return id
 }
 
-// rpcHandler puts the caller from props into the context and logs one line
-// per call.
+// rpcHandler identifies the caller, checks it before the arguments (a
+// caller without the permission is refused and logged whatever it sent),
+// and logs one line per call.
 type rpcHandler struct {
-	next workers.RPCHandler
-	log  *slog.Logger
+	next  workers.RPCHandler
+	vault *vault.Service // nil while the configuration is unusable
+	log   *slog.Logger
 }
 
-func (h rpcHandler) ServeRPC(ctx context.Context, method int, args []byte, dst []byte) ([]byte, error) {
+func (h rpcHandler) ServeRPC(ctx context.Context, method int, args []byte, dst []byte) (out []byte, err error) {
 	start := time.Now()
-	caller := callerFromProps(ctx)
-	out, err := h.next.ServeRPC(vault.WithCaller(ctx, caller), method, args, dst)
+	caller, entrypoint, conflict := rpcCaller(ctx)
+	ctx = vault.WithCaller(ctx, caller)
 	name := authrpc.ServiceMethod(method)
+	action, known := methodActions[name]
+	switch {
+	case h.vault == nil || !known:
+		out, err = h.next.ServeRPC(ctx, method, args, dst)
+	case conflict != "":
+		err = telegramauth.NewError(telegramauth.CodeForbidden, "the binding's props.serviceId names another service than its entrypoint "+entrypoint+" ("+caller.ServiceID+")")
+		h.vault.RecordDenied(ctx, caller, action, telegramauth.CodeForbidden)
+	default:
+		if err = h.vault.Authorize(ctx, action); err == nil {
+			out, err = h.next.ServeRPC(ctx, method, args, dst)
+		}
+	}
 	level, outcome := slog.LevelInfo, "ok"
 	if err != nil {
 		outcome = string(telegramauth.CodeOf(err))
@@ -56,12 +108,17 @@ func (h rpcHandler) ServeRPC(ctx context.Context, method int, args []byte, dst [
 			level = slog.LevelError
 		}
 	}
-	h.log.LogAttrs(ctx, level, "rpc",
+	attrs := []slog.Attr{
 		slog.String("method", name),
 		slog.String("caller", caller.ServiceID),
+		slog.String("entrypoint", entrypoint),
 		slog.String("outcome", outcome),
 		slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
-	)
+	}
+	if conflict != "" {
+		attrs = append(attrs, slog.String("props_service_id", errtext.Quote(conflict, 64)))
+	}
+	h.log.LogAttrs(ctx, level, "rpc", attrs...)
 	return out, err
 }
 

@@ -90,6 +90,12 @@ export interface AccessLogEntry {
   /** channel is service-binding or http. */
   channel: string;
   clientIp?: string;
+  /**
+   * attempts is how many attempts the entry stands for: 1, but for refused
+   * authentications, which are counted per claimed service, client address
+   * and minute (at is the minute's start).
+   */
+  attempts: number;
 }
 
 /**

@@ -1,0 +1,104 @@
+package vault
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/communicator/communicator/internal/errtext"
+	"github.com/communicator/communicator/telegramauth"
+)
+
+// Refusals of callers that did not authenticate (a bad or missing API key)
+// are counted rather than logged one row each: anyone who can reach the HTTP
+// API can send them, and a row per attempt would let a flood grow the access
+// log and queue its writes in front of the hand-outs, which write to the
+// same database.
+//
+// Each (claimed service, client address, minute) is one access-log row whose
+// attempts column grows: the first refusal of a bucket writes it at once;
+// later ones are counted in memory and added to the row by a refusal that
+// arrives refuseFlushEvery after the bucket's last write, or in a later
+// minute. So a source costs at most one row and a few writes a minute
+// however fast it sends. The price: attempts still in memory when an isolate
+// ends are lost (at most refuseFlushEvery of one source's attempts), so a
+// row's attempts is a lower bound.
+const (
+	refuseFlushEvery = 30 * time.Second
+	// refuseBuckets bounds the buckets an isolate keeps: beyond it, the
+	// oldest are written out (or dropped, if that fails) first.
+	refuseBuckets = 512
+)
+
+type refusalBucket struct {
+	key       string
+	caller    Caller
+	minute    int64 // unix minute
+	pending   int64 // attempts not written yet
+	lastWrite time.Time
+}
+
+// refusals counts refusals of unauthenticated callers per bucket.
+type refusals struct {
+	mu      sync.Mutex
+	buckets map[string]*refusalBucket
+}
+
+// RecordUnauthenticated counts a refused authentication of an HTTP caller:
+// claimed is the service id it claimed (httpapi.ClaimedServiceID: "",
+// "invalid" or a well-formed id), clientIP its address. See the comment
+// above refuseFlushEvery for how often this writes.
+func (s *Service) RecordUnauthenticated(ctx context.Context, claimed, clientIP string) {
+	now := s.now()
+	caller := Caller{ServiceID: errtext.Clip(claimed, 64), Channel: ChannelHTTP, ClientIP: errtext.Clip(clientIP, 64)}
+	minute := now.Unix() / 60
+	key := string(telegramauth.ActionAuthenticate) + "|" + caller.ServiceID + "|" + caller.ClientIP + "|" + strconv.FormatInt(minute, 10)
+
+	r := &s.refused
+	r.mu.Lock()
+	if r.buckets == nil {
+		r.buckets = map[string]*refusalBucket{}
+	}
+	var due []refusalBucket // buckets to write now, copied out of the lock
+	b := r.buckets[key]
+	if b == nil {
+		b = &refusalBucket{key: key, caller: caller, minute: minute}
+		r.buckets[key] = b
+	}
+	b.pending++
+	if b.lastWrite.IsZero() || now.Sub(b.lastWrite) >= refuseFlushEvery {
+		due = append(due, *b)
+		b.pending, b.lastWrite = 0, now
+	}
+	// Buckets of past minutes are written out and forgotten, as are the
+	// oldest when there are too many.
+	for k, o := range r.buckets {
+		if o.minute < minute || len(r.buckets) > refuseBuckets {
+			if o.pending > 0 {
+				due = append(due, *o)
+			}
+			delete(r.buckets, k)
+		}
+	}
+	r.mu.Unlock()
+
+	for _, d := range due {
+		if err := s.store.countRefusal(context.WithoutCancel(ctx), d.key, d.minute*60_000, d.pending, d.caller); err != nil {
+			s.log.Error("vault: counting refused authentications failed; these attempts are only in this log",
+				"caller", d.caller.ServiceID, "client_ip", d.caller.ClientIP, "attempts", d.pending, "err", err)
+		}
+	}
+}
+
+// Authorize reports whether the caller in ctx may perform action: nil, or
+// FORBIDDEN after writing the refusal's access-log row. Callers check this
+// before they read a call's arguments, so that a caller without the
+// permission is refused (and logged) whatever it sent.
+func (s *Service) Authorize(ctx context.Context, action telegramauth.Action) error {
+	c, denied := s.begin(ctx, action)
+	if denied != nil {
+		return s.fail(ctx, c, denied)
+	}
+	return nil
+}

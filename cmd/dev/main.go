@@ -3,7 +3,9 @@
 // pinned wrangler, their local D1 databases with migrations applied, the
 // TELEGRAM_AUTH binding between them, and a demo user whose Telegram session
 // is imported into auth-telegram. It prints how to call the system and runs
-// until interrupted.
+// until interrupted. Everything is served on one port (-port, make dev's
+// PORT): it must be free, and what answers there must be the stack it
+// started (internal/devstack checks).
 //
 // Local secrets (the session-sealing secret, the dev API keys) are generated
 // once into .wrangler/dev/secrets.json, so that sealed sessions survive
@@ -14,6 +16,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,9 +27,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/communicator/communicator/authhttp"
 	"github.com/communicator/communicator/faketelegram"
+	"github.com/communicator/communicator/internal/devport"
 	"github.com/communicator/communicator/internal/devstack"
 )
 
@@ -44,38 +49,51 @@ type secrets struct {
 }
 
 func main() {
-	ingestorPort := flag.Int("ingestor-port", 8787, "HTTP port of the ingestor")
+	port := flag.Int("port", 8787, "HTTP port of both workers (make dev PORT=...)")
 	fixture := flag.String("telegram-fixture", "", "fixture of the local Telegram (default: the shipped one)")
 	quiet := flag.Bool("quiet", false, "do not print the workers' logs")
 	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("make dev: ")
+	// run returns instead of exiting, so that what it started is stopped.
+	if err := run(*port, *fixture, *quiet); err != nil {
+		log.Fatal(err)
+	}
+}
 
+func run(port int, fixture string, quiet bool) error {
+	// make dev checked before building; another program may have taken the
+	// port since.
+	if err := devport.Check(port); err != nil {
+		return err
+	}
 	root, err := devstack.FindRoot()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	devDir := filepath.Join(root, ".wrangler", "dev")
 	sec, err := loadSecrets(filepath.Join(devDir, "secrets.json"))
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	// One port for both: the router sends /auth-telegram/... to auth-telegram.
-	authURL := fmt.Sprintf("http://127.0.0.1:%d/auth-telegram", *ingestorPort)
+	authURL := fmt.Sprintf("http://127.0.0.1:%d/auth-telegram", port)
 	var logw io.Writer = os.Stdout
-	if *quiet {
+	if quiet {
 		logw = nil
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	tgOpts := faketelegram.Options{}
-	if *fixture != "" {
-		if tgOpts.Fixture, err = faketelegram.LoadFixture(*fixture); err != nil {
-			log.Fatal(err)
+	if fixture != "" {
+		if tgOpts.Fixture, err = faketelegram.LoadFixture(fixture); err != nil {
+			return err
 		}
 	}
 	fake, err := faketelegram.Start(ctx, tgOpts)
 	if err != nil {
-		log.Fatalf("starting the local Telegram: %v", err)
+		return fmt.Errorf("starting the local Telegram: %v", err)
 	}
 	defer fake.Close()
 
@@ -85,6 +103,8 @@ func main() {
 		StateDir: filepath.Join(root, ".wrangler", "state"),
 		StageDir: filepath.Join(devDir, "stage"),
 		Log:      logw,
+		// A first start on a slow machine takes its time.
+		ReadyTimeout: 3 * time.Minute,
 		Workers: []devstack.Worker{
 			{
 				Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Migrate: true,
@@ -110,19 +130,23 @@ func main() {
 		// gives both an HTTP address on one port. One process also means each
 		// local D1 database has one owner.
 		Processes: []devstack.Process{
-			{Workers: []string{"ingestor", "auth-telegram"}, Port: *ingestorPort, Routed: true},
+			{Workers: []string{"ingestor", "auth-telegram"}, Port: port, Routed: true},
 		},
 	})
 	defer stack.Stop()
+	var pe *devstack.PortError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%v\nStop that program, or %s", err, devport.Advice(pe.Port))
+	}
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	demo, err := fake.MintSession(ctx, demoTelegramUser)
 	if err != nil {
-		log.Fatalf("minting the demo session: %v", err)
+		return fmt.Errorf("minting the demo session: %v", err)
 	}
 	if err := importDemo(authURL, sec, demo); err != nil {
-		log.Fatalf("importing the demo session: %v", err)
+		return fmt.Errorf("importing the demo session: %v", err)
 	}
 	account, _ := fake.Fixture().User(demoTelegramUser)
 	ingestorURL := stack.URL["ingestor"]
@@ -161,8 +185,9 @@ Press Ctrl-C to stop.
 	select {
 	case <-ctx.Done():
 		fmt.Println("\nstopping...")
+		return nil
 	case err := <-done:
-		log.Printf("a wrangler process exited: %v", err)
+		return fmt.Errorf("a wrangler process exited: %v", err)
 	}
 }
 

@@ -250,6 +250,14 @@ func (c *Client) AccessLog(ctx context.Context, q telegramauth.AccessLogQuery) (
 	return entries, nil
 }
 
+// SetAPIKey sets the headers that present key as serviceID's:
+// "Authorization: ApiKey <key>" and "X-Service-ID: <serviceID>". Every caller
+// of an API that Authenticate guards sends them so.
+func SetAPIKey(h http.Header, serviceID, key string) {
+	h.Set(HeaderAuthorization, authScheme+" "+key)
+	h.Set(HeaderServiceID, serviceID)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -264,8 +272,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	if err != nil {
 		return telegramauth.NewError(telegramauth.CodeInternal, "could not build the request")
 	}
-	req.Header.Set(HeaderAuthorization, authScheme+" "+c.apiKey)
-	req.Header.Set(HeaderServiceID, c.serviceID)
+	SetAPIKey(req.Header, c.serviceID, c.apiKey)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -385,3 +385,16 @@ func TestClientConfig(t *testing.T) {
 		}
 	}
 }
+
+// What SetAPIKey sends is what Authenticate accepts.
+func TestSetAPIKey(t *testing.T) {
+	keys, err := ParseAPIKeys(`{"ops":"` + HashAPIKey("ops-key") + `"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	SetAPIKey(r.Header, "ops", "ops-key")
+	if id, _, aerr := Authenticate(r, keys); aerr != nil || id != "ops" {
+		t.Errorf("Authenticate = %q, %v", id, aerr)
+	}
+}

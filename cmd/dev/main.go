@@ -42,12 +42,6 @@ const (
 	demoTelegramUser = 1001
 )
 
-type secrets struct {
-	SessionSecret string `json:"sessionSecret"`
-	APIKey        string `json:"apiKey"`
-	OperatorKey   string `json:"operatorKey"`
-}
-
 func main() {
 	port := flag.Int("port", 8787, "HTTP port of both workers (make dev PORT=...)")
 	fixture := flag.String("telegram-fixture", "", "fixture of the local Telegram (default: the shipped one)")
@@ -72,7 +66,7 @@ func run(port int, fixture string, quiet bool) error {
 		return err
 	}
 	devDir := filepath.Join(root, ".wrangler", "dev")
-	sec, err := loadSecrets(filepath.Join(devDir, "secrets.json"))
+	sec, err := devstack.LoadDevSecrets(devstack.DevSecretsPath(root))
 	if err != nil {
 		return err
 	}
@@ -115,7 +109,8 @@ func run(port int, fixture string, quiet bool) error {
 				Vars: withVars(fake.EndpointVars(), map[string]string{
 					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
-					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, authhttp.HashAPIKey(sec.OperatorKey)),
+					"INGESTOR_API_KEYS":              fmt.Sprintf(`{%q:%q}`, devstack.DevOperator, authhttp.HashAPIKey(sec.OperatorKey)),
+					"INGESTOR_ACCESS_POLICY":         fmt.Sprintf(`{"read":[%q],"operate":[%q]}`, devstack.DevOperator, devstack.DevOperator),
 					// The local Telegram's address, data center and key come
 					// from fake.EndpointVars. The API id and hash are placeholders
 					// of the right shape: the local Telegram does not check them
@@ -150,6 +145,8 @@ func run(port int, fixture string, quiet bool) error {
 	}
 	account, _ := fake.Fixture().User(demoTelegramUser)
 	ingestorURL := stack.URL["ingestor"]
+	// The ingestor's routes but /health take the operator's credentials.
+	op := fmt.Sprintf("-H 'Authorization: ApiKey %s' -H 'X-Service-ID: %s'", sec.OperatorKey, devstack.DevOperator)
 	fmt.Printf(`
 communicator is running locally.
 
@@ -162,23 +159,36 @@ Both run in one workerd (wrangler dev); the binding between them is the
 production one. A local router in front gives them one port: /auth-telegram/...
 goes to auth-telegram, everything else to the ingestor.
 
+Every ingestor route but /health takes an API key. Locally that is the service
+%[10]q, allowed to read and operate (its key is operatorKey in
+.wrangler/dev/secrets.json; INGESTOR_API_KEYS and INGESTOR_ACCESS_POLICY in
+docs/operations.md).
+
 A demo user %[4]d has a session in auth-telegram. The ingestor gets it over the
 TELEGRAM_AUTH binding (RPC) and reports it without revealing it:
 
-  curl -s %[1]s/telegram/session-status/%[4]d
+  curl -s %[9]s \
+    %[1]s/telegram/session-status/%[4]d
 
 and talks to Telegram with it, from inside the worker (MTProto over connect()):
 
-  curl -s %[1]s/telegram/me/%[4]d      # the account: %[8]s
+  curl -s %[9]s \
+    %[1]s/telegram/me/%[4]d      # the account: %[8]s
+
+The ingestor's session client (cache, calls, retries):
+
+  curl -s %[9]s \
+    %[1]s/telegram/client-stats
 
 auth-telegram's HTTP API (API key for ingestor-service, local only):
 
   curl -s -H 'Authorization: ApiKey %[5]s' -H 'X-Service-ID: ingestor-service' \
     %[2]s/api/telegram-auth/sessions/list/%[4]d
 
-Health: curl -s %[1]s/health ; curl -s %[2]s/health
+Health (no key): curl -s %[1]s/health ; curl -s %[2]s/health
+Check the pair:  make smoke URL=%[1]s
 Press Ctrl-C to stop.
-`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey, fake.Addr(), fake.DC(), account.FirstName+" "+account.LastName)
+`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey, fake.Addr(), fake.DC(), account.FirstName+" "+account.LastName, op, devstack.DevOperator)
 
 	done := make(chan error, 1)
 	go func() { done <- stack.Wait() }()
@@ -191,29 +201,12 @@ Press Ctrl-C to stop.
 	}
 }
 
-func loadSecrets(path string) (secrets, error) {
-	var s secrets
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &s); err == nil && s.SessionSecret != "" && s.APIKey != "" && s.OperatorKey != "" {
-			return s, nil
-		}
-	}
-	s = secrets{SessionSecret: devstack.RandomHex(32), APIKey: "dev-" + devstack.RandomHex(16),
-		OperatorKey: "dev-operator-" + devstack.RandomHex(16)}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return s, err
-	}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	return s, os.WriteFile(path, b, 0o600)
-}
-
 // importDemo revokes the demo user's earlier sessions (their keys died with
 // the previous local Telegram) and imports the new one.
-func importDemo(authURL string, sec secrets, session string) error {
+func importDemo(authURL string, sec devstack.DevSecrets, session string) error {
 	do := func(method, path string) (int, []byte, error) {
 		req, _ := http.NewRequest(method, authURL+"/api/telegram-auth"+path, nil)
-		req.Header.Set("Authorization", "ApiKey "+sec.APIKey)
-		req.Header.Set("X-Service-ID", "ingestor-service")
+		authhttp.SetAPIKey(req.Header, "ingestor-service", sec.APIKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0, nil, err

@@ -155,3 +155,22 @@ func TestWaitReadyBindFailure(t *testing.T) {
 		t.Errorf("another process's line: %v", err)
 	}
 }
+
+// make dev's secrets are generated once and then read back unchanged; a
+// missing file is an error for a reader.
+func TestDevSecrets(t *testing.T) {
+	path := DevSecretsPath(t.TempDir())
+	if _, err := ReadDevSecrets(path); err == nil {
+		t.Error("read a missing file")
+	}
+	s, err := LoadDevSecrets(path)
+	if err != nil || s.SessionSecret == "" || s.APIKey == "" || !strings.HasPrefix(s.OperatorKey, "dev-operator-") {
+		t.Fatalf("generated %+v, %v", s, err)
+	}
+	if again, err := LoadDevSecrets(path); err != nil || again != s {
+		t.Errorf("loaded again: %+v, %v", again, err)
+	}
+	if read, err := ReadDevSecrets(path); err != nil || read != s {
+		t.Errorf("read: %+v, %v", read, err)
+	}
+}

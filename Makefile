@@ -89,7 +89,9 @@ test-e2e: deps build build-testworkers
 
 # Checks a running pair: make smoke URL=http://127.0.0.1:8787 (make dev), or
 # make smoke AUTH_URL=https://... INGESTOR_URL=https://... (a deployment);
-# EXPECT_TRANSPORT=http confirms a rollback. See docs/deploy.md.
+# EXPECT_TRANSPORT=http confirms a rollback. The ingestor's credentials:
+# INGESTOR_API_KEY=... INGESTOR_SERVICE_ID=... (default operator; against make
+# dev, its operator key). See docs/deploy.md.
 smoke:
 	$(GO) run ./cmd/smoke
 

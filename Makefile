@@ -14,7 +14,7 @@ GO_JS_EXEC := $(CURDIR)/workers/js/go_js_wasm_exec
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: all deps build build-testworkers generate check-generated dev test test-unit test-fuzz test-infra test-wasm test-e2e vet bench smoke clean
+.PHONY: all deps build build-testworkers generate check-generated dev dev-port test test-unit test-fuzz test-infra test-wasm test-e2e vet bench smoke clean
 
 all: build
 
@@ -48,8 +48,17 @@ endef
 generate:
 	$(GO) generate ./...
 
-dev: deps build
-	$(GO) run ./cmd/dev
+# make dev's one HTTP port (both workers, behind the local router): make dev
+# PORT=8788. Only the command line sets it: a PORT in the environment, which
+# other tools use, does not move make dev.
+PORT = 8787
+
+# The port is checked first, so that a busy one is reported before any build.
+dev: dev-port deps build
+	$(GO) run ./cmd/dev -port $(PORT)
+
+dev-port:
+	@$(GO) run ./cmd/devport -port $(PORT)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
@@ -80,7 +89,9 @@ test-e2e: deps build build-testworkers
 
 # Checks a running pair: make smoke URL=http://127.0.0.1:8787 (make dev), or
 # make smoke AUTH_URL=https://... INGESTOR_URL=https://... (a deployment);
-# EXPECT_TRANSPORT=http confirms a rollback. See docs/deploy.md.
+# EXPECT_TRANSPORT=http confirms a rollback. The ingestor's credentials:
+# INGESTOR_API_KEY=... INGESTOR_SERVICE_ID=... (default operator; against make
+# dev, its operator key). See docs/deploy.md.
 smoke:
 	$(GO) run ./cmd/smoke
 

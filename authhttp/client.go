@@ -253,8 +253,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	if err != nil {
 		return telegramauth.NewError(telegramauth.CodeInternal, "could not build the request")
 	}
-	req.Header.Set(httpapi.HeaderAuthorization, httpapi.AuthScheme+" "+c.apiKey)
-	req.Header.Set(httpapi.HeaderServiceID, c.serviceID)
+	httpapi.SetAPIKey(req.Header, c.serviceID, c.apiKey)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

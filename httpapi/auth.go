@@ -55,6 +55,14 @@ func ClaimedServiceID(r *http.Request) string {
 	return ids[0]
 }
 
+// SetAPIKey sets the headers that present key as serviceID's:
+// "Authorization: ApiKey <key>" and "X-Service-ID: <serviceID>", what
+// Authenticate accepts.
+func SetAPIKey(h http.Header, serviceID, key string) {
+	h.Set(HeaderAuthorization, AuthScheme+" "+key)
+	h.Set(HeaderServiceID, serviceID)
+}
+
 // Authenticate checks a request's "Authorization: ApiKey <key>" and
 // "X-Service-ID: <id>" against keys, comparing in constant time. It returns the
 // authenticated service id, or an UNAUTHENTICATED error that names what was

@@ -158,3 +158,16 @@ func TestWriteHealthAndErrors(t *testing.T) {
 		t.Errorf("a caused error: %d %s", w.Code, w.Body)
 	}
 }
+
+// What SetAPIKey sends is what Authenticate accepts.
+func TestSetAPIKey(t *testing.T) {
+	keys, err := ParseAPIKeys("KEYS", `{"ops":"`+HashAPIKey("ops-key")+`"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	SetAPIKey(r.Header, "ops", "ops-key")
+	if id, _, aerr := Authenticate(r, keys); aerr != nil || id != "ops" {
+		t.Errorf("Authenticate = %q, %v", id, aerr)
+	}
+}

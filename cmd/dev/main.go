@@ -3,7 +3,9 @@
 // pinned wrangler, their local D1 databases with migrations applied, the
 // TELEGRAM_AUTH binding between them, and a demo user whose Telegram session
 // is imported into auth-telegram. It prints how to call the system and runs
-// until interrupted.
+// until interrupted. Everything is served on one port (-port, make dev's
+// PORT): it must be free, and what answers there must be the stack it
+// started (internal/devstack checks).
 //
 // Local secrets (the session-sealing secret, the dev API keys) are generated
 // once into .wrangler/dev/secrets.json, so that sealed sessions survive
@@ -14,6 +16,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,9 +27,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/communicator/communicator/faketelegram"
 	"github.com/communicator/communicator/httpapi"
+	"github.com/communicator/communicator/internal/devport"
 	"github.com/communicator/communicator/internal/devstack"
 )
 
@@ -37,45 +42,52 @@ const (
 	demoTelegramUser = 1001
 )
 
-type secrets struct {
-	SessionSecret string `json:"sessionSecret"`
-	APIKey        string `json:"apiKey"`
-	OperatorKey   string `json:"operatorKey"`
-}
-
 func main() {
-	ingestorPort := flag.Int("ingestor-port", 8787, "HTTP port of the ingestor")
+	port := flag.Int("port", 8787, "HTTP port of both workers (make dev PORT=...)")
 	fixture := flag.String("telegram-fixture", "", "fixture of the local Telegram (default: the shipped one)")
 	quiet := flag.Bool("quiet", false, "do not print the workers' logs")
 	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("make dev: ")
+	// run returns instead of exiting, so that what it started is stopped.
+	if err := run(*port, *fixture, *quiet); err != nil {
+		log.Fatal(err)
+	}
+}
 
+func run(port int, fixture string, quiet bool) error {
+	// make dev checked before building; another program may have taken the
+	// port since.
+	if err := devport.Check(port); err != nil {
+		return err
+	}
 	root, err := devstack.FindRoot()
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	devDir := filepath.Join(root, ".wrangler", "dev")
-	sec, err := loadSecrets(filepath.Join(devDir, "secrets.json"))
+	sec, err := devstack.LoadDevSecrets(devstack.DevSecretsPath(root))
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	// One port for both: the router sends /auth-telegram/... to auth-telegram.
-	authURL := fmt.Sprintf("http://127.0.0.1:%d/auth-telegram", *ingestorPort)
+	authURL := fmt.Sprintf("http://127.0.0.1:%d/auth-telegram", port)
 	var logw io.Writer = os.Stdout
-	if *quiet {
+	if quiet {
 		logw = nil
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	tgOpts := faketelegram.Options{}
-	if *fixture != "" {
-		if tgOpts.Fixture, err = faketelegram.LoadFixture(*fixture); err != nil {
-			log.Fatal(err)
+	if fixture != "" {
+		if tgOpts.Fixture, err = faketelegram.LoadFixture(fixture); err != nil {
+			return err
 		}
 	}
 	fake, err := faketelegram.Start(ctx, tgOpts)
 	if err != nil {
-		log.Fatalf("starting the local Telegram: %v", err)
+		return fmt.Errorf("starting the local Telegram: %v", err)
 	}
 	defer fake.Close()
 
@@ -85,6 +97,8 @@ func main() {
 		StateDir: filepath.Join(root, ".wrangler", "state"),
 		StageDir: filepath.Join(devDir, "stage"),
 		Log:      logw,
+		// A first start on a slow machine takes its time.
+		ReadyTimeout: 3 * time.Minute,
 		Workers: []devstack.Worker{
 			{
 				Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Migrate: true,
@@ -95,7 +109,8 @@ func main() {
 				Vars: withVars(fake.EndpointVars(), map[string]string{
 					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
-					"INGESTOR_API_KEYS":              fmt.Sprintf(`{"operator":%q}`, httpapi.HashAPIKey(sec.OperatorKey)),
+					"INGESTOR_API_KEYS":              fmt.Sprintf(`{%q:%q}`, devstack.DevOperator, httpapi.HashAPIKey(sec.OperatorKey)),
+					"INGESTOR_ACCESS_POLICY":         fmt.Sprintf(`{"read":[%q],"operate":[%q]}`, devstack.DevOperator, devstack.DevOperator),
 					// The local Telegram's address, data center and key come
 					// from fake.EndpointVars. The API id and hash are placeholders
 					// of the right shape: the local Telegram does not check them
@@ -110,22 +125,28 @@ func main() {
 		// gives both an HTTP address on one port. One process also means each
 		// local D1 database has one owner.
 		Processes: []devstack.Process{
-			{Workers: []string{"ingestor", "auth-telegram"}, Port: *ingestorPort, Routed: true},
+			{Workers: []string{"ingestor", "auth-telegram"}, Port: port, Routed: true},
 		},
 	})
 	defer stack.Stop()
+	var pe *devstack.PortError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%v\nStop that program, or %s", err, devport.Advice(pe.Port))
+	}
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
 	demo, err := fake.MintSession(ctx, demoTelegramUser)
 	if err != nil {
-		log.Fatalf("minting the demo session: %v", err)
+		return fmt.Errorf("minting the demo session: %v", err)
 	}
 	if err := importDemo(authURL, sec, demo); err != nil {
-		log.Fatalf("importing the demo session: %v", err)
+		return fmt.Errorf("importing the demo session: %v", err)
 	}
 	account, _ := fake.Fixture().User(demoTelegramUser)
 	ingestorURL := stack.URL["ingestor"]
+	// The ingestor's routes but /health take the operator's credentials.
+	op := fmt.Sprintf("-H 'Authorization: ApiKey %s' -H 'X-Service-ID: %s'", sec.OperatorKey, devstack.DevOperator)
 	fmt.Printf(`
 communicator is running locally.
 
@@ -138,57 +159,54 @@ Both run in one workerd (wrangler dev); the binding between them is the
 production one. A local router in front gives them one port: /auth-telegram/...
 goes to auth-telegram, everything else to the ingestor.
 
+Every ingestor route but /health takes an API key. Locally that is the service
+%[10]q, allowed to read and operate (its key is operatorKey in
+.wrangler/dev/secrets.json; INGESTOR_API_KEYS and INGESTOR_ACCESS_POLICY in
+docs/operations.md).
+
 A demo user %[4]d has a session in auth-telegram. The ingestor gets it over the
 TELEGRAM_AUTH binding (RPC) and reports it without revealing it:
 
-  curl -s %[1]s/telegram/session-status/%[4]d
+  curl -s %[9]s \
+    %[1]s/telegram/session-status/%[4]d
 
 and talks to Telegram with it, from inside the worker (MTProto over connect()):
 
-  curl -s %[1]s/telegram/me/%[4]d      # the account: %[8]s
+  curl -s %[9]s \
+    %[1]s/telegram/me/%[4]d      # the account: %[8]s
+
+The ingestor's session client (cache, calls, retries):
+
+  curl -s %[9]s \
+    %[1]s/telegram/client-stats
 
 auth-telegram's HTTP API (API key for ingestor-service, local only):
 
   curl -s -H 'Authorization: ApiKey %[5]s' -H 'X-Service-ID: ingestor-service' \
     %[2]s/api/telegram-auth/sessions/list/%[4]d
 
-Health: curl -s %[1]s/health ; curl -s %[2]s/health
+Health (no key): curl -s %[1]s/health ; curl -s %[2]s/health
+Check the pair:  make smoke URL=%[1]s
 Press Ctrl-C to stop.
-`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey, fake.Addr(), fake.DC(), account.FirstName+" "+account.LastName)
+`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey, fake.Addr(), fake.DC(), account.FirstName+" "+account.LastName, op, devstack.DevOperator)
 
 	done := make(chan error, 1)
 	go func() { done <- stack.Wait() }()
 	select {
 	case <-ctx.Done():
 		fmt.Println("\nstopping...")
+		return nil
 	case err := <-done:
-		log.Printf("a wrangler process exited: %v", err)
+		return fmt.Errorf("a wrangler process exited: %v", err)
 	}
-}
-
-func loadSecrets(path string) (secrets, error) {
-	var s secrets
-	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &s); err == nil && s.SessionSecret != "" && s.APIKey != "" && s.OperatorKey != "" {
-			return s, nil
-		}
-	}
-	s = secrets{SessionSecret: devstack.RandomHex(32), APIKey: "dev-" + devstack.RandomHex(16),
-		OperatorKey: "dev-operator-" + devstack.RandomHex(16)}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return s, err
-	}
-	b, _ := json.MarshalIndent(s, "", "  ")
-	return s, os.WriteFile(path, b, 0o600)
 }
 
 // importDemo revokes the demo user's earlier sessions (their keys died with
 // the previous local Telegram) and imports the new one.
-func importDemo(authURL string, sec secrets, session string) error {
+func importDemo(authURL string, sec devstack.DevSecrets, session string) error {
 	do := func(method, path string) (int, []byte, error) {
 		req, _ := http.NewRequest(method, authURL+"/api/telegram-auth"+path, nil)
-		req.Header.Set("Authorization", "ApiKey "+sec.APIKey)
-		req.Header.Set("X-Service-ID", "ingestor-service")
+		httpapi.SetAPIKey(req.Header, "ingestor-service", sec.APIKey)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return 0, nil, err

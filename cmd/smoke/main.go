@@ -25,6 +25,13 @@
 //  4. with -expect-transport, that the ingestor uses that transport (binding
 //     or http): how a rollback to http is confirmed.
 //
+// Every request to the ingestor carries its credentials: INGESTOR_API_KEY
+// (-ingestor-api-key) as INGESTOR_SERVICE_ID (-ingestor-service-id, default
+// "operator"), a service with the "read" permission. Against a local URL
+// without a key, smoke takes make dev's operator key from
+// .wrangler/dev/secrets.json. An ingestor that refuses them (401, 403) fails
+// the check "ingestor credentials", saying what to fix.
+//
 // It prints one line per check and exits 1 naming every check that failed.
 package main
 
@@ -34,10 +41,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/communicator/communicator/httpapi"
+	"github.com/communicator/communicator/internal/devstack"
 )
 
 // Targets are the two workers' base URLs and what to expect.
@@ -45,6 +57,9 @@ type Targets struct {
 	Auth, Ingestor  string
 	ProbeUser       string
 	ExpectTransport string // "", binding or http
+	// IngestorKey is sent to the ingestor as IngestorServiceID's API key
+	// (no Authorization header when empty).
+	IngestorKey, IngestorServiceID string
 }
 
 // Result is the outcome of one check.
@@ -60,6 +75,8 @@ func main() {
 	ingestor := flag.String("ingestor-url", os.Getenv("INGESTOR_URL"), "the ingestor's base URL (a deployment)")
 	probe := flag.String("probe-user", "999000001", "a user id without a session, for the session-status probe")
 	expect := flag.String("expect-transport", os.Getenv("EXPECT_TRANSPORT"), "binding or http: fail unless the ingestor uses it")
+	key := flag.String("ingestor-api-key", os.Getenv("INGESTOR_API_KEY"), "the ingestor's API key of -ingestor-service-id (default at a local URL: make dev's operator key)")
+	service := flag.String("ingestor-service-id", envOr("INGESTOR_SERVICE_ID", devstack.DevOperator), "the service id the ingestor knows the key as")
 	timeout := flag.Duration("timeout", 30*time.Second, "for each request")
 	flag.Parse()
 
@@ -73,7 +90,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "smoke: -expect-transport is binding or http")
 		os.Exit(2)
 	}
-	fmt.Printf("smoke: auth-telegram %s, ingestor %s\n", t.Auth, t.Ingestor)
+	var from string
+	t.IngestorServiceID = *service
+	t.IngestorKey, from = ingestorKey(*key, t.IngestorServiceID, t.Ingestor, devstack.FindRoot)
+	fmt.Printf("smoke: auth-telegram %s, ingestor %s (as service %q, %s)\n", t.Auth, t.Ingestor, t.IngestorServiceID, from)
 	results := Check(context.Background(), &http.Client{Timeout: *timeout}, t)
 	var failed []string
 	for _, r := range results {
@@ -106,6 +126,48 @@ func targets(url, auth, ingestor string) (Targets, error) {
 	return Targets{}, fmt.Errorf("give URL=http://127.0.0.1:8787 (make dev) or AUTH_URL=... INGESTOR_URL=... (a deployment)")
 }
 
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// ingestorKey returns the key to send to the ingestor as serviceID, and where
+// it came from: the one given, or, for make dev's operator at a local URL,
+// make dev's (from the repository root that findRoot returns).
+func ingestorKey(given, serviceID, ingestorURL string, findRoot func() (string, error)) (key, from string) {
+	if given != "" {
+		return given, "key from INGESTOR_API_KEY"
+	}
+	if !isLocal(ingestorURL) || serviceID != devstack.DevOperator {
+		return "", "no key: give INGESTOR_API_KEY"
+	}
+	root, err := findRoot()
+	if err != nil {
+		return "", "no key: give INGESTOR_API_KEY (" + err.Error() + ")"
+	}
+	path := devstack.DevSecretsPath(root)
+	sec, err := devstack.ReadDevSecrets(path)
+	if err != nil {
+		return "", fmt.Sprintf("no key: give INGESTOR_API_KEY (make dev's %s: %v)", path, err)
+	}
+	return sec.OperatorKey, "make dev's key from " + path
+}
+
+// isLocal reports whether u points at this machine, where make dev runs.
+func isLocal(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	if p.Hostname() == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(p.Hostname())
+	return ip != nil && ip.IsLoopback()
+}
+
 type envelope struct {
 	Success bool            `json:"success"`
 	Data    json.RawMessage `json:"data"`
@@ -132,6 +194,19 @@ func Check(ctx context.Context, client *http.Client, t Targets) []Result {
 		out = append(out, Result{Name: name, OK: ok, Detail: fmt.Sprintf(format, args...)})
 		return ok
 	}
+	var creds http.Header // every request to the ingestor carries them
+	if t.IngestorKey != "" {
+		creds = http.Header{}
+		httpapi.SetAPIKey(creds, t.IngestorServiceID, t.IngestorKey)
+	}
+	// refused reports a 401 or 403 of the ingestor, and whether it was one.
+	refused := func(path string, status int, env envelope) bool {
+		if status != http.StatusUnauthorized && status != http.StatusForbidden {
+			return false
+		}
+		add("ingestor credentials", false, "%s", credentialsProblem(t, path, status, env))
+		return true
+	}
 
 	// 1. auth-telegram
 	healthCheck(ctx, client, t.Auth+"/api/telegram-auth/health", "auth-telegram", add)
@@ -140,7 +215,10 @@ func Check(ctx context.Context, client *http.Client, t Targets) []Result {
 	var transport string
 	func() bool {
 		name := "ingestor health"
-		status, env, err := get(ctx, client, t.Ingestor+"/health")
+		status, env, err := get(ctx, client, t.Ingestor+"/health", creds)
+		if refused("/health", status, env) {
+			return false
+		}
 		if err != nil {
 			return add(name, false, "%v", err)
 		}
@@ -162,7 +240,8 @@ func Check(ctx context.Context, client *http.Client, t Targets) []Result {
 
 	// 3. an authorized session read through the ingestor's client
 	name := "ingestor gets a session answer from auth-telegram"
-	status, env, err := get(ctx, client, t.Ingestor+"/telegram/session-status/"+t.ProbeUser)
+	path := "/telegram/session-status/" + t.ProbeUser
+	status, env, err := get(ctx, client, t.Ingestor+path, creds)
 	var st struct {
 		UserID    int64  `json:"userId"`
 		Usable    bool   `json:"usable"`
@@ -170,6 +249,7 @@ func Check(ctx context.Context, client *http.Client, t Targets) []Result {
 		Transport string `json:"transport"`
 	}
 	switch {
+	case refused(path, status, env): // reported as "ingestor credentials"
 	case err != nil:
 		add(name, false, "%v", err)
 	case status != http.StatusOK || !env.Success || json.Unmarshal(env.Data, &st) != nil || st.Transport == "" || (!st.Usable && st.Reason == ""):
@@ -193,9 +273,28 @@ func Check(ctx context.Context, client *http.Client, t Targets) []Result {
 	return out
 }
 
+// credentialsProblem says why the ingestor refused smoke's credentials on
+// path, and what to change.
+func credentialsProblem(t Targets, path string, status int, env envelope) string {
+	answer := fmt.Sprint(status)
+	if env.Error != nil {
+		answer += " " + env.Error.Code + ": " + env.Error.Message
+	}
+	if status == http.StatusForbidden {
+		return fmt.Sprintf("GET %s answered %s: the ingestor knows service %q, but its INGESTOR_ACCESS_POLICY does not grant it \"read\"; grant it, or give INGESTOR_SERVICE_ID and INGESTOR_API_KEY of a service that has it",
+			path, answer, t.IngestorServiceID)
+	}
+	sent := fmt.Sprintf("service %q with no key", t.IngestorServiceID)
+	if t.IngestorKey != "" {
+		sent = fmt.Sprintf("service %q with a key", t.IngestorServiceID)
+	}
+	return fmt.Sprintf("GET %s answered %s: the ingestor refused the credentials (%s); give INGESTOR_API_KEY and INGESTOR_SERVICE_ID of a service in its INGESTOR_API_KEYS",
+		path, answer, sent)
+}
+
 func healthCheck(ctx context.Context, client *http.Client, url, service string, add func(string, bool, string, ...any) bool) bool {
 	name := service + " health"
-	status, env, err := get(ctx, client, url)
+	status, env, err := get(ctx, client, url, nil)
 	if err != nil {
 		return add(name, false, "%v", err)
 	}
@@ -219,11 +318,16 @@ func failing(h health) string {
 	return strings.Join(f, ", ")
 }
 
-func get(ctx context.Context, client *http.Client, url string) (int, envelope, error) {
+// get sends a GET with header and decodes the envelope. The status is
+// returned with an error too, when there was an answer.
+func get(ctx context.Context, client *http.Client, url string, header http.Header) (int, envelope, error) {
 	var env envelope
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, env, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -4,12 +4,18 @@
 // processes on free ports, waits until they answer, and stops them (and their
 // workerd children) again. `make dev`, the end-to-end tests and the benchmarks
 // all start the system through it.
+//
+// A routed process proves that it is the one answering on its port: its
+// router answers /__devstack/id with a token devstack generated for it, and
+// the readiness wait accepts nothing else. Another program on the port is a
+// *PortError, and nothing more is sent to it.
 package devstack
 
 import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +25,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,7 +57,8 @@ type Process struct {
 	// sends "/<worker>/..." to that worker (prefix removed) and anything else
 	// to the first worker, so every worker of the process is reachable over
 	// HTTP while all of them run in one workerd. Stack.URL then has an entry
-	// per worker.
+	// per worker. Start waits for the router to answer with the process's
+	// token, so that another program on the port is an error, not a stack.
 	Routed bool
 }
 
@@ -145,14 +153,17 @@ func (s *Stack) start(ctx context.Context) error {
 			}
 		}
 	}
-	for _, p := range o.Processes {
+	ready := make([]readiness, len(o.Processes))
+	for i, p := range o.Processes {
 		port := p.Port
 		if port == 0 {
 			port = FreePort()
 		}
+		ready[i] = readiness{name: p.Workers[0], port: port}
 		args := []string{"dev"}
 		if p.Routed {
-			cfg, err := stageRouter(o.StageDir, p.Workers)
+			ready[i].token = RandomHex(16)
+			cfg, err := stageRouter(o.StageDir, p.Workers, ready[i].token)
 			if err != nil {
 				return err
 			}
@@ -189,9 +200,15 @@ func (s *Stack) start(ctx context.Context) error {
 			}
 		}
 	}
-	for i, p := range o.Processes {
-		if err := s.waitReady(ctx, s.procs[i], s.URL[p.Workers[0]], o.ReadyTimeout); err != nil {
-			return fmt.Errorf("devstack: %s did not start: %w\n%s", p.Workers[0], err, s.logs.Tail(40))
+	for i, r := range ready {
+		exited := make(chan error, 1)
+		go func() { _, err := s.procs[i].Process.Wait(); exited <- err }()
+		if err := s.waitReady(ctx, exited, r, o.ReadyTimeout); err != nil {
+			var pe *PortError
+			if errors.As(err, &pe) { // the error says it all; the tail is wrangler's banner
+				return fmt.Errorf("devstack: %s did not start: %w", r.name, err)
+			}
+			return fmt.Errorf("devstack: %s did not start: %w\n%s", r.name, err, s.logs.Tail(40))
 		}
 	}
 	return nil
@@ -273,8 +290,9 @@ func stage(root string, w Worker) (string, error) {
 //go:embed router/router.mjs
 var routerJS []byte
 
-// stageRouter writes the router of a routed process, bound to its workers.
-func stageRouter(root string, workers []string) (string, error) {
+// stageRouter writes the router of a routed process, bound to its workers,
+// with the token it answers on /__devstack/id.
+func stageRouter(root string, workers []string, token string) (string, error) {
 	dir := filepath.Join(root, "dev-router-"+strings.Join(workers, "+"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -292,7 +310,7 @@ func stageRouter(root string, workers []string) (string, error) {
 		fmt.Fprintf(&toml, "[[services]]\nbinding = %q\nservice = %q\n\n", b, w)
 	}
 	rj, _ := json.Marshal(routes)
-	fmt.Fprintf(&toml, "[vars]\nROUTES = %q\nDEFAULT_BINDING = %q\n", rj, bindingName(workers[0]))
+	fmt.Fprintf(&toml, "[vars]\nROUTES = %q\nDEFAULT_BINDING = %q\nDEVSTACK_ID = %q\n", rj, bindingName(workers[0]), token)
 	cfg := filepath.Join(dir, "wrangler.toml")
 	return cfg, os.WriteFile(cfg, []byte(toml.String()), 0o644)
 }
@@ -346,22 +364,66 @@ func (s *Stack) run(ctx context.Context, name, registry string, args ...string) 
 	return nil
 }
 
-func (s *Stack) waitReady(ctx context.Context, cmd *exec.Cmd, url string, timeout time.Duration) error {
+// readiness is what waitReady waits for on one process.
+type readiness struct {
+	name  string // the primary worker: the process's log lines start with "[name] "
+	port  int
+	token string // what its router answers on /__devstack/id; "" without a router
+}
+
+// PortError says that a process's port is not the stack's: another program
+// answers there, or wrangler could not listen on it.
+type PortError struct {
+	Port   int
+	Detail string
+}
+
+func (e *PortError) Error() string { return fmt.Sprintf("port %d on 127.0.0.1: %s", e.Port, e.Detail) }
+
+// waitReady waits until the process answers on its port. A routed process
+// must first answer its token (until then only /__devstack/id is asked);
+// then, unless NoWarmup, /health warms the primary worker. A process without
+// a router is ready when /health answers anything (with NoWarmup: when
+// wrangler says it is ready).
+func (s *Stack) waitReady(ctx context.Context, exited <-chan error, r readiness, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	exited := make(chan error, 1)
-	go func() { _, err := cmd.Process.Wait(); exited <- err }()
+	base := "http://127.0.0.1:" + strconv.Itoa(r.port)
 	client := &http.Client{Timeout: 30 * time.Second}
+	ours := r.token == "" // without a router nothing can tell
 	for {
-		if s.opts.NoWarmup {
-			if s.logs.Contains("Ready on http") {
-				return nil
+		if err := s.bindFailure(r); err != nil {
+			return err
+		}
+		if !ours {
+			var err error
+			if ours, err = identify(ctx, r.port, r.token); err != nil {
+				return err
 			}
-		} else if resp, err := client.Get(url + "/health"); err == nil {
-			resp.Body.Close()
-			return nil
+		}
+		if ours {
+			switch {
+			case s.opts.NoWarmup && r.token != "":
+				return nil // the router answered: workerd serves, and no other isolate was touched
+			case s.opts.NoWarmup:
+				if s.logs.linesOf(r.name, "Ready on http") != nil {
+					return nil
+				}
+			default:
+				if resp, err := client.Get(base + "/health"); err == nil {
+					resp.Body.Close()
+					return nil
+				}
+			}
 		}
 		select {
 		case err := <-exited:
+			// Its last lines may still be on their way.
+			s.logs.WaitUntil(func(line string) bool {
+				return strings.HasPrefix(line, "["+r.name+"] ") && strings.Contains(line, bindFailureText)
+			}, time.Second)
+			if err := s.bindFailure(r); err != nil {
+				return err
+			}
 			return fmt.Errorf("wrangler exited: %v", err)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -372,6 +434,58 @@ func (s *Stack) waitReady(ctx context.Context, cmd *exec.Cmd, url string, timeou
 		}
 	}
 }
+
+// identify asks the port for the router's token. It reports true when the
+// answer is the token, false when nothing answers yet, and a *PortError when
+// something else answers.
+func identify(ctx context.Context, port int, token string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/__devstack/id", port), nil)
+	if err != nil {
+		return false, err
+	}
+	req.Close = true // no connection is kept to whatever answers
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	if resp.StatusCode == http.StatusOK && string(b) == token {
+		return true, nil
+	}
+	who := "another program answers there"
+	if _, err := hex.DecodeString(string(b)); err == nil && len(b) == len(token) && resp.StatusCode == http.StatusOK {
+		who = "another devstack router answers there (is an earlier make dev, test or benchmark still running?)"
+	}
+	return false, &PortError{Port: port, Detail: fmt.Sprintf("%s: GET /__devstack/id answered %d %.60q, not this stack's token", who, resp.StatusCode, b)}
+}
+
+// bindFailure returns an error if the process's wrangler said that it could
+// not listen: a *PortError for its HTTP port, a plain error for another
+// (its inspector's).
+func (s *Stack) bindFailure(r readiness) error {
+	var found string
+	for _, line := range s.logs.linesOf(r.name, bindFailureText) {
+		if found == "" || strings.Contains(line, "ERROR") { // wrangler's own line over workerd's
+			found = line
+		}
+	}
+	found = strings.TrimSpace(ansi.ReplaceAllString(found, ""))
+	switch {
+	case found == "":
+		return nil
+	case strings.Contains(found, "127.0.0.1:"+strconv.Itoa(r.port)):
+		return &PortError{Port: r.port, Detail: "wrangler could not listen there: " + found}
+	}
+	return fmt.Errorf("wrangler could not listen: %s", found)
+}
+
+// bindFailureText is in what workerd and wrangler print when a port is taken.
+const bindFailureText = "Address already in use"
+
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
 
 // Logs returns what the processes printed so far.
 func (s *Stack) Logs() *Logs { return s.logs }
@@ -487,6 +601,19 @@ func (l *Logs) Lines() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.lines...)
+}
+
+// linesOf returns the lines of the process whose primary worker is name that
+// contain s, without their prefix.
+func (l *Logs) linesOf(name, s string) []string {
+	prefix := "[" + name + "] "
+	var out []string
+	for _, line := range l.Lines() {
+		if rest, ok := strings.CutPrefix(line, prefix); ok && strings.Contains(rest, s) {
+			out = append(out, rest)
+		}
+	}
+	return out
 }
 
 // Contains reports whether any line contains s.

@@ -1,10 +1,19 @@
 package devstack
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // .dev.vars values that dotenv cannot carry are refused, naming the variable
@@ -36,5 +45,132 @@ func TestStageDevVars(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(root, "w", ".dev.vars"))
 	if string(b) != "JSON='{\"a\":\"b\"}'\nQUOTE=\"it's\"\n" {
 		t.Errorf(".dev.vars = %q", b)
+	}
+}
+
+// The router of a routed process gets its token in its vars.
+func TestStageRouterToken(t *testing.T) {
+	cfg, err := stageRouter(t.TempDir(), []string{"ingestor", "auth-telegram"}, "0123abcd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(cfg)
+	if !strings.Contains(string(b), "\nDEVSTACK_ID = \"0123abcd\"\n") {
+		t.Errorf("router config without its token:\n%s", b)
+	}
+}
+
+// server is an HTTP server on 127.0.0.1 that answers with answer and
+// records the paths it was asked.
+func server(t *testing.T, answer func(path string) (int, string)) (port int, paths func() []string) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path)
+		mu.Unlock()
+		code, body := answer(r.URL.Path)
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().(*net.TCPAddr).Port, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+func waitReady(t *testing.T, r readiness, logLines ...string) error {
+	s := &Stack{logs: &Logs{}}
+	w := s.logs.writer(r.name)
+	for _, line := range logLines {
+		io.WriteString(w, line+"\n")
+	}
+	start := time.Now()
+	err := s.waitReady(context.Background(), make(chan error), r, 20*time.Second)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("waitReady took %v", d)
+	}
+	return err
+}
+
+// A foreign server that answers 200 to everything, /health included, is not
+// taken for the stack: the error names the port, and the server was asked
+// only for the stack's token, once.
+func TestWaitReadyRefusesAForeignServer(t *testing.T) {
+	port, paths := server(t, func(string) (int, string) { return 200, `{"status":"ok"}` })
+	err := waitReady(t, readiness{name: "ingestor", port: port, token: RandomHex(16)})
+	var pe *PortError
+	if !errors.As(err, &pe) || pe.Port != port || !strings.Contains(err.Error(), fmt.Sprintf("port %d", port)) ||
+		!strings.Contains(err.Error(), "another program answers there") {
+		t.Errorf("waitReady against a foreign server: %v", err)
+	}
+	if p := paths(); len(p) != 1 || p[0] != "/__devstack/id" {
+		t.Errorf("the foreign server was asked %q", p)
+	}
+	// Another stack's router answers a token, but not this one's.
+	port, _ = server(t, func(string) (int, string) { return 200, RandomHex(16) })
+	if err := waitReady(t, readiness{name: "ingestor", port: port, token: RandomHex(16)}); !errors.As(err, &pe) ||
+		!strings.Contains(err.Error(), "another devstack router answers there") {
+		t.Errorf("waitReady against another stack: %v", err)
+	}
+}
+
+// The stack's own router answers its token; then /health warms the worker.
+// A process without a router is ready when /health answers.
+func TestWaitReadyAcceptsItsRouter(t *testing.T) {
+	token := RandomHex(16)
+	port, paths := server(t, func(path string) (int, string) {
+		if path == "/__devstack/id" {
+			return 200, token
+		}
+		return 200, "ok"
+	})
+	if err := waitReady(t, readiness{name: "ingestor", port: port, token: token}); err != nil {
+		t.Fatal(err)
+	}
+	if p := paths(); len(p) != 2 || p[0] != "/__devstack/id" || p[1] != "/health" {
+		t.Errorf("asked %q", p)
+	}
+	if err := waitReady(t, readiness{name: "ingestor", port: port}); err != nil {
+		t.Errorf("without a router: %v", err)
+	}
+}
+
+// When wrangler says it cannot listen on the port, the wait ends at once with
+// wrangler's words, not with a timeout; another process's line is not this
+// one's.
+func TestWaitReadyBindFailure(t *testing.T) {
+	port := FreePort()
+	line := fmt.Sprintf("\x1b[31m✘ [ERROR]\x1b[0m Address already in use (127.0.0.1:%d). Please check that you are not already running a server on this address or specify a different port with --port.", port)
+	err := waitReady(t, readiness{name: "ingestor", port: port, token: RandomHex(16)}, line)
+	var pe *PortError
+	if !errors.As(err, &pe) || pe.Port != port || !strings.Contains(err.Error(), fmt.Sprintf("wrangler could not listen there: ✘ [ERROR] Address already in use (127.0.0.1:%d)", port)) {
+		t.Errorf("waitReady after wrangler failed to listen: %v", err)
+	}
+	s := &Stack{logs: &Logs{}}
+	io.WriteString(s.logs.writer("other"), line+"\n")
+	if err := s.bindFailure(readiness{name: "ingestor", port: port}); err != nil {
+		t.Errorf("another process's line: %v", err)
+	}
+}
+
+// make dev's secrets are generated once and then read back unchanged; a
+// missing file is an error for a reader.
+func TestDevSecrets(t *testing.T) {
+	path := DevSecretsPath(t.TempDir())
+	if _, err := ReadDevSecrets(path); err == nil {
+		t.Error("read a missing file")
+	}
+	s, err := LoadDevSecrets(path)
+	if err != nil || s.SessionSecret == "" || s.APIKey == "" || !strings.HasPrefix(s.OperatorKey, "dev-operator-") {
+		t.Fatalf("generated %+v, %v", s, err)
+	}
+	if again, err := LoadDevSecrets(path); err != nil || again != s {
+		t.Errorf("loaded again: %+v, %v", again, err)
+	}
+	if read, err := ReadDevSecrets(path); err != nil || read != s {
+		t.Errorf("read: %+v, %v", read, err)
 	}
 }

@@ -5,10 +5,16 @@
 // removed, anything else to the first worker (DEFAULT_BINDING).
 // "/<worker>/__scheduled?cron=..." runs that worker's scheduled handler, as
 // `wrangler dev --test-scheduled` does for a worker with its own port.
+// "/__devstack/id" answers DEVSTACK_ID, a token devstack writes into this
+// router's vars: its readiness wait requires it, so that it never mistakes
+// another program on the port for the stack it started.
 export default {
   async fetch(request, env) {
-    const routes = JSON.parse(env.ROUTES); // {"auth-telegram": "AUTH_TELEGRAM", ...}
     const url = new URL(request.url);
+    if (url.pathname === "/__devstack/id") {
+      return new Response(env.DEVSTACK_ID);
+    }
+    const routes = JSON.parse(env.ROUTES); // {"auth-telegram": "AUTH_TELEGRAM", ...}
     const slash = url.pathname.indexOf("/", 1);
     const first = url.pathname.slice(1, slash < 0 ? undefined : slash);
     let target = env[env.DEFAULT_BINDING];

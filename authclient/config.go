@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/errtext"
+	"github.com/communicator/communicator/telegramauth"
 )
 
 // BindingName is the ingestor's service binding to auth-telegram
@@ -15,19 +17,16 @@ const BindingName = "TELEGRAM_AUTH"
 
 // The variables ParseConfig reads.
 const (
-	EnvAPIID        = "TELEGRAM_API_ID"
-	EnvAPIHash      = "TELEGRAM_API_HASH" // secret
-	EnvServiceID    = "TELEGRAM_SERVICE_ID"
-	EnvMaxRetries   = "TELEGRAM_MAX_RETRIES"
-	EnvRetryDelay   = "TELEGRAM_RETRY_DELAY"
-	EnvCacheTTL     = "TELEGRAM_SESSION_CACHE_TTL"
-	EnvCacheSize    = "TELEGRAM_SESSION_CACHE_SIZE"
-	EnvCallTimeout  = "TELEGRAM_AUTH_CALL_TIMEOUT"
-	EnvTransport    = "TELEGRAM_AUTH_TRANSPORT"
-	EnvEndpoint     = "TELEGRAM_AUTH_SERVICE_ENDPOINT"
-	EnvAPIKey       = "TELEGRAM_AUTH_SERVICE_API_KEY" // secret
-	maxQuotedValue  = 32
-	maxAPIKeyLength = 1024 // what auth-telegram's HTTP API accepts
+	EnvServiceID   = "TELEGRAM_SERVICE_ID"
+	EnvMaxRetries  = "TELEGRAM_MAX_RETRIES"
+	EnvRetryDelay  = "TELEGRAM_RETRY_DELAY"
+	EnvCacheTTL    = "TELEGRAM_SESSION_CACHE_TTL"
+	EnvCacheSize   = "TELEGRAM_SESSION_CACHE_SIZE"
+	EnvCallTimeout = "TELEGRAM_AUTH_CALL_TIMEOUT"
+	EnvTransport   = "TELEGRAM_AUTH_TRANSPORT"
+	EnvEndpoint    = "TELEGRAM_AUTH_SERVICE_ENDPOINT"
+	EnvAPIKey      = "TELEGRAM_AUTH_SERVICE_API_KEY" // secret
+	maxQuotedValue = 32
 )
 
 // Transport settings. TransportBinding and TransportHTTP are also the values of
@@ -54,34 +53,11 @@ const (
 	MaxCallTimeout = 2 * time.Minute
 )
 
-// Config is the ingestor's Telegram configuration, in two parts that fail
-// independently: without valid Telegram API credentials the session client
-// still works (and the other way round), so the ingestor keeps serving what
-// needs only one part.
-type Config struct {
-	Telegram TelegramConfig
-	Client   ClientConfig
-}
-
-// TelegramConfig is the Telegram API application (my.telegram.org) the
-// ingestor talks MTProto as.
-type TelegramConfig struct {
-	APIID   int32
-	APIHash string `json:"-"` // secret
-}
-
-// String never shows the API hash.
-func (c TelegramConfig) String() string {
-	return "TelegramConfig{APIID:" + strconv.Itoa(int(c.APIID)) + " APIHash:" + redacted(c.APIHash) + "}"
-}
-
-// GoString never shows the API hash.
-func (c TelegramConfig) GoString() string { return "authclient." + c.String() }
-
 // ClientConfig configures the session client (New).
 type ClientConfig struct {
 	// ServiceID is sent as X-Service-ID over HTTP. Over the binding the caller
-	// is identified by the binding's props, not by this value.
+	// is identified by the binding's named entrypoint (IngestorEntrypoint is
+	// ingestor-service), not by this value.
 	ServiceID string
 	// TransportSetting is TELEGRAM_AUTH_TRANSPORT as configured (auto, binding
 	// or http); Transport is what it resolved to (binding or http). A
@@ -156,18 +132,8 @@ func redacted(secret string) string {
 	return "[redacted]"
 }
 
-// Part names a part of Config.
-type Part string
-
-// The parts of Config.
-const (
-	PartTelegram Part = "telegram" // Config.Telegram: TELEGRAM_API_ID, TELEGRAM_API_HASH
-	PartClient   Part = "client"   // Config.Client: everything else
-)
-
 // Problem is one bad or missing variable.
 type Problem struct {
-	Part   Part
 	Var    string
 	Reason string // completes "<Var> ...": "is missing", "must be ..., got "x""
 }
@@ -192,24 +158,6 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
-// Part returns a *ConfigError with the problems of part p, or nil (an untyped
-// nil error) when that part is fine. It may be called on a nil *ConfigError.
-func (e *ConfigError) Part(p Part) error {
-	if e == nil {
-		return nil
-	}
-	var ps []Problem
-	for _, q := range e.Problems {
-		if q.Part == p {
-			ps = append(ps, q)
-		}
-	}
-	if len(ps) == 0 {
-		return nil
-	}
-	return &ConfigError{Problems: ps}
-}
-
 // Vars lists the variables named by the problems, in order, without repeats.
 func (e *ConfigError) Vars() []string {
 	if e == nil {
@@ -228,45 +176,25 @@ func (e *ConfigError) Vars() []string {
 	return vars
 }
 
-// ParseConfig reads and validates the configuration once per isolate: env
-// looks up a var or secret (workers.LookupEnv), hasBinding reports whether the
-// worker has a binding (workers.HasBinding; nil means none).
+// ParseConfig reads and validates the session client's configuration once
+// per isolate: env looks up a var or secret (workers.LookupEnv), hasBinding
+// reports whether the worker has a binding (workers.HasBinding; nil means
+// none).
 //
-// An empty value is treated as unset (as the plan's `env.X || default` did):
-// the default applies, or the variable is reported missing when required.
-//
-// The error, if any, is a *ConfigError listing every problem. The returned
-// Config is filled in either way: a part without problems (see
-// ConfigError.Part) is valid and usable; a part with problems is not.
-func ParseConfig(env func(string) (string, bool), hasBinding func(string) bool) (Config, error) {
+// An empty value is treated as unset: the default applies, or the variable
+// is reported missing when required. The error, if any, is a *ConfigError
+// listing every problem.
+func ParseConfig(env func(string) (string, bool), hasBinding func(string) bool) (ClientConfig, error) {
 	p := parser{env: env}
-	var cfg Config
+	var c ClientConfig
 
-	// The Telegram part.
-	if v, ok := p.get(EnvAPIID); !ok {
-		p.add(PartTelegram, EnvAPIID, "is missing (the api_id of the Telegram application, from my.telegram.org)")
-	} else if n, err := strconv.ParseInt(v, 10, 32); err != nil || n <= 0 {
-		p.add(PartTelegram, EnvAPIID, "must be a positive 32-bit integer, got "+quote(v))
-	} else {
-		cfg.Telegram.APIID = int32(n)
-	}
-	if v, ok := p.get(EnvAPIHash); !ok {
-		p.add(PartTelegram, EnvAPIHash, "is missing (a secret: the api_hash of the Telegram application)")
-	} else if reason := checkAPIHash(v); reason != "" {
-		p.add(PartTelegram, EnvAPIHash, reason)
-	} else {
-		cfg.Telegram.APIHash = v
-	}
-
-	// The client part.
-	c := &cfg.Client
 	c.ServiceID = DefaultServiceID
 	if v, ok := p.get(EnvServiceID); ok {
-		if validServiceID(v) {
+		if telegramauth.ValidServiceID(v) {
 			c.ServiceID = v
 		} else {
 			c.ServiceID = ""
-			p.add(PartClient, EnvServiceID, "must be 1 to 64 characters of a-z, 0-9 and -, got "+quote(v))
+			p.add(EnvServiceID, "must be "+telegramauth.ServiceIDRule+", got "+quote(v))
 		}
 	}
 	c.MaxRetries = int(p.integer(EnvMaxRetries, DefaultMaxRetries, 0, MaxMaxRetries, ""))
@@ -283,7 +211,7 @@ func ParseConfig(env func(string) (string, bool), hasBinding func(string) bool) 
 			c.TransportSetting = v
 		default:
 			c.TransportSetting = ""
-			p.add(PartClient, EnvTransport, `must be "auto", "binding" or "http", got `+quote(v))
+			p.add(EnvTransport, `must be "auto", "binding" or "http", got `+quote(v))
 		}
 	}
 	switch c.TransportSetting {
@@ -291,7 +219,7 @@ func ParseConfig(env func(string) (string, bool), hasBinding func(string) bool) 
 		if binding {
 			c.Transport = TransportBinding
 		} else {
-			p.add(PartClient, EnvTransport, `is "binding" but the worker has no `+BindingName+
+			p.add(EnvTransport, `is "binding" but the worker has no `+BindingName+
 				` service binding (declare [[services]] binding = "`+BindingName+`" in this environment of wrangler.toml, or set `+EnvTransport+` to "http")`)
 		}
 	case TransportHTTP:
@@ -313,27 +241,27 @@ func ParseConfig(env func(string) (string, bool), hasBinding func(string) bool) 
 	}
 	if v, ok := p.get(EnvEndpoint); ok {
 		if reason := checkEndpoint(v); reason != "" {
-			p.add(PartClient, EnvEndpoint, reason)
+			p.add(EnvEndpoint, reason)
 		} else {
 			c.Endpoint = v
 		}
 	} else if needHTTP {
-		p.add(PartClient, EnvEndpoint, "is missing: the HTTP transport needs auth-telegram's API base URL, such as https://auth.example.com/api/telegram-auth"+why)
+		p.add(EnvEndpoint, "is missing: the HTTP transport needs auth-telegram's API base URL, such as https://auth.example.com/api/telegram-auth"+why)
 	}
 	if v, ok := p.get(EnvAPIKey); ok {
-		if reason := checkAPIKey(v); reason != "" {
-			p.add(PartClient, EnvAPIKey, reason)
+		if reason := httpapi.CheckAPIKey(v); reason != "" {
+			p.add(EnvAPIKey, reason)
 		} else {
 			c.APIKey = v
 		}
 	} else if needHTTP {
-		p.add(PartClient, EnvAPIKey, "is missing: the HTTP transport needs a secret API key"+why)
+		p.add(EnvAPIKey, "is missing: the HTTP transport needs a secret API key"+why)
 	}
 
 	if len(p.problems) > 0 {
-		return cfg, &ConfigError{Problems: p.problems}
+		return c, &ConfigError{Problems: p.problems}
 	}
-	return cfg, nil
+	return c, nil
 }
 
 type parser struct {
@@ -349,8 +277,8 @@ func (p *parser) get(name string) (string, bool) {
 	return v, ok && v != ""
 }
 
-func (p *parser) add(part Part, name, reason string) {
-	p.problems = append(p.problems, Problem{Part: part, Var: name, Reason: reason})
+func (p *parser) add(name, reason string) {
+	p.problems = append(p.problems, Problem{Var: name, Reason: reason})
 }
 
 // integer parses an optional base-10 integer in [lo, hi]; unit, if set, is
@@ -362,7 +290,7 @@ func (p *parser) integer(name string, def, lo, hi int64, unit string) int64 {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < lo || n > hi {
-		p.add(PartClient, name, "must be an integer from "+strconv.FormatInt(lo, 10)+" to "+strconv.FormatInt(hi, 10)+unit+", got "+quote(v))
+		p.add(name, "must be an integer from "+strconv.FormatInt(lo, 10)+" to "+strconv.FormatInt(hi, 10)+unit+", got "+quote(v))
 		return 0
 	}
 	return n
@@ -376,47 +304,6 @@ func (p *parser) millis(name string, def, lo, hi time.Duration) time.Duration {
 
 // quote quotes a non-secret value for an error message.
 func quote(s string) string { return errtext.Quote(s, maxQuotedValue) }
-
-func validServiceID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// checkAPIHash describes what is wrong with a Telegram api_hash, never
-// quoting it.
-func checkAPIHash(s string) string {
-	if len(s) != 32 {
-		return "must be 32 hexadecimal characters; the value (a secret, not shown) has " + strconv.Itoa(len(s)) + " bytes"
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return "must be 32 hexadecimal characters; the value (a secret, not shown) has a character that is not 0-9 or a-f"
-		}
-	}
-	return ""
-}
-
-// checkAPIKey describes what is wrong with the API key, never quoting it.
-func checkAPIKey(s string) string {
-	if len(s) > maxAPIKeyLength {
-		return "is longer than " + strconv.Itoa(maxAPIKeyLength) + " bytes (a secret, not shown)"
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c > '~' {
-			return "has a character that is not visible ASCII, such as whitespace or a newline (a secret, not shown)"
-		}
-	}
-	return ""
-}
 
 // checkEndpoint describes what is wrong with the endpoint. The value is
 // quoted only when it cannot hold credentials.

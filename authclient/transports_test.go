@@ -191,7 +191,7 @@ func TestHTTPTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewHTTPTransport(cfg.Client, srv.Client())
+	tr, err := NewHTTPTransport(cfg, srv.Client())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestHTTPTransport(t *testing.T) {
 		mu.Unlock()
 		n.Store(0)
 		sl := &fakeSleeper{}
-		c := New(cfg.Client, Transports{HTTP: tr}, WithSleep(sl.Sleep))
+		c := New(cfg, Transports{HTTP: tr}, WithSleep(sl.Sleep))
 		if c.Transport() != TransportHTTP {
 			t.Fatalf("transport %s", c.Transport())
 		}

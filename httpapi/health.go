@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,4 +56,46 @@ func WriteHealth(w http.ResponseWriter, h Health) {
 		Data:  h,
 		Error: &ErrorBody{Code: string(code), Message: "degraded: failing checks: " + strings.Join(failed, ", ")},
 	})
+}
+
+// ConfigCheck is the health check of a configuration: ok when err is nil,
+// else failing with the names of the bad variables only (their values, and
+// why they are bad, went to the logs when the isolate started). The
+// variables come from err's Vars() []string if it has one, from each error
+// errors.Join joined, or from the name every problem message starts with.
+func ConfigCheck(err error) Check {
+	if err == nil {
+		return OK("")
+	}
+	vars := configVars(err, nil)
+	if len(vars) == 0 {
+		return Fail("unusable (the logs say why)")
+	}
+	return Fail(strings.Join(vars, ", ") + " unusable (the logs say why)")
+}
+
+func configVars(err error, vars []string) []string {
+	add := func(v string) {
+		if v != "" && !slices.Contains(vars, v) {
+			vars = append(vars, v)
+		}
+	}
+	switch e := err.(type) {
+	case interface{ Vars() []string }:
+		for _, v := range e.Vars() {
+			add(v)
+		}
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			vars = configVars(x, vars)
+		}
+	default:
+		msg := err.Error()
+		end := 0
+		for end < len(msg) && (msg[end] >= 'A' && msg[end] <= 'Z' || msg[end] >= '0' && msg[end] <= '9' || msg[end] == '_') {
+			end++
+		}
+		add(msg[:end])
+	}
+	return vars
 }

@@ -758,7 +758,7 @@ func TestRoutes(t *testing.T) {
 func TestSecretNamesMatchTheCode(t *testing.T) {
 	sources := map[string][]string{
 		"auth-telegram": {"services/auth-telegram/config.go"},
-		"ingestor":      {"authclient/config.go", "services/ingestor/main.go"},
+		"ingestor":      {"authclient/config.go", "mtproto/tgclient/config.go", "ingestorhttp/ingestorhttp.go"},
 	}
 	for s, files := range sources {
 		var code strings.Builder

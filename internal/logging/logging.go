@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/communicator/communicator/httpapi"
+	"github.com/communicator/communicator/internal/errtext"
 	"github.com/communicator/communicator/workers"
 )
 
@@ -22,8 +24,10 @@ func New(service string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})).With("service", service)
 }
 
-// HTTP logs one line per request served by next: method, path, status,
-// duration, and the caller's X-Service-ID when it sent one.
+// HTTP logs one line per request served by next: method, path (at most 256
+// bytes), status, duration, and the caller's X-Service-ID when it sent one:
+// the id if it is a well-formed service id, "invalid" if not (the raw header
+// is never logged).
 func HTTP(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -35,9 +39,9 @@ func HTTP(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		log.LogAttrs(r.Context(), level, "http",
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", errtext.Clip(r.URL.EscapedPath(), 256)),
 			slog.Int("status", sw.status),
-			slog.String("caller", r.Header.Get("X-Service-ID")),
+			slog.String("caller", httpapi.ClaimedServiceID(r)),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
 		)
 	})

@@ -6,9 +6,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/communicator/communicator/internal/errtext"
 )
 
 // The variables ParseEndpoint reads.
@@ -17,6 +20,8 @@ const (
 	EnvDCAddr     = "TELEGRAM_DC_ADDR"
 	EnvPublicKeys = "TELEGRAM_PUBLIC_KEYS"
 	EnvTimeout    = "TELEGRAM_CALL_TIMEOUT"
+	EnvAPIID      = "TELEGRAM_API_ID"
+	EnvAPIHash    = "TELEGRAM_API_HASH" // secret
 )
 
 // DefaultTimeout bounds one unit of work (dial, key check, the calls) unless
@@ -46,6 +51,19 @@ type ConfigError struct{ Problems []string }
 
 func (e *ConfigError) Error() string { return strings.Join(e.Problems, "; ") }
 
+// Vars names the variables the problems are about.
+func (e *ConfigError) Vars() []string {
+	var vars []string
+	for _, name := range []string{EnvAPIID, EnvAPIHash, EnvDCID, EnvDCAddr, EnvPublicKeys, EnvTimeout} {
+		for _, p := range e.Problems {
+			if strings.Contains(p, name) && !slices.Contains(vars, name) {
+				vars = append(vars, name)
+			}
+		}
+	}
+	return vars
+}
+
 // ParseEndpoint reads TELEGRAM_DC_ID, TELEGRAM_DC_ADDR, TELEGRAM_PUBLIC_KEYS
 // and TELEGRAM_CALL_TIMEOUT. All unset is production Telegram. A test server
 // needs all three of the first: its address, its data center and its key
@@ -63,7 +81,7 @@ func ParseEndpoint(lookup func(string) (string, bool)) (Endpoint, error) {
 	if dc != "" {
 		n, err := strconv.Atoi(dc)
 		if err != nil || n < 1 || n > 255 {
-			bad(EnvDCID, "must be a data center id from 1 to 255, got "+strconv.Quote(clip(dc)))
+			bad(EnvDCID, "must be a data center id from 1 to 255, got "+errtext.Quote(dc, 64))
 		} else {
 			e.DC = n
 		}
@@ -72,7 +90,7 @@ func ParseEndpoint(lookup func(string) (string, bool)) (Endpoint, error) {
 		host, port, err := net.SplitHostPort(addr)
 		p, perr := strconv.Atoi(port)
 		if err != nil || host == "" || perr != nil || p < 1 || p > 65535 {
-			bad(EnvDCAddr, `must be "host:port" (an IPv6 host in brackets), got `+strconv.Quote(clip(addr)))
+			bad(EnvDCAddr, `must be "host:port" (an IPv6 host in brackets), got `+errtext.Quote(addr, 64))
 		} else {
 			e.Addr = addr
 		}
@@ -98,7 +116,7 @@ func ParseEndpoint(lookup func(string) (string, bool)) (Endpoint, error) {
 	if timeout != "" {
 		ms, err := strconv.Atoi(timeout)
 		if err != nil || ms < 100 || ms > 600_000 {
-			bad(EnvTimeout, "must be milliseconds from 100 to 600000, got "+strconv.Quote(clip(timeout)))
+			bad(EnvTimeout, "must be milliseconds from 100 to 600000, got "+errtext.Quote(timeout, 64))
 		} else {
 			e.Timeout = time.Duration(ms) * time.Millisecond
 		}
@@ -138,7 +156,7 @@ func ParsePublicKeys(s string) ([]*rsa.PublicKey, error) {
 			}
 			k = rk
 		default:
-			return nil, errors.New("PEM block " + strconv.Itoa(n) + ` is a ` + strconv.Quote(clip(b.Type)) + `, want "RSA PUBLIC KEY"`)
+			return nil, errors.New("PEM block " + strconv.Itoa(n) + ` is a ` + errtext.Quote(b.Type, 64) + `, want "RSA PUBLIC KEY"`)
 		}
 		if k.N.BitLen() != 2048 {
 			return nil, errors.New("PEM block " + strconv.Itoa(n) + " is a " + strconv.Itoa(k.N.BitLen()) + "-bit key; MTProto uses 2048-bit keys")
@@ -157,9 +175,49 @@ func ParsePublicKeys(s string) ([]*rsa.PublicKey, error) {
 	return keys, nil
 }
 
-func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
+// ParseApp reads TELEGRAM_API_ID and TELEGRAM_API_HASH: the application
+// (my.telegram.org) this worker talks MTProto as. Both are required. The
+// error lists every problem and never quotes the hash, a secret.
+func ParseApp(lookup func(string) (string, bool)) (App, error) {
+	var app App
+	var problems []string
+	get := func(name string) string {
+		v, _ := lookup(name)
+		return v
 	}
-	return s
+	switch v := get(EnvAPIID); {
+	case v == "":
+		problems = append(problems, EnvAPIID+" is missing (the api_id of the Telegram application, from my.telegram.org)")
+	default:
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n <= 0 {
+			problems = append(problems, EnvAPIID+" must be a positive 32-bit integer, got "+errtext.Quote(v, 32))
+		} else {
+			app.ID = int(n)
+		}
+	}
+	switch v := get(EnvAPIHash); {
+	case v == "":
+		problems = append(problems, EnvAPIHash+" is missing (a secret: the api_hash of the Telegram application)")
+	case !isHex32(v):
+		problems = append(problems, EnvAPIHash+" must be 32 hexadecimal characters (a secret, not shown)")
+	default:
+		app.Hash = v
+	}
+	if problems != nil {
+		return App{}, &ConfigError{Problems: problems}
+	}
+	return app, nil
+}
+
+func isHex32(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,39 @@ func TestParseEndpointBadInput(t *testing.T) {
 				t.Errorf("error is %T, want *ConfigError", err)
 			}
 		})
+	}
+}
+
+func TestParseApp(t *testing.T) {
+	const hash = "0123456789abcdef0123456789ABCDEF"
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	app, err := ParseApp(env(map[string]string{EnvAPIID: "12345", EnvAPIHash: hash}))
+	if err != nil || app.ID != 12345 || app.Hash != hash {
+		t.Fatalf("ParseApp = %+v, %v", app, err)
+	}
+	for _, c := range []struct {
+		id, hash string
+		want     []string
+	}{
+		{"", "", []string{"TELEGRAM_API_ID is missing", "TELEGRAM_API_HASH is missing"}},
+		{"abc", hash, []string{`TELEGRAM_API_ID must be a positive 32-bit integer, got "abc"`}},
+		{"0", hash, []string{`got "0"`}},
+		{"2147483648", hash, []string{`got "2147483648"`}},
+		{"12", "SECRET-not-hex-SECRET-not-hex-12", []string{"TELEGRAM_API_HASH must be 32 hexadecimal characters (a secret, not shown)"}},
+		{"12", hash + "\n", []string{"TELEGRAM_API_HASH must be 32 hexadecimal characters"}},
+	} {
+		_, err := ParseApp(env(map[string]string{EnvAPIID: c.id, EnvAPIHash: c.hash}))
+		var ce *ConfigError
+		if !errors.As(err, &ce) || len(ce.Problems) != len(c.want) {
+			t.Errorf("%q %q: %v", c.id, c.hash, err)
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.Contains(ce.Problems[i], w) || strings.Contains(ce.Problems[i], "SECRET") {
+				t.Errorf("%q %q: problem %q, want %q", c.id, c.hash, ce.Problems[i], w)
+			}
+		}
 	}
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,18 +118,12 @@ func clip(s string) string {
 	return s
 }
 
-// badVars names the variables of the problems, for health: each problem
-// starts with its variable's name.
-func (c *config) badVars() []string {
-	var vars []string
-	for _, p := range c.Problems {
-		end := 0
-		for end < len(p) && (p[end] >= 'A' && p[end] <= 'Z' || p[end] == '_') {
-			end++
-		}
-		if v := p[:end]; v != "" && !slices.Contains(vars, v) {
-			vars = append(vars, v)
-		}
+// err is the configuration's problems as one error (nil if there are none),
+// each problem starting with its variable's name (httpapi.ConfigCheck).
+func (c *config) err() error {
+	errs := make([]error, len(c.Problems))
+	for i, p := range c.Problems {
+		errs[i] = errors.New(p)
 	}
-	return vars
+	return errors.Join(errs...)
 }

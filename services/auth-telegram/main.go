@@ -132,11 +132,7 @@ func health(ctx context.Context, cfg *config, db interface {
 	} else {
 		checks["d1"] = httpapi.OK("")
 	}
-	if cfg.ok() {
-		checks["config"] = httpapi.OK("")
-	} else {
-		checks["config"] = httpapi.Fail("unusable: " + strings.Join(cfg.badVars(), ", ") + " (the logs say why)")
-	}
+	checks["config"] = httpapi.ConfigCheck(cfg.err())
 	if cfg.APIKeys.Len() > 0 {
 		checks["api_keys"] = httpapi.OK("")
 	} else {

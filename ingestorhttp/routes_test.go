@@ -1,4 +1,4 @@
-package main
+package ingestorhttp
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/communicator/communicator/authclient"
 	"github.com/communicator/communicator/httpapi"
+	"github.com/communicator/communicator/mtproto/tgclient"
 	"github.com/communicator/communicator/telegramauth"
 )
 
@@ -63,7 +64,23 @@ func (okDB) PingContext(context.Context) error { return nil }
 
 const sid = "ses_abcdefghijklmnopqrstuvwxyz"
 
-func newTestServer(t *testing.T) (*server, *fakeAuth) {
+// testServer is the API's configuration with the session client it uses.
+type testServer struct {
+	Config
+	client *authclient.Client
+}
+
+func (s *testServer) routes() http.Handler { return NewHandler(s.Config) }
+
+// The test's callers: ops may read and operate, reader may only read,
+// nobody has no permission.
+var (
+	ops    = []string{"Authorization", "ApiKey ops-key", "X-Service-ID", "ops"}
+	reader = []string{"Authorization", "ApiKey reader-key", "X-Service-ID", "reader"}
+	nobody = []string{"Authorization", "ApiKey nobody-key", "X-Service-ID", "nobody"}
+)
+
+func newTestServer(t *testing.T) (*testServer, *fakeAuth) {
 	auth := &fakeAuth{
 		sessions: map[int64]telegramauth.Session{7: {SessionString: "1SECRET", SessionID: sid, UserID: 7, ExpiresAt: time.Now().Add(24 * time.Hour)}},
 		revoked:  map[string]bool{},
@@ -71,22 +88,30 @@ func newTestServer(t *testing.T) (*server, *fakeAuth) {
 	cfg := authclient.DefaultClientConfig()
 	cfg.Transport = authclient.TransportBinding
 	cfg.RetryDelay = time.Millisecond
-	keys, err := httpapi.ParseAPIKeys("INGESTOR_API_KEYS", `{"ops":"`+httpapi.HashAPIKey("ops-key")+`"}`)
+	callers, err := ParseCallers(func(k string) (string, bool) {
+		return map[string]string{
+			EnvAPIKeys: `{"ops":"` + httpapi.HashAPIKey("ops-key") + `","reader":"` + httpapi.HashAPIKey("reader-key") +
+				`","nobody":"` + httpapi.HashAPIKey("nobody-key") + `"}`,
+			EnvAccessPolicy: `{"read":["ops","reader"],"operate":["ops"]}`,
+		}[k], true
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{
-		log:          slog.New(slog.DiscardHandler),
-		db:           okDB{},
-		client:       authclient.New(cfg, authclient.Transports{Binding: auth}),
-		operatorKeys: keys,
-	}
+	client := authclient.New(cfg, authclient.Transports{Binding: auth})
+	s := &testServer{client: client, Config: Config{
+		Log: slog.New(slog.DiscardHandler), DB: okDB{}, Callers: callers, Sessions: client,
+	}}
 	return s, auth
 }
 
+// call sends a request with headers, or as ops when none are given.
 func call(t *testing.T, h http.Handler, method, path string, headers ...string) (int, map[string]any, string) {
 	t.Helper()
 	req := httptest.NewRequest(method, path, nil)
+	if len(headers) == 0 {
+		headers = ops
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
@@ -133,15 +158,15 @@ func TestRevokeThroughTheClient(t *testing.T) {
 	s, auth := newTestServer(t)
 	h := s.routes()
 	call(t, h, "GET", "/telegram/session-status/7") // cached now
-	ops := []string{"Authorization", "ApiKey ops-key", "X-Service-ID", "ops"}
 	for _, tc := range []struct {
 		path    string
 		headers []string
 		status  int
 		code    string
 	}{
-		{"/telegram/sessions/" + sid, nil, 401, "UNAUTHENTICATED"},
+		{"/telegram/sessions/" + sid, []string{"X-Service-ID", "ops"}, 401, "UNAUTHENTICATED"},
 		{"/telegram/sessions/" + sid, []string{"Authorization", "ApiKey wrong", "X-Service-ID", "ops"}, 401, "UNAUTHENTICATED"},
+		{"/telegram/sessions/" + sid, reader, 403, "FORBIDDEN"},
 		{"/telegram/sessions/not-a-session", ops, 400, "INVALID_ARGUMENT"},
 		{"/telegram/sessions/ses_zzzzzzzzzzzzzzzzzzzzzzzzzz", ops, 404, "SESSION_NOT_FOUND"},
 	} {
@@ -159,24 +184,20 @@ func TestRevokeThroughTheClient(t *testing.T) {
 	if _, env, _ := call(t, h, "GET", "/telegram/session-status/7"); env["data"].(map[string]any)["reason"] != "SESSION_REVOKED" {
 		t.Errorf("the cached session survived the revocation: %v", env)
 	}
-
-	s.operatorKeys = httpapi.APIKeys{}
-	if code, _, body := call(t, h, "DELETE", "/telegram/sessions/"+sid, ops...); code != 503 || !strings.Contains(body, "INGESTOR_API_KEYS") {
-		t.Errorf("without INGESTOR_API_KEYS: %d %s", code, body)
-	}
 }
 
 func TestUnconfiguredClientAnswers503(t *testing.T) {
 	s, _ := newTestServer(t)
-	s.client = nil
-	s.clientErr = &authclient.ConfigError{Problems: []authclient.Problem{{Part: authclient.PartClient, Var: "TELEGRAM_AUTH_TRANSPORT", Reason: "must be auto, binding or http"}}}
+	s.Sessions = nil
+	s.ClientErr = &authclient.ConfigError{Problems: []authclient.Problem{{Var: "TELEGRAM_AUTH_TRANSPORT", Reason: "must be auto, binding or http"}}}
 	h := s.routes()
 	code, _, body := call(t, h, "GET", "/telegram/session-status/7")
 	if code != 503 || !strings.Contains(body, "TELEGRAM_AUTH_TRANSPORT") {
 		t.Errorf("status: %d %s", code, body)
 	}
-	code, _, body = call(t, h, "GET", "/health")
-	if code != 503 || !strings.Contains(body, "TELEGRAM_AUTH_TRANSPORT") || !strings.Contains(body, `"d1":{"status":"ok"}`) {
+	code, _, body = call(t, h, "GET", "/health", "X-Anonymous", "1")
+	if code != 503 || !strings.Contains(body, `"config":{"status":"fail","detail":"TELEGRAM_AUTH_TRANSPORT unusable (the logs say why)"}`) ||
+		strings.Contains(body, "must be") || !strings.Contains(body, `"d1":{"status":"ok"}`) {
 		t.Errorf("health: %d %s", code, body)
 	}
 }
@@ -185,30 +206,90 @@ func TestUnconfiguredClientAnswers503(t *testing.T) {
 // reported, and health names the variable (never its value).
 func TestBadTelegramCredentialsKeepSessionRoutes(t *testing.T) {
 	s, _ := newTestServer(t)
-	s.telegramErr = &authclient.ConfigError{Problems: []authclient.Problem{{Part: authclient.PartTelegram, Var: "TELEGRAM_API_HASH", Reason: "must be 32 hex characters"}}}
+	s.TelegramErr = &tgclient.ConfigError{Problems: []string{"TELEGRAM_API_HASH must be 32 hexadecimal characters (a secret, not shown)"}}
 	h := s.routes()
 	if code, _, body := call(t, h, "GET", "/telegram/session-status/7"); code != 200 {
 		t.Errorf("status: %d %s", code, body)
 	}
-	code, _, body := call(t, h, "GET", "/health")
-	if code != 503 || !strings.Contains(body, `"telegram_config":{"status":"failing","detail":"`) || !strings.Contains(body, "TELEGRAM_API_HASH must be 32 hex characters") {
+	code, _, body := call(t, h, "GET", "/health", "X-Anonymous", "1")
+	if code != 503 || !strings.Contains(body, `"telegram_config":{"status":"fail","detail":"TELEGRAM_API_HASH unusable (the logs say why)"}`) {
 		t.Errorf("health: %d %s", code, body)
 	}
 }
 
-func TestOperatorKeys(t *testing.T) {
-	if k, err := parseOperatorKeys(""); err != nil || k.Len() != 0 {
-		t.Errorf("unset: %v, %d keys", err, k.Len())
+func TestParseCallers(t *testing.T) {
+	env := func(m map[string]string) func(string) (string, bool) {
+		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+	}
+	if c, err := ParseCallers(env(nil)); err != nil || c.Keys.Len() != 0 || len(c.Policy) != 0 {
+		t.Errorf("unset: %v, %+v", err, c)
 	}
 	hash := httpapi.HashAPIKey("ops-key")
-	if k, err := parseOperatorKeys(`{"ops":"` + hash + `"}`); err != nil || !k.Verify("ops", "ops-key") {
+	c, err := ParseCallers(env(map[string]string{EnvAPIKeys: `{"ops":"` + hash + `"}`, EnvAccessPolicy: `{"operate":["ops"]}`}))
+	if err != nil || !c.Keys.Verify("ops", "ops-key") || !c.Policy.Allows(PermOperate, "ops") || c.Policy.Allows(PermRead, "ops") {
 		t.Errorf("valid: %v", err)
 	}
-	for _, bad := range []string{`{"ops":"ops-key-in-clear"}`, `not json`, `{}`} {
-		_, err := parseOperatorKeys(bad)
-		if err == nil || !strings.Contains(err.Error(), "INGESTOR_API_KEYS") || strings.Contains(err.Error(), "SERVICE_API_KEYS") ||
-			strings.Contains(err.Error(), "ops-key-in-clear") {
-			t.Errorf("%s: %v", bad, err)
+	for _, bad := range []map[string]string{
+		{EnvAPIKeys: `{"ops":"ops-key-in-clear"}`},
+		{EnvAPIKeys: `not json`},
+		{EnvAPIKeys: `{}`},
+		{EnvAccessPolicy: `{"write":["ops"]}`},
+		{EnvAccessPolicy: `{"read":["ops"],"read":[]}`},
+	} {
+		_, err := ParseCallers(env(bad))
+		var name string
+		for k := range bad {
+			name = k
 		}
+		if err == nil || !strings.HasPrefix(err.Error(), name) || strings.Contains(err.Error(), "SERVICE_API_KEYS") ||
+			strings.Contains(err.Error(), "ops-key-in-clear") {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
+
+// Every route but health needs a caller with the route's permission: 401
+// without credentials, 403 without the permission, and either way nothing
+// reaches auth-telegram.
+func TestEveryRouteNeedsACaller(t *testing.T) {
+	s, auth := newTestServer(t)
+	h := s.routes()
+	routes := []struct{ method, path, perm string }{
+		{"GET", "/telegram/session-status/7", PermRead},
+		{"GET", "/telegram/me/7", PermRead},
+		{"GET", "/telegram/client-stats", PermRead},
+		{"DELETE", "/telegram/sessions/" + sid, PermOperate},
+	}
+	for _, r := range routes {
+		for _, c := range []struct {
+			name    string
+			headers []string
+			status  int
+		}{
+			{"no credentials", []string{"X-Anonymous", "1"}, 401},
+			{"no service id", []string{"Authorization", "ApiKey ops-key"}, 401},
+			{"a wrong key", []string{"Authorization", "ApiKey reader-key", "X-Service-ID", "ops"}, 401},
+			{"a malformed service id", []string{"Authorization", "ApiKey ops-key", "X-Service-ID", "ops\x01"}, 401},
+			{"no permission", nobody, 403},
+		} {
+			code, env, body := call(t, h, r.method, r.path, c.headers...)
+			e, _ := env["error"].(map[string]any)
+			want := map[int]string{401: "UNAUTHENTICATED", 403: "FORBIDDEN"}[c.status]
+			if code != c.status || e["code"] != want || strings.Contains(body, "-key") {
+				t.Errorf("%s %s, %s: %d %s", r.method, r.path, c.name, code, body)
+			}
+		}
+	}
+	if auth.calls != 0 {
+		t.Errorf("auth-telegram was called %d times", auth.calls)
+	}
+	// Health needs nothing and names no caller.
+	code, _, body := call(t, h, "GET", "/health", "X-Anonymous", "1")
+	if code != 200 || strings.Contains(body, "ops") || strings.Contains(body, "reader") {
+		t.Errorf("health: %d %s", code, body)
+	}
+	// An encoded slash is refused before any route.
+	if code, _, body := call(t, h, "GET", "/telegram/session-status/7%2F8"); code != 400 || !strings.Contains(body, "encoded slash") {
+		t.Errorf("encoded slash: %d %s", code, body)
 	}
 }

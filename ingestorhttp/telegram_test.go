@@ -1,6 +1,6 @@
 //go:build !js
 
-package main
+package ingestorhttp
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 // withTelegram points s at a local Telegram over package net, and gives user
 // 7 a session minted there.
-func withTelegram(t *testing.T, s *server, auth *fakeAuth) *faketelegram.Server {
+func withTelegram(t *testing.T, s *testServer, auth *fakeAuth) *faketelegram.Server {
 	t.Helper()
 	fake, err := faketelegram.Start(context.Background(), faketelegram.Options{})
 	if err != nil {
@@ -32,7 +32,7 @@ func withTelegram(t *testing.T, s *server, auth *fakeAuth) *faketelegram.Server 
 	auth.sessions[7] = telegramauth.Session{SessionString: minted, SessionID: sid, UserID: 7, ExpiresAt: time.Now().Add(24 * time.Hour)}
 	ep := fake.Endpoint()
 	ep.Timeout = 2 * time.Second
-	s.tg = tgclient.New(tgclient.App{ID: 17349, Hash: "344583e45741c457fe1862106095a5eb"}, ep, (&net.Dialer{}).DialContext)
+	s.Telegram = tgclient.New(tgclient.App{ID: 17349, Hash: "344583e45741c457fe1862106095a5eb"}, ep, (&net.Dialer{}).DialContext)
 	return fake
 }
 
@@ -52,7 +52,8 @@ func TestMe(t *testing.T) {
 
 	fake.FloodWait("users.getUsers", 30, 1)
 	code, env, body = call(t, h, "GET", "/telegram/me/7")
-	if e, _ := env["error"].(map[string]any); code != 429 || e["code"] != codeFloodWait || e["retryAfter"] != float64(30) || e["retryable"] != true {
+	if e, _ := env["error"].(map[string]any); code != 429 || e["code"] != CodeFloodWait || e["retryAfter"] != float64(30) || e["retryable"] != true ||
+		e["message"] != "Telegram asks to wait before the next call" {
 		t.Fatalf("flood wait: %d %s", code, body)
 	}
 
@@ -60,7 +61,8 @@ func TestMe(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, env, body = call(t, h, "GET", "/telegram/me/7")
-	if e, _ := env["error"].(map[string]any); code != 410 || e["code"] != codeSessionRejected || e["retryable"] != false || e["sessionId"] != sid {
+	if e, _ := env["error"].(map[string]any); code != 410 || e["code"] != CodeSessionRejected || e["retryable"] != false || e["sessionId"] != sid ||
+		!strings.HasPrefix(e["message"].(string), "Telegram no longer accepts this session (") {
 		t.Fatalf("revoked: %d %s", code, body)
 	}
 	if n := s.client.Stats().Invalidations; n != 1 {
@@ -77,14 +79,14 @@ func TestMeBadSession(t *testing.T) {
 	auth.sessions[7] = telegramauth.Session{SessionString: garbage, SessionID: sid, UserID: 7, ExpiresAt: time.Now().Add(24 * time.Hour)}
 	code, env, body := call(t, s.routes(), "GET", "/telegram/me/7")
 	e, _ := env["error"].(map[string]any)
-	if code != 502 || e["code"] != codeBadSession || !strings.Contains(body, "session string:") || strings.Contains(body, "SECRET") {
+	if code != 502 || e["code"] != CodeBadSession || !strings.Contains(body, "cannot read") || strings.Contains(body, "SECRET") {
 		t.Fatalf("%d %s", code, body)
 	}
 }
 
 func TestMeNotConfigured(t *testing.T) {
 	s, _ := newTestServer(t)
-	s.telegramErr = &tgclient.ConfigError{Problems: []string{"TELEGRAM_DC_ID must be a data center id from 1 to 255"}}
+	s.TelegramErr = &tgclient.ConfigError{Problems: []string{"TELEGRAM_DC_ID must be a data center id from 1 to 255"}}
 	code, env, body := call(t, s.routes(), "GET", "/telegram/me/7")
 	if e, _ := env["error"].(map[string]any); code != 503 || e["code"] != "UNAVAILABLE" || !strings.Contains(body, "TELEGRAM_DC_ID") {
 		t.Fatalf("%d %s", code, body)

@@ -85,11 +85,11 @@ type model struct {
 	// as qual.Name and imports contractImport.
 	qual, contractImport string
 	iface                string // "" without -type
-	ifaceDoc string
-	methods  []method
-	structs  []*structType // every struct used, in order of first use
-	named    []*namedBasic // every named basic type used, in order of first use
-	errType  *structType   // the -error-type struct, or nil
+	ifaceDoc             string
+	methods              []method
+	structs              []*structType // every struct used, in order of first use
+	named                []*namedBasic // every named basic type used, in order of first use
+	errType              *structType   // the -error-type struct, or nil
 	// entrypoints are the named entrypoints (-entrypoints), in order: the
 	// runtime numbers them from 1 (0 is the default entrypoint).
 	entrypoints []entrypoint

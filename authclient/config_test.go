@@ -11,7 +11,7 @@ import (
 )
 
 const (
-	goodKey  = "k3y-SECRETKEYVALUE-for-tests"
+	goodKey = "k3y-SECRETKEYVALUE-for-tests"
 )
 
 // envOf makes a lookup over m, and a binding check that has TELEGRAM_AUTH

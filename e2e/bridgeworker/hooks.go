@@ -3,8 +3,8 @@ package main
 import (
 	"errors"
 
-	"github.com/communicator/communicator/workers/jsoncodec"
 	"github.com/communicator/communicator/workers"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 // peerError is what Peer methods fail with.

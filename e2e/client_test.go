@@ -24,7 +24,7 @@ func (s *system) clientStats(t *testing.T) (stats struct {
 }) {
 	t.Helper()
 	var env struct{ Data json.RawMessage }
-	get(t, s.ingestor+"/telegram/client-stats").json(t, &env)
+	get(t, s.ingestor+"/telegram/client-stats", s.operator()...).json(t, &env)
 	if err := json.Unmarshal(env.Data, &stats); err != nil {
 		t.Fatal(err)
 	}

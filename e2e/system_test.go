@@ -32,6 +32,9 @@ type systemOptions struct {
 	// authEndpoint replaces the HTTP transport's endpoint (default: auth-telegram
 	// behind the local router).
 	authEndpoint string
+	// callers are more of the ingestor's API keys (service id -> key), with
+	// no permission unless ingestorVars' INGESTOR_ACCESS_POLICY grants one.
+	callers map[string]string
 }
 
 func startSystem(t *testing.T, o systemOptions) *system {
@@ -44,7 +47,8 @@ func startSystem(t *testing.T, o systemOptions) *system {
 		"TELEGRAM_API_ID":                "17349",
 		"TELEGRAM_API_HASH":              "344583e45741c457fe1862106095a5eb",
 		"TELEGRAM_AUTH_SERVICE_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d/auth-telegram/api/telegram-auth", port),
-		"INGESTOR_API_KEYS":              fmt.Sprintf(`{"e2e-operator":%q}`, httpapi.HashAPIKey(sys.operatorKey)),
+		"INGESTOR_API_KEYS":              ingestorKeys(map[string]string{"e2e-operator": sys.operatorKey}, o.callers),
+		"INGESTOR_ACCESS_POLICY":         `{"read":["e2e-operator"],"operate":["e2e-operator"]}`,
 		"TELEGRAM_AUTH_SERVICE_API_KEY":  sys.apiKey,
 		"TELEGRAM_SESSION_CACHE_TTL":     "0", // every status asks auth-telegram (the cache has its own tests)
 		"TELEGRAM_RETRY_DELAY":           "50",
@@ -74,6 +78,24 @@ func startSystem(t *testing.T, o systemOptions) *system {
 	sys.jscaller = sys.URL["e2e-jscaller"]
 	t.Cleanup(func() { assertNoSecretInLogs(t, sys.Logs().Lines(), sys.secrets) })
 	return sys
+}
+
+// ingestorKeys is INGESTOR_API_KEYS for the keys of each map (id -> key).
+func ingestorKeys(keys ...map[string]string) string {
+	hashes := map[string]string{}
+	for _, m := range keys {
+		for id, k := range m {
+			hashes[id] = httpapi.HashAPIKey(k)
+		}
+	}
+	b, _ := json.Marshal(hashes)
+	return string(b)
+}
+
+// operator is the headers of the ingestor's caller e2e-operator, which may
+// read and operate.
+func (s *system) operator() []string {
+	return []string{"Authorization", "ApiKey " + s.operatorKey, "X-Service-ID", "e2e-operator"}
 }
 
 func (s *system) authHeaders() []string {
@@ -120,7 +142,7 @@ type status struct {
 
 func (s *system) status(t *testing.T, userID string) (status, envelope, response) {
 	t.Helper()
-	r := get(t, s.ingestor+"/telegram/session-status/"+userID)
+	r := get(t, s.ingestor+"/telegram/session-status/"+userID, s.operator()...)
 	var env envelope
 	var st status
 	if r.json(t, &env); env.Success {

@@ -26,6 +26,13 @@ const callTimeout = 3 * time.Second
 
 func startTelegramSystem(t *testing.T, vars map[string]string) *telegramSystem {
 	t.Helper()
+	return startTelegramSystemWith(t, vars, nil)
+}
+
+// startTelegramSystemWith is startTelegramSystem with more of the ingestor's
+// callers (systemOptions.callers).
+func startTelegramSystemWith(t *testing.T, vars, callers map[string]string) *telegramSystem {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	fake, err := faketelegram.Start(ctx, faketelegram.Options{})
 	if err != nil {
@@ -38,7 +45,7 @@ func startTelegramSystem(t *testing.T, vars map[string]string) *telegramSystem {
 	for k, v := range vars {
 		iv[k] = v
 	}
-	return &telegramSystem{system: startSystem(t, systemOptions{ingestorVars: iv, noJSCaller: true}), tg: fake}
+	return &telegramSystem{system: startSystem(t, systemOptions{ingestorVars: iv, noJSCaller: true, callers: callers}), tg: fake}
 }
 
 // mint makes a session of a fixture user that the local Telegram accepts.
@@ -72,7 +79,7 @@ type telegramErr struct {
 
 func (s *telegramSystem) me(t *testing.T, userID int64) (response, meData, *telegramErr) {
 	t.Helper()
-	r := do(t, "GET", fmt.Sprintf("%s/telegram/me/%d", s.ingestor, userID), nil)
+	r := do(t, "GET", fmt.Sprintf("%s/telegram/me/%d", s.ingestor, userID), nil, s.operator()...)
 	var env struct {
 		Success bool
 		Data    meData
@@ -121,10 +128,11 @@ func TestTelegramMe(t *testing.T) {
 		}
 	})
 
-	t.Run("health names the endpoint", func(t *testing.T) {
+	t.Run("health names the kind of endpoint, not its address", func(t *testing.T) {
 		r := do(t, "GET", sys.ingestor+"/health", nil)
-		if want := "test server " + sys.tg.Addr() + " (data center 2)"; r.Status != 200 || !strings.Contains(string(r.Body), want) {
-			t.Fatalf("%d %s, want %q", r.Status, r.Body, want)
+		if want := "a test server (data center 2)"; r.Status != 200 || !strings.Contains(string(r.Body), want) ||
+			strings.Contains(string(r.Body), sys.tg.Addr()) {
+			t.Fatalf("%d %s, want %q and no address", r.Status, r.Body, want)
 		}
 	})
 
@@ -250,7 +258,7 @@ func TestTelegramMe(t *testing.T) {
 			t.Fatalf("after a new session: %d %s, want session %s from the binding", r.Status, r.Body, sid2)
 		}
 		var stats struct{ Data map[string]any }
-		json.Unmarshal(do(t, "GET", sys.ingestor+"/telegram/client-stats", nil).Body, &stats)
+		json.Unmarshal(do(t, "GET", sys.ingestor+"/telegram/client-stats", nil, sys.operator()...).Body, &stats)
 		if fmt.Sprint(stats.Data["invalidations"]) == "0" {
 			t.Errorf("client stats count no invalidation: %v", stats.Data)
 		}
@@ -265,11 +273,62 @@ func TestTelegramNotConfigured(t *testing.T) {
 	if sid == "" {
 		t.Fatal("import failed")
 	}
-	r := do(t, "GET", sys.ingestor+"/telegram/me/7", nil)
+	r := do(t, "GET", sys.ingestor+"/telegram/me/7", nil, sys.operator()...)
 	if r.Status != 503 || !strings.Contains(string(r.Body), "TELEGRAM_DC_ID") || !strings.Contains(string(r.Body), "TELEGRAM_PUBLIC_KEYS") {
 		t.Fatalf("%d %s, want 503 naming the missing variables", r.Status, r.Body)
 	}
-	if r := do(t, "GET", sys.ingestor+"/telegram/session-status/7", nil); r.Status != 200 {
+	if r := do(t, "GET", sys.ingestor+"/telegram/session-status/7", nil, sys.operator()...); r.Status != 200 {
 		t.Fatalf("session-status: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestIngestorRoutesNeedACaller: every route but /health answers 401 without
+// credentials and 403 without the permission, before anything happens: no
+// call reaches auth-telegram (no access-log row) and no connection reaches
+// Telegram.
+func TestIngestorRoutesNeedACaller(t *testing.T) {
+	// e2e-reader has a key but no permission.
+	sys := startTelegramSystemWith(t, nil, map[string]string{"e2e-reader": "reader-key"})
+	if _, r := sys.importSession(t, 7, sys.mint(t, 1001)); r.Status != 201 {
+		t.Fatalf("import: %d %s", r.Status, r.Body)
+	}
+	logRows := func() int {
+		return len(sys.d1(t, "auth-telegram", "SELECT id FROM access_log WHERE action != 'import_session'"))
+	}
+	rows, conns := logRows(), sys.tg.Connections()
+	routes := []struct{ method, path string }{
+		{"GET", "/telegram/session-status/7"},
+		{"GET", "/telegram/me/7"},
+		{"GET", "/telegram/client-stats"},
+		{"DELETE", "/telegram/sessions/ses_abcdefghijklmnopqrstuvwxyz"},
+	}
+	for _, rt := range routes {
+		for _, c := range []struct {
+			name    string
+			headers []string
+			status  int
+			code    string
+		}{
+			{"no credentials", nil, 401, "UNAUTHENTICATED"},
+			{"a wrong key", []string{"Authorization", "ApiKey nope", "X-Service-ID", "e2e-operator"}, 401, "UNAUTHENTICATED"},
+			{"auth-telegram's key", []string{"Authorization", "ApiKey " + sys.apiKey, "X-Service-ID", "ingestor-service"}, 401, "UNAUTHENTICATED"},
+			{"no permission", []string{"Authorization", "ApiKey reader-key", "X-Service-ID", "e2e-reader"}, 403, "FORBIDDEN"},
+		} {
+			r := do(t, rt.method, sys.ingestor+rt.path, nil, c.headers...)
+			var env envelope
+			if r.json(t, &env); r.Status != c.status || env.Error == nil || env.Error.Code != c.code {
+				t.Errorf("%s %s, %s: %d %s", rt.method, rt.path, c.name, r.Status, r.Body)
+			}
+		}
+	}
+	if n := logRows(); n != rows {
+		t.Errorf("refused calls reached auth-telegram: %d access-log rows, want %d", n, rows)
+	}
+	if n := sys.tg.Connections(); n != conns {
+		t.Errorf("refused calls opened %d connections to Telegram", n-conns)
+	}
+	// The operator still gets through.
+	if r, me, _ := sys.me(t, 7); r.Status != 200 || me.Telegram.ID != 1001 {
+		t.Errorf("the operator: %d %s", r.Status, r.Body)
 	}
 }

@@ -68,6 +68,7 @@ type Server struct {
 	once    sync.Once
 
 	exchanges atomic.Int64
+	accepted  atomic.Int64 // connections accepted
 
 	mu       sync.Mutex
 	closed   bool
@@ -355,6 +356,9 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
+// Connections returns how many connections the server has accepted.
+func (s *Server) Connections() int { return int(s.accepted.Load()) }
+
 // trackingListener records connections so Close can close them.
 type trackingListener struct {
 	net.Listener
@@ -375,6 +379,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	}
 	l.s.conns[tc] = struct{}{}
 	l.s.mu.Unlock()
+	l.s.accepted.Add(1)
 	return tc, nil
 }
 

@@ -174,7 +174,7 @@ func BenchmarkRealisticMix(b *testing.B) {
 }
 
 // TestRealisticMixHitRate runs the mix once and checks the hit rate is what
-// a working cache gives (a per-request client, the plan's bug, gives 0%).
+// a working cache gives (a client built per request gives 0%).
 func TestRealisticMixHitRate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")

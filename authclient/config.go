@@ -41,7 +41,7 @@ const (
 const (
 	DefaultServiceID   = "ingestor-service"
 	DefaultMaxRetries  = 3
-	DefaultRetryDelay  = 2000 * time.Millisecond // the plan's getTelegramConfig
+	DefaultRetryDelay  = 2000 * time.Millisecond // the earlier TypeScript default
 	DefaultCacheTTL    = 5 * time.Minute
 	DefaultCacheSize   = 1000
 	DefaultCallTimeout = 10 * time.Second

@@ -21,7 +21,7 @@ const maxResponseBytes = 4 << 20
 // ClientConfig configures NewClient.
 type ClientConfig struct {
 	// Endpoint is the API's base URL including the base path, such as
-	// "https://auth-telegram.example.com/api/telegram-auth" (the plan's
+	// "https://auth-telegram.example.com/api/telegram-auth" (the ingestor's
 	// TELEGRAM_AUTH_SERVICE_ENDPOINT). http or https, no credentials, query or
 	// fragment; a trailing "/" is dropped.
 	Endpoint string

@@ -38,7 +38,7 @@
 //     way, and one user has one URL), 1 ≤ id ≤ 2^53-1.
 //   - userId in the import body must be a JSON number written as an integer:
 //     "42" (a string), 42.0, 4.2e1 and 1.5 are rejected. JavaScript's
-//     JSON.stringify writes every safe integer as plain digits, and the plan's
+//     JSON.stringify writes every safe integer as plain digits, and the earlier
 //     TypeScript client sends numbers.
 //   - sessionId is "ses_" followed by 26 characters of lower-case base32
 //     (a-z, 2-7), the form the vault generates; whether it exists is the

@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// fetchSessionLikeSeed replays what the plan's "Option 2" TypeScript fallback
-// client (services/ingestor/src/clients/telegram-auth-client.ts, fetchSession)
+// fetchSessionLikeSeed replays what the earlier TypeScript ingestor's HTTP
+// fallback client (its TelegramAuthClient.fetchSession; e2e/seedclient runs it)
 // does, step by step, reading the response the way JavaScript would:
 //
 //	const url = `${this.config.endpoint}/sessions/user/${userId}`;
@@ -71,7 +71,7 @@ func TestSeedFallbackClient(t *testing.T) {
 	const userID = 123456789
 	info := h.importRaw(userID, testSecret)
 
-	// The endpoint exactly as the plan's TELEGRAM_AUTH_SERVICE_ENDPOINT has it.
+	// The endpoint exactly as the earlier TELEGRAM_AUTH_SERVICE_ENDPOINT had it.
 	endpoint := h.srv.URL + "/api/telegram-auth"
 	data, thrown := fetchSessionLikeSeed(t, h.srv.Client(), endpoint, testKey, testService, userID)
 	if thrown != "" {

@@ -154,7 +154,7 @@ func TestAuthTelegramDownAndBack(t *testing.T) {
 	}
 	hr := get(t, sys.ingestor+"/health")
 	hr.json(t, &health)
-	if hr.Status != 503 || health.Data.Checks["auth_telegram"].Status != "failing" || health.Data.Checks["d1"].Status != "ok" {
+	if hr.Status != 503 || health.Data.Checks["auth_telegram"].Status != "fail" || health.Data.Checks["d1"].Status != "ok" {
 		t.Errorf("health while auth-telegram is down: %d %s", hr.Status, hr.Body)
 	}
 	if st := sys.clientStats(t); st.PerTransport["http"].Retries < 2 || st.PerTransport["http"].Failures < 1 {

@@ -114,7 +114,11 @@ func (a *api) writeTelegramFailure(w http.ResponseWriter, userID int64, sessionI
 		writeTelegramError(w, http.StatusGone, CodeSessionRejected, "Telegram no longer accepts this session ("+te.Type+"); the user must log in again", sessionID, 0)
 	case tgclient.KindUnavailable:
 		a.Log.Warn("Telegram unavailable", "user_id", userID, "err", te.Error())
-		writeTelegramError(w, http.StatusServiceUnavailable, CodeUnavailable, "Telegram did not answer: unreachable, the connection dropped, or too slow; retry", sessionID, 0)
+		msg := "Telegram is unreachable or the connection dropped; retry"
+		if errors.Is(te, context.DeadlineExceeded) {
+			msg = "Telegram did not answer within " + a.Telegram.Endpoint().Timeout.String() + " (TELEGRAM_CALL_TIMEOUT); retry"
+		}
+		writeTelegramError(w, http.StatusServiceUnavailable, CodeUnavailable, msg, sessionID, 0)
 	default:
 		a.Log.Error("Telegram refused the call", "user_id", userID, "telegram_error", te.Type, "err", te.Error())
 		msg := "Telegram refused the call"

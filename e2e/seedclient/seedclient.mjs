@@ -1,5 +1,5 @@
-// The TelegramAuthClient of the original plan (../shared/seed, "Option 2:
-// Fallback to HTTP for Local Development"), with its TypeScript types removed
+// The TypeScript TelegramAuthClient of communicator's earlier ingestor (its HTTP
+// fallback, "fetchSession"), with its TypeScript types removed
 // and nothing else changed in fetchSession: auth-telegram's HTTP API must keep
 // working for it. GET /session/:userId?endpoint=...&apiKey=...&serviceId=...
 // answers what getSession returns, or the message it throws.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/communicator/communicator/accesspolicy"
 	"github.com/communicator/communicator/httpapi"
+	"github.com/communicator/communicator/internal/errtext"
 	"github.com/communicator/communicator/vault"
 )
 
@@ -78,7 +79,7 @@ func parseConfig(getenv func(string) (string, bool)) *config {
 		d, err := time.ParseDuration(v)
 		switch {
 		case err != nil:
-			c.Problems = append(c.Problems, fmt.Sprintf("SESSION_TTL: %q is not a duration such as 2160h", clip(v)))
+			c.Problems = append(c.Problems, "SESSION_TTL: "+errtext.Quote(v, 32)+" is not a duration such as 2160h")
 		case d < time.Hour || d > 10*365*24*time.Hour:
 			c.Problems = append(c.Problems, fmt.Sprintf("SESSION_TTL: %s is outside 1h..87600h", d))
 		default:
@@ -98,24 +99,17 @@ func parseConfig(getenv func(string) (string, bool)) *config {
 	case "off":
 		c.SessionReadsOff = true
 	default:
-		c.Problems = append(c.Problems, fmt.Sprintf("HTTP_SESSION_READS: %q is neither on nor off", clip(v)))
+		c.Problems = append(c.Problems, "HTTP_SESSION_READS: "+errtext.Quote(v, 32)+" is neither on nor off")
 	}
 	if v, ok := getenv("ACCESS_LOG_RETENTION_DAYS"); ok && v != "" {
 		days, err := strconv.Atoi(v)
 		if err != nil || days < 1 || days > 3650 {
-			c.Problems = append(c.Problems, fmt.Sprintf("ACCESS_LOG_RETENTION_DAYS: %q is not a number of days from 1 to 3650", clip(v)))
+			c.Problems = append(c.Problems, "ACCESS_LOG_RETENTION_DAYS: "+errtext.Quote(v, 32)+" is not a number of days from 1 to 3650")
 		} else {
 			c.Retention = time.Duration(days) * 24 * time.Hour
 		}
 	}
 	return c
-}
-
-func clip(s string) string {
-	if len(s) > 32 {
-		return s[:32] + "…"
-	}
-	return s
 }
 
 // err is the configuration's problems as one error (nil if there are none),

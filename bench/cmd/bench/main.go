@@ -260,7 +260,7 @@ func clientCache(rep *strings.Builder) {
 		}
 		rep.WriteString("\n")
 	}
-	rep.WriteString("\nA client built per request, as in the original plan, would hit 0%.\n\n")
+	rep.WriteString("\nA client built per request, as the earlier TypeScript ingestor did, would hit 0%.\n\n")
 }
 
 // goBench runs the benchmarks of a package (compiled to wasm and run under
@@ -375,7 +375,7 @@ func telegramMe(rep *strings.Builder) {
 		"Cold: the first request of a new ingestor isolate (%d fresh stacks). Warm: later requests (%d), whose session comes from the cache but which open a new connection each, as every unit of work does. "+
 		"Baseline: the ingestor's session-status on the same cached session, which does not talk to Telegram. Medians. Target: cold under 500 ms locally.\n\n", *rounds, len(warm))
 	fmt.Fprintf(rep, "| request | time | vs baseline |\n|---|---:|---:|\n| session-status, cached (baseline) | %.1f ms | 1.00× |\n| /telegram/me, warm | %.1f ms | %.1f× |\n| /telegram/me, cold | %.0f ms | %.1f× |\n\n", b, w, w/b, c, c/b)
-	fmt.Fprintf(rep, "Cold under 500 ms: %v. No new auth key is made: the imported session's key is used as is (a fresh key exchange in wasm costs seconds with stock gotd, see research/gotd-in-workers-probe.md).\n\n", c < 500)
+	fmt.Fprintf(rep, "Cold under 500 ms: %v. No new auth key is made: the imported session's key is used as is (a fresh key exchange in wasm costs seconds with stock gotd, measured in workerd).\n\n", c < 500)
 }
 
 // timeGetOK is timeGet that accepts only 200.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/workers"
 )
 
@@ -23,7 +24,10 @@ func New(service string, w io.Writer) *slog.Logger {
 }
 
 // HTTP logs one line per request served by next: method, path, status,
-// duration, and the caller's X-Service-ID when it sent one.
+// duration, and the X-Service-ID the caller claims, as
+// httpapi.ClaimedServiceID records it: a well-formed service id, "invalid"
+// for anything else (the raw header is anyone's text, of any length), ""
+// when absent.
 func HTTP(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -37,7 +41,7 @@ func HTTP(log *slog.Logger, next http.Handler) http.Handler {
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status),
-			slog.String("caller", r.Header.Get("X-Service-ID")),
+			slog.String("caller", httpapi.ClaimedServiceID(r)),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000),
 		)
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -23,5 +24,30 @@ func TestHTTPLogsOneLinePerRequest(t *testing.T) {
 	}
 	if line["service"] != "test" || line["msg"] != "http" || line["status"] != float64(418) || line["caller"] != "svc" || line["path"] != "/x/1" {
 		t.Errorf("line = %v", line)
+	}
+}
+
+// The caller's claimed X-Service-ID is logged only if it is a service id.
+func TestHTTPLogsNoMalformedServiceID(t *testing.T) {
+	for header, want := range map[string]string{
+		"ingestor-service":                        "ingestor-service",
+		"not a service id; DROP TABLE access_log": "invalid",
+		strings.Repeat("k", 4000):                 "invalid",
+		"":                                        "",
+	} {
+		var buf bytes.Buffer
+		h := HTTP(New("test", &buf), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		req := httptest.NewRequest("GET", "/x", nil)
+		if header != "" {
+			req.Header.Set("X-Service-ID", header)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		var line map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+			t.Fatalf("%v: %s", err, buf.Bytes())
+		}
+		if line["caller"] != want {
+			t.Errorf("X-Service-ID %.20q logged as caller %.40q, want %q", header, line["caller"], want)
+		}
 	}
 }

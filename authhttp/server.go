@@ -41,10 +41,12 @@ type HandlerConfig struct {
 	// Service is called with.
 	WithCaller func(ctx context.Context, serviceID, clientIP string) context.Context
 	// Authorize, if set, decides whether the authenticated caller in ctx may
-	// perform action, before the request's parameters and body are read: a
-	// caller without the permission learns FORBIDDEN, whatever it sent, and
-	// the refusal is recorded once. Its error is the answer.
-	Authorize func(ctx context.Context, action telegramauth.Action) error
+	// perform action, before the request's parameters and body are
+	// validated: a caller without the permission learns FORBIDDEN, whatever
+	// it sent, and the refusal is recorded once. userID and sessionID are
+	// what the path names, if well-formed (else 0 and ""), for the record
+	// only; the body is not read. Its error is the answer.
+	Authorize func(ctx context.Context, action telegramauth.Action, userID int64, sessionID string) error
 	// OnDenied, if set, is told about every failed authentication (for the
 	// access log). serviceID is httpapi.ClaimedServiceID of the request, route
 	// the matched route pattern such as "GET /api/telegram-auth/sessions/user/:userId".
@@ -187,7 +189,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.cfg.Authorize != nil {
-		if err := h.cfg.Authorize(ctx, rt.action); err != nil {
+		userID, sessionID := pathTarget(rt.kind, param)
+		if err := h.cfg.Authorize(ctx, rt.action, userID, sessionID); err != nil {
 			httpapi.WriteError(w, 0, err)
 			return
 		}
@@ -267,6 +270,22 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		httpapi.WriteData(w, http.StatusOK, out)
 	}
+}
+
+// pathTarget is the user or session a route's path parameter names, if it
+// is well-formed: what Authorize records of a refused request.
+func pathTarget(kind routeKind, param string) (userID int64, sessionID string) {
+	switch kind {
+	case routeGetSession, routeListSessions:
+		if id, e := httpapi.ParseUserID(param); e == nil {
+			return id, ""
+		}
+	case routeRevokeSession:
+		if httpapi.CheckSessionID(param) == nil {
+			return 0, param
+		}
+	}
+	return 0, ""
 }
 
 // authenticate checks the caller's API key and service id. On failure it

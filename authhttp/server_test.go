@@ -550,9 +550,9 @@ func TestAuthorizeBeforeValidation(t *testing.T) {
 	var asked []string
 	srv := httptest.NewServer(NewHandler(HandlerConfig{
 		Service: fake, APIKeys: testAPIKeys(t), WithCaller: testWithCaller,
-		Authorize: func(ctx context.Context, action telegramauth.Action) error {
+		Authorize: func(ctx context.Context, action telegramauth.Action, userID int64, sessionID string) error {
 			c := ctx.Value(callerKey{}).(caller)
-			asked = append(asked, c.serviceID+" "+string(action))
+			asked = append(asked, fmt.Sprintf("%s %s %d %q", c.serviceID, action, userID, sessionID))
 			if c.serviceID == adminService && action != telegramauth.ActionReadAccessLog {
 				return telegramauth.NewError(telegramauth.CodeForbidden, "service "+c.serviceID+" may not "+string(action))
 			}
@@ -565,6 +565,8 @@ func TestAuthorizeBeforeValidation(t *testing.T) {
 		{"GET", "/sessions/user/abc", ""},
 		{"GET", "/sessions/list/-1", ""},
 		{"DELETE", "/sessions/not-an-id", ""},
+		{"GET", "/sessions/user/42", ""},
+		{"DELETE", "/sessions/ses_" + strings.Repeat("a", 26), ""},
 		{"POST", "/sessions/import", `{"userId":"x","userId":1}`},
 		{"POST", "/sessions/import", `{"userId":42,"sessionString":"` + testSecret + `"}`},
 	} {
@@ -578,8 +580,10 @@ func TestAuthorizeBeforeValidation(t *testing.T) {
 	// Allowed: its bad input is then INVALID_ARGUMENT.
 	rawRequest(t, srv.Client(), "GET", srv.URL+DefaultBasePath+"/access-log?limit=0", admin, nil).wantError(t, 400, telegramauth.CodeInvalidArgument, "limit")
 	rawRequest(t, srv.Client(), "GET", srv.URL+DefaultBasePath+"/sessions/user/abc", nil, nil).wantError(t, 400, telegramauth.CodeInvalidArgument, "userId")
-	want := []string{"admin-cli get_session", "admin-cli list_sessions", "admin-cli revoke_session", "admin-cli import_session",
-		"admin-cli import_session", "admin-cli read_access_log", "ingestor-service get_session"}
+	// The path's ids go along when they are well-formed, for the refusal's row.
+	want := []string{`admin-cli get_session 0 ""`, `admin-cli list_sessions 0 ""`, `admin-cli revoke_session 0 ""`,
+		`admin-cli get_session 42 ""`, `admin-cli revoke_session 0 "ses_` + strings.Repeat("a", 26) + `"`,
+		`admin-cli import_session 0 ""`, `admin-cli import_session 0 ""`, `admin-cli read_access_log 0 ""`, `ingestor-service get_session 0 ""`}
 	if strings.Join(asked, ",") != strings.Join(want, ",") {
 		t.Errorf("Authorize asked %q, want %q", asked, want)
 	}

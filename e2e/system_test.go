@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,13 @@ type systemOptions struct {
 	// callers are more of the ingestor's API keys (service id -> key), with
 	// no permission unless ingestorVars' INGESTOR_ACCESS_POLICY grants one.
 	callers map[string]string
+	// ingestorDir replaces the directory of the ingestor's wrangler.toml
+	// (default services/ingestor); build/ and migrations/ stay the real ones.
+	ingestorDir string
+	// authVars are added to auth-telegram's vars; authKeys are API keys of
+	// services besides ingestor-service (service id -> key) for its
+	// SERVICE_API_KEYS.
+	authVars, authKeys map[string]string
 }
 
 func startSystem(t *testing.T, o systemOptions) *system {
@@ -59,10 +67,25 @@ func startSystem(t *testing.T, o systemOptions) *system {
 	for k, v := range o.ingestorVars {
 		ingestorVars[k] = v
 	}
+	authVars := devstack.AuthTelegramVars(secret, sys.apiKey)
+	if len(o.authKeys) > 0 {
+		hashes := map[string]string{"ingestor-service": httpapi.HashAPIKey(sys.apiKey)}
+		for id, key := range o.authKeys {
+			hashes[id] = httpapi.HashAPIKey(key)
+			sys.secrets = append(sys.secrets, key)
+		}
+		kj, _ := json.Marshal(hashes)
+		authVars["SERVICE_API_KEYS"] = string(kj)
+	}
+	maps.Copy(authVars, o.authVars)
+	ingestor := devstack.Worker{Name: "ingestor", Dir: path("services", "ingestor"), Migrate: true, Vars: ingestorVars}
+	if o.ingestorDir != "" {
+		ingestor.Dir, ingestor.Build, ingestor.Migrations = o.ingestorDir, path("services", "ingestor", "build"), path("services", "ingestor", "migrations")
+	}
 	opts := devstack.Options{
 		Workers: []devstack.Worker{
-			{Name: "auth-telegram", Dir: path("services", "auth-telegram"), Migrate: true, Vars: devstack.AuthTelegramVars(secret, sys.apiKey)},
-			{Name: "ingestor", Dir: path("services", "ingestor"), Migrate: true, Vars: ingestorVars},
+			{Name: "auth-telegram", Dir: path("services", "auth-telegram"), Migrate: true, Vars: authVars},
+			ingestor,
 		},
 		// As make dev runs them: in one workerd, bound as in production, behind
 		// the local router (/auth-telegram/... and /e2e-jscaller/...).

@@ -183,8 +183,7 @@ func TestVaultRefusesAndRecords(t *testing.T) {
 		if res := v.rpc(t, "TELEGRAM_AUTH_STRANGER", "getSessionByUserId", 201); res.OK || res.Error.Code != "FORBIDDEN" {
 			t.Errorf("RPC: %+v", res.Error)
 		}
-		// Refused before their arguments are read: the rows name no user.
-		rows := v.d1(t, "SELECT caller, channel FROM access_log WHERE action = 'get_session' AND error_code = 'FORBIDDEN' ORDER BY id")
+		rows := v.d1(t, "SELECT caller, channel FROM access_log WHERE user_id = 201 AND action = 'get_session' AND error_code = 'FORBIDDEN' ORDER BY id")
 		if len(rows) != 2 || rows[0]["caller"] != "other-service" || rows[0]["channel"] != "http" ||
 			rows[1]["caller"] != "stranger-service" || rows[1]["channel"] != "service-binding" {
 			t.Errorf("refusals in the access log: %v", rows)

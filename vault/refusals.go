@@ -91,14 +91,35 @@ func (s *Service) RecordUnauthenticated(ctx context.Context, claimed, clientIP s
 	}
 }
 
-// Authorize reports whether the caller in ctx may perform action: nil, or
-// FORBIDDEN after writing the refusal's access-log row. Callers check this
-// before they read a call's arguments, so that a caller without the
-// permission is refused (and logged) whatever it sent.
-func (s *Service) Authorize(ctx context.Context, action telegramauth.Action) error {
+// Target is the user or the session a call is about, as far as its
+// arguments name one well-formed: the row of a refusal records it, so that
+// the access log of a user shows who was refused that user's sessions. The
+// zero Target names nothing; ids that are not well-formed are ignored.
+type Target struct {
+	UserID    int64
+	SessionID string
+}
+
+// Authorize reports whether the caller in ctx may perform action on target:
+// nil, or FORBIDDEN after writing the refusal's access-log row. Callers check
+// this before they validate a call's arguments, so that a caller without the
+// permission is refused (and logged) whatever it sent; target is only
+// recorded.
+func (s *Service) Authorize(ctx context.Context, action telegramauth.Action, target Target) error {
 	c, denied := s.begin(ctx, action)
 	if denied != nil {
+		c.about(target)
 		return s.fail(ctx, c, denied)
 	}
 	return nil
+}
+
+// about records target in the call's row, but for ids that are not well-formed.
+func (c *call) about(t Target) {
+	if telegramauth.ValidUserID(t.UserID) {
+		c.userID = t.UserID
+	}
+	if telegramauth.ValidSessionID(t.SessionID) {
+		c.sessionID = t.SessionID
+	}
 }

@@ -4,6 +4,7 @@ package vault
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,4 +86,37 @@ func TestRefusalsAreCounted(t *testing.T) {
 		t.Errorf("%d writes for %d refusals", writes, 2*(perSource+1))
 	}
 	t.Logf("%d refusals: %d rows, %d writes", 2*(perSource+1), len(perMinute), writes)
+}
+
+// Authorize refuses before the arguments are validated, and the refusal's
+// row names the user or session the call was about when the call named a
+// well-formed one; an allowed caller costs no row.
+func TestAuthorizeRecordsTheTarget(t *testing.T) {
+	f := newFixture(t, Options{})
+	stranger := WithCaller(context.Background(), Caller{ServiceID: "stranger-service", Channel: ChannelServiceBinding})
+	sessionID := "ses_" + strings.Repeat("a", 26)
+	for _, c := range []struct {
+		action telegramauth.Action
+		target Target
+		want   AccessLogEntry
+	}{
+		{telegramauth.ActionGetSession, Target{UserID: 42}, AccessLogEntry{UserID: 42}},
+		{telegramauth.ActionRevokeSession, Target{SessionID: sessionID}, AccessLogEntry{SessionID: sessionID}},
+		{telegramauth.ActionListSessions, Target{UserID: -1, SessionID: "ses_x"}, AccessLogEntry{}},
+		{telegramauth.ActionImportSession, Target{UserID: telegramauth.MaxUserID + 1}, AccessLogEntry{}},
+		{telegramauth.ActionReadAccessLog, Target{}, AccessLogEntry{}},
+	} {
+		n := f.logCount()
+		f.wantErr(f.svc.Authorize(stranger, c.action, c.target), telegramauth.CodeForbidden)
+		want := c.want
+		want.Caller, want.Action, want.ErrorCode, want.Channel = "stranger-service", string(c.action), telegramauth.CodeForbidden, ChannelServiceBinding
+		checkLog(t, f.lastLog(n), want)
+	}
+	n := f.logCount()
+	if err := f.svc.Authorize(ingestor, telegramauth.ActionGetSession, Target{UserID: 42}); err != nil {
+		t.Fatalf("an allowed caller: %v", err)
+	}
+	if f.logCount() != n {
+		t.Error("an allowed caller's Authorize wrote a row")
+	}
 }

@@ -150,11 +150,13 @@ func (s *Service) fail(ctx context.Context, c *call, e *telegramauth.Error) erro
 }
 
 // RecordDenied writes the access-log row of a request refused before it
-// reached the service, such as an HTTP call whose API key did not verify, so
-// that every denied attempt is in the log. caller.ServiceID is what the caller
-// claimed; action names what was refused (for HTTP, "authenticate").
-func (s *Service) RecordDenied(ctx context.Context, caller Caller, action telegramauth.Action, code telegramauth.Code) {
+// reached the service, such as an RPC call whose binding's props disagree
+// with its entrypoint, so that every denied attempt is in the log.
+// caller.ServiceID is who the caller is taken for; action names what was
+// refused, target what it was about (see Target).
+func (s *Service) RecordDenied(ctx context.Context, caller Caller, action telegramauth.Action, target Target, code telegramauth.Code) {
 	c := &call{action: action, caller: caller, at: s.now().UnixMilli()}
+	c.about(target)
 	_ = s.fail(ctx, c, telegramauth.NewError(code, ""))
 }
 

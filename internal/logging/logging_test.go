@@ -31,10 +31,11 @@ func TestHTTPLogsOneLinePerRequest(t *testing.T) {
 // only up to a bound: a request cannot write what it likes into the log.
 func TestHTTPLogsOnlyValidatedCallers(t *testing.T) {
 	for header, want := range map[string]string{
-		"svc.ok_1":                     "svc.ok_1",
-		"evil\u2028\"}{\"injected\":1": "invalid",
-		strings.Repeat("a", 65):        "invalid",
-		"":                             "",
+		"svc.ok_1":                                "svc.ok_1",
+		"evil\u2028\"}{\"injected\":1":            "invalid",
+		"not a service id; DROP TABLE access_log": "invalid",
+		strings.Repeat("a", 65):                   "invalid",
+		"":                                        "",
 	} {
 		var buf bytes.Buffer
 		h := HTTP(New("test", &buf), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))

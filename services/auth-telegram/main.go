@@ -61,11 +61,11 @@ func main() {
 			return vault.WithCaller(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP})
 		},
 		SessionReadsOff: cfg.SessionReadsOff,
-		Authorize: func(ctx context.Context, action telegramauth.Action) error {
+		Authorize: func(ctx context.Context, action telegramauth.Action, userID int64, sessionID string) error {
 			if vlt == nil {
 				return nil // every call answers UNAVAILABLE
 			}
-			return vlt.Authorize(ctx, action)
+			return vlt.Authorize(ctx, action, vault.Target{UserID: userID, SessionID: sessionID})
 		},
 		OnDenied: func(ctx context.Context, serviceID, clientIP, route string, code telegramauth.Code) {
 			log.Warn("http call refused", "caller", serviceID, "client_ip", clientIP, "route", route, "code", string(code))
@@ -73,7 +73,7 @@ func main() {
 				return
 			}
 			if code == telegramauth.CodeForbidden { // HTTP_SESSION_READS=off: an authenticated caller, one row
-				vlt.RecordDenied(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP}, telegramauth.ActionGetSession, code)
+				vlt.RecordDenied(ctx, vault.Caller{ServiceID: serviceID, Channel: vault.ChannelHTTP, ClientIP: clientIP}, telegramauth.ActionGetSession, vault.Target{}, code)
 				return
 			}
 			vlt.RecordUnauthenticated(ctx, serviceID, clientIP) // anyone can send these: counted

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -75,6 +76,26 @@ func propsServiceID(props []byte) string {
 	return id
 }
 
+// rpcTarget is the user or session the first argument of a call names, read
+// only for the access-log row of a refusal: the arguments are validated
+// after the caller, and anything this cannot read names nothing.
+func rpcTarget(action telegramauth.Action, args []byte) vault.Target {
+	var t vault.Target
+	d := jsoncodec.NewDecoder(args)
+	_ = d.Array(func() error {
+		switch action {
+		case telegramauth.ActionGetSession, telegramauth.ActionListSessions, telegramauth.ActionImportSession:
+			t.UserID, _ = d.Int64()
+		case telegramauth.ActionRevokeSession:
+			t.SessionID, _ = d.String()
+		}
+		return errFirstOnly
+	})
+	return t
+}
+
+var errFirstOnly = errors.New("only the first argument is read")
+
 // rpcHandler identifies the caller, checks it before the arguments (a
 // caller without the permission is refused and logged whatever it sent),
 // and logs one line per call.
@@ -95,9 +116,9 @@ func (h rpcHandler) ServeRPC(ctx context.Context, method int, args []byte, dst [
 		out, err = h.next.ServeRPC(ctx, method, args, dst)
 	case conflict != "":
 		err = telegramauth.NewError(telegramauth.CodeForbidden, "the binding's props.serviceId names another service than its entrypoint "+entrypoint+" ("+caller.ServiceID+")")
-		h.vault.RecordDenied(ctx, caller, action, telegramauth.CodeForbidden)
+		h.vault.RecordDenied(ctx, caller, action, rpcTarget(action, args), telegramauth.CodeForbidden)
 	default:
-		if err = h.vault.Authorize(ctx, action); err == nil {
+		if err = h.vault.Authorize(ctx, action, rpcTarget(action, args)); err == nil {
 			out, err = h.next.ServeRPC(ctx, method, args, dst)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/communicator/communicator/authrpc"
@@ -136,5 +137,41 @@ func TestCallerBeforeArguments(t *testing.T) {
 	}
 	if !bytes.Contains(f.log.Bytes(), []byte(`"entrypoint":"IngestorEntrypoint"`)) || !bytes.Contains(f.log.Bytes(), []byte(`"props_service_id":"\"other?\""`)) {
 		t.Errorf("log:\n%s", f.log.String())
+	}
+}
+
+// A refusal's row names the user or session the arguments name, when they
+// are well-formed; the answer is FORBIDDEN either way.
+func TestRefusalNamesItsTarget(t *testing.T) {
+	f := newRPCFixture(t)
+	sid := "ses_" + strings.Repeat("b", 26)
+	const intruder = `{"serviceId":"intruder"}`
+	for _, c := range []struct {
+		entrypoint int
+		method     int
+		args, want string
+	}{
+		{0, 0, `[42]`, "42 "},
+		{0, 1, `[43, "extra"]`, "43 "},
+		{0, 2, `["` + sid + `"]`, "0 " + sid},
+		{0, 3, `[44, "x"]`, "44 "},
+		{0, 0, `["42"]`, "0 "},
+		{0, 0, `[1.5]`, "0 "},
+		{0, 0, `[-1]`, "0 "},
+		{0, 2, `["ses_short"]`, "0 "},
+		{0, 4, `[{"userId":45}]`, "0 "},
+		{0, 0, `garbage`, "0 "},
+		{1, 0, `[46]`, "46 "}, // props that disagree with the entrypoint
+	} {
+		if _, err := f.call(c.entrypoint, intruder, c.method, c.args); telegramauth.CodeOf(err) != telegramauth.CodeForbidden {
+			t.Errorf("%d %s: %v, want FORBIDDEN", c.method, c.args, err)
+		}
+		var got string
+		if err := f.db.QueryRow("SELECT coalesce(user_id, 0) || ' ' || coalesce(session_id, '') FROM access_log ORDER BY id DESC LIMIT 1").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("%d %s: the row names %q, want %q", c.method, c.args, got, c.want)
+		}
 	}
 }

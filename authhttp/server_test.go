@@ -348,7 +348,7 @@ func TestAuthentication(t *testing.T) {
 		{"malformed X-Service-ID", map[string]string{"Authorization": "ApiKey " + testKey, "X-Service-ID": "ingestor service"}, "malformed X-Service-ID header", denial{httpapi.InvalidServiceID, "127.0.0.1", route, "UNAUTHENTICATED"}},
 		{"wrong key", map[string]string{"Authorization": "ApiKey " + testKey + "x", "X-Service-ID": testService}, "invalid API key for this X-Service-ID", denial{testService, "127.0.0.1", route, "UNAUTHENTICATED"}},
 		{"another service's key", map[string]string{"Authorization": "ApiKey " + rotatedNew, "X-Service-ID": testService}, "invalid API key for this X-Service-ID", denial{testService, "127.0.0.1", route, "UNAUTHENTICATED"}},
-		{"unknown service", map[string]string{"Authorization": "ApiKey " + testKey, "X-Service-ID": "intruder", "CF-Connecting-IP": "203.0.113.9"}, "invalid API key for this X-Service-ID", denial{"intruder", "203.0.113.9", route, "UNAUTHENTICATED"}},
+		{"unknown service", map[string]string{"Authorization": "ApiKey " + testKey, "X-Service-ID": "intruder", "CF-Connecting-IP": "203.0.113.9"}, "invalid API key for this X-Service-ID", denial{httpapi.UnknownServiceID, "203.0.113.9", route, "UNAUTHENTICATED"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

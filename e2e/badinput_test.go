@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/communicator/communicator/httpapi"
 )
 
 // testBadInput sends every kind of bad input the brief lists to both
@@ -77,7 +79,7 @@ func testBadInput(t *testing.T, sys *system) {
 		}
 		claims[r["caller"].(string)]++
 	}
-	for _, c := range []string{"ingestor-service", "stranger-service", ""} {
+	for _, c := range []string{"ingestor-service", httpapi.UnknownServiceID, ""} { // stranger-service has no key: "unknown"
 		if claims[c] < 1 || claims[c] > 2 {
 			t.Errorf("refused authentications claiming %q: %d rows, want 1 (or 2 across a minute): %v", c, claims[c], rows)
 		}

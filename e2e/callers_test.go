@@ -292,6 +292,30 @@ type floodSource struct {
 	serviceID, ip, wantCaller string
 	auth                      string // the Authorization header, "" for none
 	sent                      int
+	// varyID and varyIP make each request claim another service id, or come
+	// from another address of the /64 of ip; wantIP is the address the
+	// rows record (ip when empty).
+	varyID, varyIP bool
+	wantIP         string
+}
+
+// header is the X-Service-ID and CF-Connecting-IP of the source's n-th request.
+func (s *floodSource) header(n int) (serviceID, ip string) {
+	serviceID, ip = s.serviceID, s.ip
+	if s.varyID {
+		serviceID = fmt.Sprintf("%s-%04d", s.serviceID, n)
+	}
+	if s.varyIP {
+		ip = fmt.Sprintf("%s%x", s.ip, n+1)
+	}
+	return serviceID, ip
+}
+
+func (s *floodSource) recordedIP() string {
+	if s.wantIP != "" {
+		return s.wantIP
+	}
+	return s.ip
 }
 
 type floodResult struct {
@@ -313,12 +337,14 @@ const (
 // and at most two writes per row.
 func testFlood(t *testing.T, sys *system, userID int64, sessionString string) *floodResult {
 	f := &floodResult{sources: []*floodSource{
-		// A service auth-telegram does not know, with a key.
-		{serviceID: "flood-a", ip: "203.0.113.10", wantCaller: "flood-a", auth: "ApiKey wrong-" + devstack.RandomHex(8)},
+		// Services auth-telegram does not know, a new one each request, with
+		// a key: recorded as "unknown", so made-up ids make no new rows.
+		{serviceID: "probe", varyID: true, ip: "203.0.113.10", wantCaller: "unknown", auth: "ApiKey wrong-" + devstack.RandomHex(8)},
 		// A service it knows, with the wrong key.
 		{serviceID: "ingestor-service", ip: "203.0.113.11", wantCaller: "ingestor-service", auth: "ApiKey wrong-" + devstack.RandomHex(8)},
-		// A malformed service id, without a key: recorded as "invalid".
-		{serviceID: "not a service id; DROP TABLE access_log", ip: "2001:db8::c", wantCaller: "invalid"},
+		// A malformed service id, without a key, from a new address of one
+		// IPv6 /64 each request: recorded as "invalid" from the /64.
+		{serviceID: "not a service id; DROP TABLE access_log", ip: "2001:db8::", varyIP: true, wantIP: "2001:db8::/64", wantCaller: "invalid"},
 	}}
 	// Count the access log's writes for refused authentications (inserts and
 	// updates of attempts) with triggers in the local D1.
@@ -331,6 +357,7 @@ func testFlood(t *testing.T, sys *system, userID int64, sessionString string) *f
 	url := sys.auth + fmt.Sprintf("/api/telegram-auth/sessions/user/%d", userID)
 	type job struct {
 		src     *floodSource // nil: a hand-out
+		n       int          // the source's n-th request
 		handOut bool
 	}
 	jobs := make(chan job)
@@ -354,8 +381,9 @@ func testFlood(t *testing.T, sys *system, userID int64, sessionString string) *f
 						req.Header.Set(sys.authHeaders()[i], sys.authHeaders()[i+1])
 					}
 				} else {
-					req.Header.Set("X-Service-ID", j.src.serviceID)
-					req.Header.Set("CF-Connecting-IP", j.src.ip)
+					id, ip := j.src.header(j.n)
+					req.Header.Set("X-Service-ID", id)
+					req.Header.Set("CF-Connecting-IP", ip)
 					if j.src.auth != "" {
 						req.Header.Set("Authorization", j.src.auth)
 					}
@@ -382,9 +410,9 @@ func testFlood(t *testing.T, sys *system, userID int64, sessionString string) *f
 			continue
 		}
 		src := f.sources[bad%len(f.sources)]
-		src.sent++
 		bad++
-		jobs <- job{src: src}
+		jobs <- job{src: src, n: src.sent}
+		src.sent++
 	}
 	close(jobs)
 	wg.Wait()
@@ -448,7 +476,7 @@ func (f *floodResult) checkRows(t *testing.T, sys *system, extra, userID int64) 
 	var got []logEntry
 	for _, e := range sys.accessLog(t, map[string]any{"limit": 1000}) {
 		switch {
-		case e.Action == "authenticate" && (e.ClientIP == f.sources[0].ip || e.ClientIP == f.sources[1].ip || e.ClientIP == f.sources[2].ip):
+		case e.Action == "authenticate" && (e.ClientIP == f.sources[0].recordedIP() || e.ClientIP == f.sources[1].recordedIP() || e.ClientIP == f.sources[2].recordedIP()):
 			got = append(got, e)
 		case e.Action == "get_session" && e.UserID == userID && e.Success && e.Caller == "ingestor-service" && e.Channel == "http":
 			handOuts++
@@ -462,7 +490,7 @@ func (f *floodResult) checkRows(t *testing.T, sys *system, extra, userID int64) 
 		key := r.Caller + " " + r.ClientIP
 		var src *floodSource
 		for _, s := range f.sources {
-			if key == s.wantCaller+" "+s.ip {
+			if key == s.wantCaller+" "+s.recordedIP() {
 				src = s
 			}
 		}
@@ -483,7 +511,7 @@ func (f *floodResult) checkRows(t *testing.T, sys *system, extra, userID int64) 
 	for _, s := range f.sources {
 		n := 0
 		for k := range perBucket {
-			if strings.HasPrefix(k, s.wantCaller+" "+s.ip+" ") {
+			if strings.HasPrefix(k, s.wantCaller+" "+s.recordedIP()+" ") {
 				n++
 			}
 		}
@@ -512,7 +540,8 @@ func (f *floodResult) countExactly(t *testing.T, sys *system) {
 	t.Logf("waiting %v for the minute after the flood", wait.Round(time.Millisecond))
 	time.Sleep(wait)
 	for _, s := range f.sources {
-		h := []string{"X-Service-ID", s.serviceID, "CF-Connecting-IP", s.ip}
+		id, ip := s.header(s.sent)
+		h := []string{"X-Service-ID", id, "CF-Connecting-IP", ip}
 		if s.auth != "" {
 			h = append(h, "Authorization", s.auth)
 		}

@@ -141,6 +141,13 @@ func parseHash(variable, id, s string) ([sha256.Size]byte, error) {
 	return h, nil
 }
 
+// Known reports whether serviceID has a key. Only for labelling refusals:
+// Verify is the check.
+func (k APIKeys) Known(serviceID string) bool {
+	_, ok := k.byService[serviceID]
+	return ok
+}
+
 // Len returns how many service ids have keys.
 func (k APIKeys) Len() int { return len(k.byService) }
 

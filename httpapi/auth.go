@@ -42,6 +42,11 @@ func CheckAPIKey(key string) string {
 // that is not a well-formed service id: the raw header is never recorded.
 const InvalidServiceID = "invalid"
 
+// UnknownServiceID is what Authenticate reports as claimed for a
+// well-formed X-Service-ID that has no key: anyone can make up ids, and a
+// record per made-up id would let a flood grow whatever counts refusals.
+const UnknownServiceID = "unknown"
+
 // ClaimedServiceID is the request's X-Service-ID as logs may record it: the
 // id if it is well-formed, InvalidServiceID if not, "" if absent.
 func ClaimedServiceID(r *http.Request) string {
@@ -66,9 +71,15 @@ func SetAPIKey(h http.Header, serviceID, key string) {
 // Authenticate checks a request's "Authorization: ApiKey <key>" and
 // "X-Service-ID: <id>" against keys, comparing in constant time. It returns the
 // authenticated service id, or an UNAUTHENTICATED error that names what was
-// wrong and never the key; claimed is ClaimedServiceID(r), for logs.
+// wrong and never the key. claimed is who the request claimed to be, for
+// logs and counts: a service id that has a key, UnknownServiceID for another
+// well-formed id, InvalidServiceID for a malformed one, "" for none.
 func Authenticate(r *http.Request, keys APIKeys) (serviceID, claimed string, err *telegramauth.Error) {
-	claimed = ClaimedServiceID(r)
+	id := ClaimedServiceID(r)
+	claimed = id
+	if id != "" && id != InvalidServiceID && !keys.Known(id) {
+		claimed = UnknownServiceID
+	}
 	deny := func(msg string) (string, string, *telegramauth.Error) {
 		return "", claimed, telegramauth.NewError(telegramauth.CodeUnauthenticated, msg)
 	}
@@ -80,16 +91,16 @@ func Authenticate(r *http.Request, keys APIKeys) (serviceID, claimed string, err
 	if !ok {
 		return deny(`malformed Authorization header: expected "Authorization: ApiKey <key>"`)
 	}
-	switch claimed {
+	switch id {
 	case "":
 		return deny(`missing X-Service-ID header: expected "X-Service-ID: <service id>"`)
 	case InvalidServiceID:
 		return deny("malformed X-Service-ID header: expected one service id of " + telegramauth.ServiceIDRule)
 	}
-	if !keys.Verify(claimed, key) {
+	if !keys.Verify(id, key) {
 		return deny("invalid API key for this X-Service-ID")
 	}
-	return claimed, claimed, nil
+	return id, id, nil
 }
 
 func parseAuthorization(values []string) (string, bool) {

@@ -110,7 +110,8 @@ func TestAuthenticate(t *testing.T) {
 		{req("ApiKey k1", strings.Repeat("x", 65)), InvalidServiceID, "malformed X-Service-ID"},
 		{req("ApiKey k1", "svc.a_1", "svc.a_1"), InvalidServiceID, "malformed X-Service-ID"},
 		{req("ApiKey k2", "svc.a_1"), "svc.a_1", "invalid API key"},
-		{req("ApiKey k1", "other"), "other", "invalid API key"},
+		{req("ApiKey k1", "other"), UnknownServiceID, "invalid API key"},
+		{req("", "made-up-1"), UnknownServiceID, "missing Authorization"},
 	} {
 		_, claimed, e := Authenticate(c.r, keys)
 		if e == nil || e.Code != telegramauth.CodeUnauthenticated || !strings.Contains(e.Message, c.want) || claimed != c.claimed {

@@ -90,7 +90,8 @@ type AccessLogEntry struct {
 	UserID    int64     `json:"userId,omitempty"`
 	// Caller is the service that called: the service of the named entrypoint
 	// or the props.serviceId of the binding, or the X-Service-ID of an HTTP
-	// call (as claimed, if well-formed, for refused ones; "invalid" if not).
+	// call. For refused authentications it is the id as claimed if that
+	// service has a key, "unknown" if not, "invalid" if malformed.
 	Caller string `json:"caller"`
 	// Action is get_session, list_sessions, revoke_session, import_session,
 	// read_access_log, authenticate (a refused HTTP authentication), or
@@ -103,7 +104,7 @@ type AccessLogEntry struct {
 	ClientIP string `json:"clientIp,omitempty"`
 	// Attempts is how many attempts the entry stands for: 1, but for refused
 	// authentications, which are counted per claimed service, client address
-	// and minute (at is the minute's start).
+	// (per /64 for IPv6) and minute (at is the minute's start).
 	Attempts int `json:"attempts"`
 }
 

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"context"
+	"net/netip"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -46,12 +48,14 @@ type refusals struct {
 }
 
 // RecordUnauthenticated counts a refused authentication of an HTTP caller:
-// claimed is the service id it claimed (httpapi.ClaimedServiceID: "",
-// "invalid" or a well-formed id), clientIP its address. See the comment
-// above refuseFlushEvery for how often this writes.
+// claimed is the service id it claimed, as httpapi.Authenticate reports it
+// (a service with a key, "unknown", "invalid" or ""), so that a flood cannot
+// make a bucket per made-up id; clientIP is its address, counted per /64
+// for IPv6 (one host holds a /64, so per address would be a bucket per
+// request). See the comment above refuseFlushEvery for how often this writes.
 func (s *Service) RecordUnauthenticated(ctx context.Context, claimed, clientIP string) {
 	now := s.now()
-	caller := Caller{ServiceID: errtext.Clip(claimed, 64), Channel: ChannelHTTP, ClientIP: errtext.Clip(clientIP, 64)}
+	caller := Caller{ServiceID: errtext.Clip(claimed, 64), Channel: ChannelHTTP, ClientIP: errtext.Clip(refusalSource(clientIP), 64)}
 	minute := now.Unix() / 60
 	key := string(telegramauth.ActionAuthenticate) + "|" + caller.ServiceID + "|" + caller.ClientIP + "|" + strconv.FormatInt(minute, 10)
 
@@ -71,14 +75,29 @@ func (s *Service) RecordUnauthenticated(ctx context.Context, claimed, clientIP s
 		due = append(due, *b)
 		b.pending, b.lastWrite = 0, now
 	}
-	// Buckets of past minutes are written out and forgotten, as are the
-	// oldest when there are too many.
+	// Buckets of past minutes are written out and forgotten, and so are the
+	// least recently written when there are too many.
+	evict := func(k string, o *refusalBucket) {
+		if o.pending > 0 {
+			due = append(due, *o)
+		}
+		delete(r.buckets, k)
+	}
 	for k, o := range r.buckets {
-		if o.minute < minute || len(r.buckets) > refuseBuckets {
-			if o.pending > 0 {
-				due = append(due, *o)
+		if o.minute < minute {
+			evict(k, o)
+		}
+	}
+	if len(r.buckets) > refuseBuckets {
+		old := make([]*refusalBucket, 0, len(r.buckets))
+		for _, o := range r.buckets {
+			if o != b {
+				old = append(old, o)
 			}
-			delete(r.buckets, k)
+		}
+		slices.SortFunc(old, func(x, y *refusalBucket) int { return x.lastWrite.Compare(y.lastWrite) })
+		for _, o := range old[:len(r.buckets)-refuseBuckets] {
+			evict(o.key, o)
 		}
 	}
 	r.mu.Unlock()
@@ -122,4 +141,18 @@ func (c *call) about(t Target) {
 	if telegramauth.ValidSessionID(t.SessionID) {
 		c.sessionID = t.SessionID
 	}
+}
+
+// refusalSource is the address refusals are counted by: an IPv4 address as
+// is, an IPv6 address as its /64 ("2001:db8:1:2::/64").
+func refusalSource(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }

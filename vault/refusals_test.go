@@ -4,6 +4,7 @@ package vault
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -118,5 +119,47 @@ func TestAuthorizeRecordsTheTarget(t *testing.T) {
 	}
 	if f.logCount() != n {
 		t.Error("an allowed caller's Authorize wrote a row")
+	}
+}
+
+// IPv6 sources are counted per /64, so a host cannot make a bucket per
+// address; and when there are too many buckets, the least recently written
+// go first, their counts written out, not lost.
+func TestRefusalBuckets(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.9":                "203.0.113.9",
+		"2001:db8:1:2:aaaa::1":       "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff::99": "2001:db8:1:2::/64",
+		"::ffff:203.0.113.9":         "::ffff:203.0.113.9",
+		"":                           "",
+	} {
+		if got := refusalSource(in); got != want {
+			t.Errorf("refusalSource(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	f := newFixture(t, Options{})
+	for i := 0; i < 300; i++ { // one /64, 300 addresses: one row
+		f.svc.RecordUnauthenticated(context.Background(), "unknown", fmt.Sprintf("2001:db8:1:2::%x", i))
+	}
+	for i := 0; i < refuseBuckets+10; i++ { // more IPv4 sources than buckets, twice each
+		ip := fmt.Sprintf("198.51.%d.%d", i/250, i%250)
+		f.svc.RecordUnauthenticated(context.Background(), "unknown", ip)
+		f.svc.RecordUnauthenticated(context.Background(), "unknown", ip)
+	}
+	f.clock.Advance(time.Minute) // a later refusal writes out what is left
+	f.svc.RecordUnauthenticated(context.Background(), "unknown", "192.0.2.1")
+	total, rows := 0, 0
+	for _, e := range f.logRows() {
+		if e.Action == string(telegramauth.ActionAuthenticate) {
+			total += e.Attempts
+			rows++
+		}
+	}
+	if want := 300 + 2*(refuseBuckets+10) + 1; total != want || rows != 1+refuseBuckets+10+1 {
+		t.Errorf("%d attempts in %d rows, want %d in %d", total, rows, want, 1+refuseBuckets+10+1)
+	}
+	if f.svc.refused.buckets["x"] != nil || len(f.svc.refused.buckets) > refuseBuckets {
+		t.Errorf("%d buckets kept", len(f.svc.refused.buckets))
 	}
 }

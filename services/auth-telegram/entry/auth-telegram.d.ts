@@ -76,7 +76,8 @@ export interface AccessLogEntry {
   /**
    * caller is the service that called: the service of the named entrypoint
    * or the props.serviceId of the binding, or the X-Service-ID of an HTTP
-   * call (as claimed, if well-formed, for refused ones; "invalid" if not).
+   * call. For refused authentications it is the id as claimed if that
+   * service has a key, "unknown" if not, "invalid" if malformed.
    */
   caller: string;
   /**
@@ -93,7 +94,7 @@ export interface AccessLogEntry {
   /**
    * attempts is how many attempts the entry stands for: 1, but for refused
    * authentications, which are counted per claimed service, client address
-   * and minute (at is the minute's start).
+   * (per /64 for IPv6) and minute (at is the minute's start).
    */
   attempts: number;
 }

@@ -226,8 +226,7 @@ func system(rep *strings.Builder) {
 		"The bridge's own work, measured in the same run under Node with the same runtime (`go test -bench` in `workers/`, no workerd RPC underneath), is %.0f µs for a Go→JS call and %.0f µs for a Go→JS→Go round trip: "+
 		"in workerd each crossing costs more than that, and the Go→Go target is not met. "+
 		"A CPU profile of the Go caller in workerd (taken during development through workerd's own inspector; wrangler's proxy returns no samples) puts about a third of its isolate's time in Go (the scheduler, the JSON codec, the wait) and nearly half in the runtime's JavaScript, most of that in the RPC stub call itself (30%% of the isolate's time); "+
-		"timing the stub call alone (with an instrumented runtime during development, not in this run), the RPC round trip issued from the Go worker also took longer (about 140–190 µs) than from the JavaScript worker (about 120 µs), so part of the gap is not the bridge's own code. "+
-		"The research note `go-rpc-bridge-performance.md` measured 1.8× for the best design it tried.\n\n",
+		"timing the stub call alone (with an instrumented runtime during development, not in this run), the RPC round trip issued from the Go worker also took longer (about 140–190 µs) than from the JavaScript worker (about 120 µs), so part of the gap is not the bridge's own code.\n\n",
 		gj-jj, gg-gj, callJS, serveRPC)
 
 	// Overlapping I/O.

@@ -151,5 +151,9 @@ func (a *api) guard(perm string, next func(w http.ResponseWriter, r *http.Reques
 // notConfigured answers a route whose dependencies' configuration is
 // unusable: 503, naming the bad variables (the caller is authenticated).
 func notConfigured(w http.ResponseWriter, what string, err error) {
-	httpapi.WriteError(w, http.StatusServiceUnavailable, telegramauth.NewError(telegramauth.CodeUnavailable, what+" is not configured: "+err.Error()))
+	msg := what + " is not configured"
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	httpapi.WriteError(w, http.StatusServiceUnavailable, telegramauth.NewError(telegramauth.CodeUnavailable, msg))
 }

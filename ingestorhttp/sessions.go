@@ -21,13 +21,8 @@ type sessionStatus struct {
 // sessionStatus reports whether the user has a usable session and how the
 // ingestor got it, without revealing it.
 func (a *api) sessionStatus(w http.ResponseWriter, r *http.Request, _ string) {
-	if a.Sessions == nil {
-		notConfigured(w, "the session client", a.ClientErr)
-		return
-	}
-	userID, e := httpapi.ParseUserID(r.PathValue("userId"))
-	if e != nil {
-		httpapi.WriteError(w, 0, e)
+	userID, ok := a.userWithSessions(w, r)
+	if !ok {
 		return
 	}
 	sess, source, err := a.Sessions.GetSession(r.Context(), userID)
@@ -49,6 +44,21 @@ func (a *api) sessionStatus(w http.ResponseWriter, r *http.Request, _ string) {
 	default:
 		a.writeAuthError(w, err)
 	}
+}
+
+// userWithSessions is the route's {userId}, once the session client is known
+// to be configured; otherwise it has answered (503 or 400) and ok is false.
+func (a *api) userWithSessions(w http.ResponseWriter, r *http.Request) (userID int64, ok bool) {
+	if a.Sessions == nil {
+		notConfigured(w, "the session client", a.ClientErr)
+		return 0, false
+	}
+	userID, e := httpapi.ParseUserID(r.PathValue("userId"))
+	if e != nil {
+		httpapi.WriteError(w, 0, e)
+		return 0, false
+	}
+	return userID, true
 }
 
 // writeAuthError answers a failure of auth-telegram as the ingestor sees it:

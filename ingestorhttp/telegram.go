@@ -43,17 +43,12 @@ type telegramAccount struct {
 // comes from auth-telegram, the account from Telegram (users.getUsers of
 // self) over a connection made for this request and closed with it.
 func (a *api) me(w http.ResponseWriter, r *http.Request, _ string) {
-	if a.Sessions == nil {
-		notConfigured(w, "the session client", a.ClientErr)
-		return
-	}
 	if a.TelegramErr != nil || a.Telegram == nil {
 		notConfigured(w, "Telegram", a.TelegramErr)
 		return
 	}
-	userID, e := httpapi.ParseUserID(r.PathValue("userId"))
-	if e != nil {
-		httpapi.WriteError(w, 0, e)
+	userID, ok := a.userWithSessions(w, r)
+	if !ok {
 		return
 	}
 	sess, source, err := a.Sessions.GetSession(r.Context(), userID)

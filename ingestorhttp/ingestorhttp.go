@@ -37,10 +37,12 @@ const (
 	PermRead = "read"
 	// PermOperate: revoking a session.
 	PermOperate = "operate"
+	// PermSync: starting a sync of an account, and stopping one for good.
+	PermSync = "sync"
 )
 
 // Permissions lists every permission the policy may grant.
-var Permissions = []string{PermRead, PermOperate}
+var Permissions = []string{PermRead, PermSync, PermOperate}
 
 // The variables ParseCallers reads.
 const (

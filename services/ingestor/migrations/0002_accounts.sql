@@ -27,11 +27,14 @@ CREATE TABLE accounts (
   last_success_at  INTEGER,                      -- the last sync that finished
   last_error       TEXT,                         -- a contract code and message, never a secret
   last_error_at    INTEGER,
-  next_run_at      INTEGER NOT NULL,             -- when the cron queues it next
+  -- when the cron looks at it next: an idle account is queued then; a
+  -- queued or syncing one whose lease has lapsed is queued again (its queue
+  -- message was lost, or its slice died)
+  next_run_at      INTEGER NOT NULL,
   flood_wait_until INTEGER,                      -- Telegram asked to wait until then
   lease_owner      TEXT,                         -- the slice running now, if any
   lease_until      INTEGER                       -- its lease ends then (a crashed slice's lapses)
 );
 
--- The cron's question: which idle accounts are due.
-CREATE INDEX accounts_due ON accounts (next_run_at) WHERE state = 'idle';
+-- The cron's question: which accounts are due.
+CREATE INDEX accounts_due ON accounts (next_run_at);

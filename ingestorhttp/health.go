@@ -23,6 +23,7 @@ func (a *api) health(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Checks["config"] = httpapi.ConfigCheck(a.ClientErr)
 	h.Checks["telegram_config"] = httpapi.ConfigCheck(a.TelegramErr)
+	h.Checks["ingest_config"] = httpapi.ConfigCheck(a.IngestErr)
 	if a.TelegramErr == nil && a.Telegram != nil {
 		h.Checks["telegram_config"] = httpapi.OK(a.telegramEndpoint())
 	}

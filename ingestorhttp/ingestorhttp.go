@@ -13,6 +13,12 @@
 //	GET    /telegram/me/{userId}              read: the user's Telegram account, over MTProto
 //	GET    /telegram/client-stats             read: the session client's counters
 //	DELETE /telegram/sessions/{sessionId}     operate: revoke through the session client (its cache forgets it at once)
+//	POST   /v1/users/{userId}/sync            sync: register the account if new and queue a sync now (202)
+//	GET    /v1/users/{userId}/sync            read: the sync's state and progress
+//	DELETE /v1/users/{userId}/sync            sync: pause the account's ingestion until the next POST
+//	GET    /v1/users/{userId}/dialogs         read: stored dialogs, newest activity first (?limit, ?cursor)
+//	GET    /v1/users/{userId}/dialogs/{peer}/messages  read: stored messages, newest first (?limit, ?before)
+//	DELETE /v1/users/{userId}                 sync: stop ingesting the account and delete everything stored for it
 //
 // Bodies are httpapi's envelope; errors carry the contract's codes and, for
 // Telegram's own failures, the codes of telegram.go.
@@ -27,17 +33,19 @@ import (
 	"github.com/communicator/communicator/accesspolicy"
 	"github.com/communicator/communicator/authclient"
 	"github.com/communicator/communicator/httpapi"
+	"github.com/communicator/communicator/ingest"
 	"github.com/communicator/communicator/mtproto/tgclient"
 	"github.com/communicator/communicator/telegramauth"
 )
 
 // Permissions of INGESTOR_ACCESS_POLICY.
 const (
-	// PermRead: the session status, the Telegram account, the client's counters.
+	// PermRead: the session status, the Telegram account, the client's
+	// counters, ingestion's state and what it stored.
 	PermRead = "read"
 	// PermOperate: revoking a session.
 	PermOperate = "operate"
-	// PermSync: starting a sync of an account, and stopping one for good.
+	// PermSync: starting, pausing and deleting an account's ingestion.
 	PermSync = "sync"
 )
 
@@ -106,6 +114,10 @@ type Config struct {
 	// configuration (API credentials, endpoint) is unusable, if it is.
 	Telegram    *tgclient.Client
 	TelegramErr error
+	// Ingest runs and answers ingestion; nil while IngestErr says why its
+	// configuration is unusable.
+	Ingest    *ingest.Service
+	IngestErr error
 	// DB is the ingestor's D1 database, for health.
 	DB interface{ PingContext(context.Context) error }
 	// PingAuth asks auth-telegram's health over the transport in use.
@@ -126,6 +138,12 @@ func NewHandler(cfg Config) http.Handler {
 	mux.Handle("GET /telegram/me/{userId}", a.guard(PermRead, a.me))
 	mux.Handle("GET /telegram/client-stats", a.guard(PermRead, a.clientStats))
 	mux.Handle("DELETE /telegram/sessions/{sessionId}", a.guard(PermOperate, a.revokeSession))
+	mux.Handle("POST /v1/users/{userId}/sync", a.guard(PermSync, a.startSync))
+	mux.Handle("GET /v1/users/{userId}/sync", a.guard(PermRead, a.syncStatus))
+	mux.Handle("DELETE /v1/users/{userId}/sync", a.guard(PermSync, a.pauseSync))
+	mux.Handle("GET /v1/users/{userId}/dialogs", a.guard(PermRead, a.listDialogs))
+	mux.Handle("GET /v1/users/{userId}/dialogs/{peer}/messages", a.guard(PermRead, a.listMessages))
+	mux.Handle("DELETE /v1/users/{userId}", a.guard(PermSync, a.deleteUser))
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.RefuseEncodedSlashes(mux)
 }

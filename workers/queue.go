@@ -3,11 +3,15 @@ package workers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime/debug"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/communicator/communicator/workers/internal/bridge"
 	"github.com/communicator/communicator/workers/internal/wire"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 // QueueMessage is one message of a batch delivered to the worker's queue() handler.
@@ -30,10 +34,157 @@ type QueueResult struct {
 	Delay time.Duration
 }
 
-// MaxQueueDelay is Cloudflare's limit on a delay, when sending or retrying
+// Cloudflare's limits on queue messages
 // (https://developers.cloudflare.com/queues/platform/limits/, which once said
-// 12 hours; wrangler's local queues also accept 24).
-const MaxQueueDelay = 24 * time.Hour
+// 12 hours for a delay; wrangler's local queues also accept 24). A KB is 1000
+// bytes there, and a message's size is the size of its serialized body, here
+// its JSON; Cloudflare counts up to about 100 bytes of metadata too, so a body
+// just under the limit may still be refused by the send itself.
+const (
+	MaxQueueMessageBytes  = 128_000        // one message's body
+	MaxQueueBatchMessages = 100            // messages of one SendBatch
+	MaxQueueBatchBytes    = 256_000        // the bodies of one SendBatch together
+	MaxQueueDelay         = 24 * time.Hour // a delay, when sending or retrying
+)
+
+// ErrInvalidQueueMessage is wrapped by the errors of Send and SendBatch that
+// refuse messages before anything is sent: a body that is not JSON, a message
+// or batch over Cloudflare's limits, a delay out of range.
+var ErrInvalidQueueMessage = errors.New("invalid queue message")
+
+// Queue is a queue producer binding of the worker (a [[queues.producers]]
+// entry of wrangler.toml), named as on env.
+type Queue struct{ Binding string }
+
+// QueueSend is one message of a SendBatch: Body is JSON, Delay as for Send.
+type QueueSend struct {
+	Body  []byte
+	Delay time.Duration
+}
+
+// Send sends one message whose body is the JSON value body, delivered after
+// delay (rounded up to whole seconds; 0 is the queue's delivery_delay, none by
+// default). It calls the binding's send(body, {contentType: "json",
+// delaySeconds}) in ctx's request, with body parsed by JavaScript: numbers
+// become JavaScript numbers (integers beyond 2^53 lose precision), and the
+// consumer gets the body as JSON.stringify writes it.
+//
+// A body that is not JSON (or not UTF-8), over MaxQueueMessageBytes once its
+// insignificant whitespace is removed, or a delay out of [0, MaxQueueDelay] is
+// refused before anything is sent, with an error wrapping
+// ErrInvalidQueueMessage. Failures of the send itself (a *RemoteError) are
+// returned wrapped.
+func (q Queue) Send(ctx context.Context, body []byte, delay time.Duration) error {
+	args := append(make([]byte, 0, len(body)+48), '[')
+	args, _, err := q.appendMessage(args, -1, body, delay, false)
+	if err != nil {
+		return err
+	}
+	args = append(args, ']')
+	if _, err := GetBinding(q.Binding).Call(ctx, "send", args); err != nil {
+		return fmt.Errorf("workers: queue %s: send: %w", q.Binding, err)
+	}
+	return nil
+}
+
+// SendBatch sends msgs in one sendBatch([{body, contentType: "json",
+// delaySeconds}, ...]) call: each body and delay as for Send, at most
+// MaxQueueBatchMessages messages and MaxQueueBatchBytes of bodies together.
+// Nothing is sent unless every message passes; an empty batch sends nothing
+// and returns nil (sendBatch itself refuses one).
+func (q Queue) SendBatch(ctx context.Context, msgs []QueueSend) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if len(msgs) > MaxQueueBatchMessages {
+		return &queueError{binding: q.Binding, index: -1, msg: strconv.Itoa(len(msgs)) +
+			" messages in one batch; Cloudflare's limit is " + strconv.Itoa(MaxQueueBatchMessages)}
+	}
+	size := 0
+	for _, m := range msgs {
+		size += len(m.Body) + 64
+	}
+	args := append(make([]byte, 0, size+2), '[', '[')
+	total := 0
+	for i, m := range msgs {
+		if i > 0 {
+			args = append(args, ',')
+		}
+		var n int
+		var err error
+		if args, n, err = q.appendMessage(args, i, m.Body, m.Delay, true); err != nil {
+			return err
+		}
+		total += n
+	}
+	if total > MaxQueueBatchBytes {
+		return &queueError{binding: q.Binding, index: -1, msg: "the bodies of the batch are " + strconv.Itoa(total) +
+			" bytes of JSON together; Cloudflare's limit is " + strconv.Itoa(MaxQueueBatchBytes)}
+	}
+	args = append(args, ']', ']')
+	if _, err := GetBinding(q.Binding).Call(ctx, "sendBatch", args); err != nil {
+		return fmt.Errorf("workers: queue %s: sendBatch: %w", q.Binding, err)
+	}
+	return nil
+}
+
+// appendMessage checks one message and appends its arguments to dst: the body
+// and the options object for send, or one {body, contentType, delaySeconds}
+// element for sendBatch (inBatch). It returns the size of the body as sent.
+func (q Queue) appendMessage(dst []byte, index int, body []byte, delay time.Duration, inBatch bool) ([]byte, int, error) {
+	refuse := func(msg string) ([]byte, int, error) {
+		return dst, 0, &queueError{binding: q.Binding, index: index, msg: msg}
+	}
+	if !utf8.Valid(body) {
+		return refuse("the body is not UTF-8")
+	}
+	d := jsoncodec.NewDecoder(body)
+	if err := d.Skip(); err != nil {
+		return refuse("the body is not JSON: " + err.Error())
+	}
+	if err := d.End(); err != nil {
+		return refuse("the body is not one JSON value: " + err.Error())
+	}
+	if delay < 0 || delay > MaxQueueDelay {
+		return refuse("delay " + delay.String() + " is out of range: at most " + MaxQueueDelay.String())
+	}
+	if inBatch {
+		dst = append(dst, `{"body":`...)
+	}
+	start := len(dst)
+	dst = appendCompactJSON(dst, body)
+	n := len(dst) - start
+	if n > MaxQueueMessageBytes {
+		return refuse("the body is " + strconv.Itoa(n) + " bytes of JSON; Cloudflare's limit is " + strconv.Itoa(MaxQueueMessageBytes))
+	}
+	if inBatch {
+		dst = append(dst, `,"contentType":"json"`...)
+	} else {
+		dst = append(dst, `,{"contentType":"json"`...)
+	}
+	if s := delaySeconds(delay); s > 0 {
+		dst = append(dst, `,"delaySeconds":`...)
+		dst = strconv.AppendUint(dst, uint64(s), 10)
+	}
+	return append(dst, '}'), n, nil
+}
+
+// queueError is a message refused before sending.
+type queueError struct {
+	binding string
+	index   int // the message's index in a batch; -1 for Send or the whole batch
+	msg     string
+}
+
+func (e *queueError) Error() string {
+	s := "workers: queue " + e.binding + ": "
+	if e.index >= 0 {
+		s += "message " + strconv.Itoa(e.index) + ": "
+	}
+	return s + e.msg
+}
+
+func (e *queueError) Is(target error) bool { return target == ErrInvalidQueueMessage }
 
 // delaySeconds is d in whole seconds, rounded up, within [0, MaxQueueDelay].
 func delaySeconds(d time.Duration) uint32 {
@@ -45,6 +196,36 @@ func delaySeconds(d time.Duration) uint32 {
 	}
 	return uint32((d + time.Second - 1) / time.Second)
 }
+
+// appendCompactJSON appends the valid JSON src without the whitespace between
+// its tokens: what JavaScript's JSON.stringify would write, but for escapes and
+// the spelling of numbers.
+func appendCompactJSON(dst, src []byte) []byte {
+	inString, escaped := false, false
+	for _, c := range src {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		} else {
+			switch c {
+			case ' ', '\t', '\n', '\r':
+				continue
+			case '"':
+				inString = true
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// ---- the consumer ---------------------------------------------------------
 
 var errNoQueueHandler = errors.New("workers: a queue batch arrived but the worker has no queue handler (Handlers.Queue)")
 

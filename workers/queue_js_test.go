@@ -5,7 +5,9 @@ package workers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -175,5 +177,54 @@ func TestQueueEmptyBatch(t *testing.T) {
 	})
 	if calls := deliver(t, batchSpec{Queue: "jobs", Messages: []specMessage{}}); !reflect.DeepEqual(calls, map[string][]string{"batch": {}}) {
 		t.Errorf("calls = %q", calls)
+	}
+}
+
+// queueSent returns what the fake QUEUE binding received since the last call.
+func queueSent(t *testing.T) string {
+	t.Helper()
+	got, err := GetBinding("PEER").Call(testCtx(t), "queueSent", []byte(`[]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(got)
+}
+
+func TestQueueSendCallsTheBinding(t *testing.T) {
+	ctx := testCtx(t)
+	q := Queue{Binding: "QUEUE"}
+	queueSent(t)
+	if err := q.Send(ctx, []byte(" { \"a\" : [1, 2] ,\n \"s\": \"x \\\" y\" } "), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Send(ctx, []byte(`"hi"`), 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.SendBatch(ctx, []QueueSend{{Body: []byte(`1`)}, {Body: []byte(`{"k": null}`), Delay: 3 * time.Second}}); err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"method":"send","body":{"a":[1,2],"s":"x \" y"},"options":{"contentType":"json"}},` +
+		`{"method":"send","body":"hi","options":{"contentType":"json","delaySeconds":2}},` +
+		`{"method":"sendBatch","messages":[{"body":1,"contentType":"json"},{"body":{"k":null},"contentType":"json","delaySeconds":3}]}]`
+	if got := queueSent(t); got != want {
+		t.Errorf("the binding got\n%s\nwant\n%s", got, want)
+	}
+
+	// Refused messages send nothing, even when only one of a batch is wrong.
+	if err := q.SendBatch(ctx, []QueueSend{{Body: []byte(`1`)}, {Body: []byte(`{`)}}); !errors.Is(err, ErrInvalidQueueMessage) || !strings.Contains(err.Error(), "message 1:") {
+		t.Errorf("bad batch: %v", err)
+	}
+	if err := q.SendBatch(ctx, nil); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+	if got := queueSent(t); got != "[]" {
+		t.Errorf("sent despite refusals: %s", got)
+	}
+
+	// A failure of the binding comes back as the JavaScript error.
+	err := Queue{Binding: "NOPE"}.Send(ctx, []byte(`1`), 0)
+	var re *RemoteError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "workers: queue NOPE: send: ") || !strings.Contains(re.Message, "no binding named NOPE") {
+		t.Errorf("missing binding: %v", err)
 	}
 }

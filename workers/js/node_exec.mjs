@@ -7,12 +7,12 @@
 // The program runs as request 1 (WORKERS_TEST_REQUEST=1) and sees this env:
 // vars, a JavaScript service PEER, the program itself as service SELF (its
 // fetch handler, RPC methods and queue handler, through the runtime as workerd
-// would call them), and a recording fake D1 database DB. Sockets go through
-// connect(), a stand-in for "cloudflare:sockets" over node:net, to three local
-// servers whose addresses are in the env: ECHO_ADDR (echoes; answers a
-// half-close with "bye" and closes), SILENT_ADDR (accepts and never answers),
-// CLOSED_ADDR (nothing listens). Real D1, sockets and workerd are tested end to
-// end.
+// would call them), a recording fake D1 database DB, and a recording fake queue
+// producer QUEUE. Sockets go through connect(), a stand-in for
+// "cloudflare:sockets" over node:net, to three local servers whose addresses
+// are in the env: ECHO_ADDR (echoes; answers a half-close with "bye" and
+// closes), SILENT_ADDR (accepts and never answers), CLOSED_ADDR (nothing
+// listens). Real D1, queues, sockets and workerd are tested end to end.
 import { createRequire } from "node:module";
 import net from "node:net";
 import { Duplex } from "node:stream";
@@ -130,6 +130,21 @@ const DB = {
   },
 };
 
+// QUEUE records what is sent to it, with the checks workerd makes itself;
+// PEER.queueSent() returns the record and clears it.
+const queueSent = [];
+const QUEUE = {
+  async send(body, options) {
+    if (body === undefined) throw new TypeError("Message body cannot be undefined");
+    queueSent.push({ method: "send", body, options });
+  },
+  async sendBatch(messages, options) {
+    if (messages.length === 0) throw new TypeError("sendBatch() requires at least one message");
+    queueSent.push({ method: "sendBatch", messages, options });
+  },
+};
+PEER.queueSent = () => queueSent.splice(0);
+
 // fakeBatch builds a MessageBatch from spec ({queue, messages: [{id, body,
 // attempts, timestamp, bigint}]}; bigint: a body without a JSON form) whose
 // ack, retry and retryAll calls are recorded as strings, by message id and
@@ -152,7 +167,7 @@ function fakeBatch(spec) {
   return { batch, calls };
 }
 
-const env = { GREETING: "hello from env", ANSWER: 42, PEER, DB };
+const env = { GREETING: "hello from env", ANSWER: 42, PEER, DB, QUEUE };
 env.SELF = new Proxy({}, {
   get(_, prop) {
     if (prop === "fetch") return (url, init) => rt.fetch(new Request(url, init), env, { props: null });

@@ -14,6 +14,16 @@ type Handlers struct {
 	RPC RPCHandler
 	// Scheduled runs cron triggers; cron is the trigger's expression.
 	Scheduled func(ctx context.Context, cron string, at time.Time) error
+	// Queue consumes the batches of the queues the worker is a consumer of (the
+	// queue handler of the default entrypoint, which rpcgen -queue generates);
+	// queue is the queue's name. Result i says what to do with msgs[i]. A
+	// message without a result (the slice is shorter than msgs, or nil) is
+	// retried after the queue's retry delay; results beyond msgs are ignored. If
+	// the handler panics, or the Go instance stops while it runs, the whole
+	// batch is retried (batch.retryAll()). Without a Queue handler every batch
+	// is retried and an error line is logged. ctx is the batch's request
+	// context: D1, RPC, fetch and sockets work as in a fetch handler.
+	Queue func(ctx context.Context, queue string, msgs []QueueMessage) []QueueResult
 }
 
 // RPCHandler serves the RPC methods of a WorkerEntrypoint. rpcgen generates it

@@ -96,7 +96,7 @@ func TestMain(m *testing.M) {
 	mux.HandleFunc("/nocontent", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})
-	go Serve(Handlers{Fetch: mux, RPC: selfRPC{}})
+	go Serve(Handlers{Fetch: mux, RPC: selfRPC{}, Queue: serveTestQueue})
 	os.Exit(m.Run())
 }
 

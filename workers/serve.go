@@ -58,6 +58,8 @@ func serve(e event) {
 			serveRPC(e.req, e.method, e.payload)
 		case bridge.KindScheduled:
 			serveScheduled(e.req, e.payload)
+		case bridge.KindQueue:
+			serveQueue(e.req, e.payload)
 		}
 		if idleCount.Add(1) > maxIdle {
 			idleCount.Add(-1)

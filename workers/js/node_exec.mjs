@@ -5,13 +5,14 @@
 //   GOOS=js GOARCH=wasm go test -exec "$PWD/workers/js/go_js_wasm_exec" ./workers/...
 //
 // The program runs as request 1 (WORKERS_TEST_REQUEST=1) and sees this env:
-// vars, a JavaScript service PEER, the program itself as service SELF (its fetch
-// handler and RPC methods, through the runtime as workerd would call them), and
-// a recording fake D1 database DB. Sockets go through connect(), a stand-in for
+// vars, a JavaScript service PEER, the program itself as service SELF (its
+// fetch handler, RPC methods and queue handler, through the runtime as workerd
+// would call them), a recording fake D1 database DB, and a recording fake queue
+// producer QUEUE. Sockets go through connect(), a stand-in for
 // "cloudflare:sockets" over node:net, to three local servers whose addresses
 // are in the env: ECHO_ADDR (echoes; answers a half-close with "bye" and
 // closes), SILENT_ADDR (accepts and never answers), CLOSED_ADDR (nothing
-// listens). Real D1, sockets and workerd are tested end to end.
+// listens). Real D1, queues, sockets and workerd are tested end to end.
 import { createRequire } from "node:module";
 import net from "node:net";
 import { Duplex } from "node:stream";
@@ -129,10 +130,53 @@ const DB = {
   },
 };
 
-const env = { GREETING: "hello from env", ANSWER: 42, PEER, DB };
+// QUEUE records what is sent to it, with the checks workerd makes itself;
+// PEER.queueSent() returns the record and clears it.
+const queueSent = [];
+const QUEUE = {
+  async send(body, options) {
+    if (body === undefined) throw new TypeError("Message body cannot be undefined");
+    queueSent.push({ method: "send", body, options });
+  },
+  async sendBatch(messages, options) {
+    if (messages.length === 0) throw new TypeError("sendBatch() requires at least one message");
+    queueSent.push({ method: "sendBatch", messages, options });
+  },
+};
+PEER.queueSent = () => queueSent.splice(0);
+
+// fakeBatch builds a MessageBatch from spec ({queue, messages: [{id, body,
+// attempts, timestamp, bigint}]}; bigint: a body without a JSON form) whose
+// ack, retry and retryAll calls are recorded as strings, by message id and
+// under "batch".
+function fakeBatch(spec) {
+  const calls = { batch: [] };
+  const messages = spec.messages.map((m) => {
+    const log = (calls[m.id] = []);
+    return {
+      id: m.id, timestamp: new Date(m.timestamp), attempts: m.attempts, body: m.bigint ? 1n : m.body,
+      ack() { log.push("ack"); },
+      retry(options) { log.push(options === undefined ? "retry" : "retry " + JSON.stringify(options)); },
+    };
+  });
+  const batch = {
+    queue: spec.queue, messages,
+    retryAll(options) { calls.batch.push(options === undefined ? "retryAll" : "retryAll " + JSON.stringify(options)); },
+    ackAll() { calls.batch.push("ackAll"); },
+  };
+  return { batch, calls };
+}
+
+const env = { GREETING: "hello from env", ANSWER: 42, PEER, DB, QUEUE };
 env.SELF = new Proxy({}, {
   get(_, prop) {
     if (prop === "fetch") return (url, init) => rt.fetch(new Request(url, init), env, { props: null });
+    // queue(spec) delivers a fake batch and answers the calls the runtime made on it.
+    if (prop === "queue") return async (spec) => {
+      const { batch, calls } = fakeBatch(spec);
+      await rt.queue(batch, env, { props: null });
+      return calls;
+    };
     // mN calls method N on the default entrypoint, mN@E on named entrypoint E.
     const m = /^m(\d+)(?:@(\d+))?$/.exec(String(prop));
     if (m) return (...args) => rt.call(Number(m[1]), args, env, { props: { serviceId: "node-test" } }, Number(m[2] ?? 0));

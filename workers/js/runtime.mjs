@@ -8,7 +8,7 @@
 // here and fired by whichever requests are alive. docs/ARCHITECTURE.md explains
 // why ("Request contexts"); the numbers below must match bridge.go.
 
-const KIND_FETCH = 1, KIND_RPC = 2, KIND_SCHEDULED = 3;
+const KIND_FETCH = 1, KIND_RPC = 2, KIND_SCHEDULED = 3, KIND_QUEUE = 4;
 const OP_RETURN = 1, OP_RESPOND = 2, OP_RESPOND_HEAD = 3, OP_BODY_WRITE = 4, OP_BODY_END = 5,
   OP_BODY_READ = 6, OP_RPC = 7, OP_FETCH = 8, OP_D1 = 9, OP_D1_BATCH = 10, OP_DONE = 11,
   OP_SOCK_OPEN = 12, OP_SOCK_READ = 13, OP_SOCK_WRITE = 14, OP_SOCK_CLOSE = 15, OP_STATS = 17;
@@ -247,6 +247,67 @@ export class Runtime {
     if (!ok) throw new Error(msg || "scheduled handler failed");
   }
 
+  // queue hands a batch of queue messages to Go's queue handler, then acks or
+  // retries each message as Go answered. If Go cannot answer (no handler, a
+  // panic, the instance stopped), the whole batch is retried. Bodies cross as
+  // JSON.stringify(msg.body); one without a JSON form crosses as none.
+  async queue(batch, env, ctx) {
+    const msgs = batch.messages;
+    let inst;
+    try { inst = this.#ensure(env); } catch (e) {
+      this.#retryBatch(batch, `worker failed to start: ${e?.message ?? e}`);
+      return;
+    }
+    const req = this.#open(inst, env, ctx);
+    const w = new Writer(1024);
+    w.str(String(batch.queue ?? "")); w.u32(msgs.length);
+    for (const m of msgs) {
+      const ts = Number(m.timestamp);
+      w.str(String(m.id)); w.f64(Number.isFinite(ts) ? ts : 0); w.u32(m.attempts >>> 0);
+      let json;
+      try { json = JSON.stringify(m.body); } catch { json = undefined; }
+      if (json === undefined) w.u8(0);
+      else { w.u8(1); w.str(json); }
+    }
+    this.#begin(inst, KIND_QUEUE, req, 0, w.done());
+    if (!req.finished) await this.#run(req);
+    const why = this.#settleQueue(batch, req.failed ? null : req.result);
+    if (why) this.#retryBatch(batch, why);
+  }
+
+  // #settleQueue acks or retries each message as Go's result says: u8 ok, error
+  // text, u32 n, then n × (u8 retry, u32 delaySeconds; 0 leaves the queue's
+  // retry delay). A message without a result is retried. It returns why the
+  // whole batch must be retried instead, or "" when it has settled every message.
+  #settleQueue(batch, result) {
+    if (!result) return "the Go instance stopped while handling the batch";
+    const msgs = batch.messages, retry = [], delay = [];
+    try {
+      const r = new Reader(result);
+      if (r.u8() !== 1) return r.str() || "the queue handler failed";
+      r.str();
+      for (let n = r.u32(); n > 0; n--) { retry.push(r.u8() === 1); delay.push(r.u32()); }
+    } catch (e) {
+      return `malformed queue result from Go: ${e?.message ?? e}`;
+    }
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i];
+      if (i < retry.length && !retry[i]) { m.ack(); continue; }
+      if (i < retry.length && delay[i] > 0) {
+        try { m.retry({ delaySeconds: delay[i] }); continue; } catch (e) {
+          console.error(JSON.stringify({ level: "WARN", msg: "queue: retry with a delay failed; retrying with the queue's delay", queue: batch.queue, id: m.id, delaySeconds: delay[i], error: String(e?.message ?? e) }));
+        }
+      }
+      m.retry();
+    }
+    return "";
+  }
+
+  #retryBatch(batch, why) {
+    console.error(JSON.stringify({ level: "ERROR", msg: "queue: retrying the whole batch", queue: batch.queue, messages: batch.messages.length, error: why }));
+    batch.retryAll();
+  }
+
   // #propsJSON is the JSON of ctx.props, remembered for the last object seen
   // (a binding's props arrive as the same object call after call).
   #propsJSON(props) {
@@ -418,7 +479,7 @@ export class Runtime {
     const req = {
       id, inst, env, ctx, q: [], qi: 0, wake: null, waitDue: Infinity, finished: false, stallReported: false,
       inflight: 0, posted: 0, nudged: false, // this request's operations in flight; operations Go posted to it
-      request: null, respond: null, writer: null, reader: null, result: null,
+      request: null, respond: null, writer: null, reader: null, result: null, failed: false,
       sockets: null, // id -> socket opened in this request's context
     };
     this.#live.set(id, req);
@@ -530,6 +591,7 @@ export class Runtime {
   }
 
   #fail(req) {
+    req.failed = true;
     if (req.respond) {
       if (req.writer) req.writer.abort(new Error("worker stopped")).catch(noop);
       else req.respond(new Response("internal error\n", { status: 500 }));

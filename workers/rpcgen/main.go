@@ -14,6 +14,9 @@
 //	-dts FILE         a TypeScript declaration of the methods, as <js-class>Rpc
 //	-js-class NAME    the entry class (default "Worker")
 //	-service LABEL    the service's label, passed to the runtime
+//	-queue            -js gives the default class a queue handler: the worker
+//	                  consumes queues (workers.Handlers.Queue); named
+//	                  entrypoints never get one
 //	-error-name NAME  the JavaScript name of the errors the methods throw (for -dts,
 //	                  and the runtime's errorName in -js)
 //	-error-type TYPE  a struct of the package whose fields are the thrown error's own
@@ -103,6 +106,7 @@ import (
 type config struct {
 	typeName, goOut, jsOut, dtsOut, jsClass, service, pkgDir, errName, errType string
 	contract, entrypoints                                                      string
+	queue                                                                      bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -120,6 +124,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.errType, "error-type", "", "the `struct` whose fields are the thrown error's own properties")
 	fs.StringVar(&c.contract, "contract", "", "the `directory` of the package declaring the interface, if not this one")
 	fs.StringVar(&c.entrypoints, "entrypoints", "", "the `variable` listing the named entrypoints")
+	fs.BoolVar(&c.queue, "queue", false, "give the default class a queue handler (a queue consumer)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -129,6 +134,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	switch {
 	case c.jsOut == "" && c.goOut == "" && c.dtsOut == "":
 		return c, errors.New("nothing to write: give -go, -js or -dts")
+	case c.queue && c.jsOut == "":
+		return c, errors.New("-queue needs -js")
 	case c.typeName == "" && (c.goOut != "" || c.dtsOut != ""):
 		return c, errors.New("-go and -dts need -type")
 	case !validJSIdent(c.jsClass):
@@ -163,7 +170,7 @@ func render(m *model, c config) (map[string][]byte, error) {
 		out[c.goOut] = src
 	}
 	if c.jsOut != "" {
-		out[c.jsOut] = genJS(m, c.jsClass, c.service, c.errName)
+		out[c.jsOut] = genJS(m, c.jsClass, c.service, c.errName, c.queue)
 	}
 	if c.dtsOut != "" {
 		out[c.dtsOut] = genDTS(m, c.jsClass, c.service, c.errName)

@@ -266,6 +266,7 @@ func TestFlags(t *testing.T) {
 		"is not a JavaScript identifier":    {"-js", "x.mjs", "-js-class", "my-class"},
 		"-error-type needs -error-name":     {"-type", "S", "-dts", "x.d.ts", "-error-type", "E"},
 		"unexpected arguments":              {"-js", "x.mjs", "extra"},
+		"-queue needs -js":                  {"-type", "S", "-go", "x.go", "-queue"},
 		"flag provided but not defined: -x": {"-x"},
 	}
 	for want, args := range bad {
@@ -274,8 +275,8 @@ func TestFlags(t *testing.T) {
 		}
 	}
 	c, err := parseFlags([]string{"-type", "S", "-go", "a.go", "-js", "b.mjs", "-dts", "c.d.ts", "-js-class", "W", "-service", "s",
-		"-error-name", "E", "-error-type", "p", "-pkg-dir", "d"}, io.Discard)
-	want := config{typeName: "S", goOut: "a.go", jsOut: "b.mjs", dtsOut: "c.d.ts", jsClass: "W", service: "s", errName: "E", errType: "p", pkgDir: "d"}
+		"-error-name", "E", "-error-type", "p", "-pkg-dir", "d", "-queue"}, io.Discard)
+	want := config{typeName: "S", goOut: "a.go", jsOut: "b.mjs", dtsOut: "c.d.ts", jsClass: "W", service: "s", errName: "E", errType: "p", pkgDir: "d", queue: true}
 	if err != nil || c != want {
 		t.Errorf("parseFlags = %+v, %v", c, err)
 	}
@@ -305,6 +306,9 @@ func TestRunWritesFiles(t *testing.T) {
 	}
 	if bytes.Contains(js, []byte("errorName")) {
 		t.Error("errorName without -error-name")
+	}
+	if bytes.Contains(js, []byte("queue")) {
+		t.Errorf("a queue handler without -queue:\n%s", js)
 	}
 	dts, err := os.ReadFile(c.dtsOut)
 	if err != nil {
@@ -413,7 +417,7 @@ type S interface {
 	write("glue/hooks.go", strings.Replace(hooksSrc, "package p", "package glue", 1))
 	c := config{typeName: "S", pkgDir: filepath.Join(root, "glue"), contract: filepath.Join(root, "contract"),
 		entrypoints: "Entrypoints", goOut: filepath.Join(root, "glue", "rpc_gen.go"),
-		jsOut: filepath.Join(root, "w.mjs"), dtsOut: filepath.Join(root, "w.d.ts"), jsClass: "W", service: "s"}
+		jsOut: filepath.Join(root, "w.mjs"), dtsOut: filepath.Join(root, "w.d.ts"), jsClass: "W", service: "s", queue: true}
 	files, err := generate(c)
 	if err != nil {
 		t.Fatal(err)
@@ -425,13 +429,21 @@ type S interface {
 			t.Errorf("the Go output lacks %s:\n%s", want, goSrc)
 		}
 	}
-	for _, want := range []string{"export default class W extends WorkerEntrypoint {",
+	// -queue: the default class consumes queues; the named ones do not.
+	for _, want := range []string{"export default class W extends WorkerEntrypoint {\n" +
+		"  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n" +
+		"  scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }\n" +
+		"  queue(batch) { return runtime.queue(batch, this.env, this.ctx); }\n" +
+		"  get(...args) { return runtime.call(0, args, this.env, this.ctx); }\n}",
 		"export class AlphaEntrypoint extends WorkerEntrypoint {\n  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n" +
 			"  get(...args) { return runtime.call(0, args, this.env, this.ctx, 1); }\n}",
 		"// BetaEntrypoint is the entrypoint of beta-service", "runtime.call(0, args, this.env, this.ctx, 2)"} {
 		if !strings.Contains(js, want) {
 			t.Errorf("the entry module lacks %q:\n%s", want, js)
 		}
+	}
+	if n := strings.Count(js, "  queue(batch)"); n != 1 {
+		t.Errorf("%d queue handlers, want 1 (the default class's):\n%s", n, js)
 	}
 	for _, want := range []string{"export type WEntrypoint =\n  | \"AlphaEntrypoint\"\n  | \"BetaEntrypoint\";",
 		"export type AlphaEntrypointRpc = WRpc;", "AlphaEntrypoint: alpha-service"} {

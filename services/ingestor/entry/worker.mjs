@@ -11,4 +11,5 @@ const runtime = new Runtime({ wasm, connect, service: "ingestor" });
 export default class IngestorWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
   scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }
+  queue(batch) { return runtime.queue(batch, this.env, this.ctx); }
 }

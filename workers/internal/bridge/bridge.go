@@ -19,6 +19,7 @@ const (
 	KindFetch     = 1
 	KindRPC       = 2
 	KindScheduled = 3
+	KindQueue     = 4
 )
 
 // Operations Go posts to a request's mailbox; they match OP_* in js/runtime.mjs.
@@ -33,7 +34,7 @@ const (
 	OpFetch       = 8  // fetch through a binding or the global fetch.
 	OpD1          = 9  // one D1 statement.
 	OpD1Batch     = 10 // D1 batch (atomic).
-	OpDone        = 11 // a scheduled event finished: u8 ok, error text. Ends the request.
+	OpDone        = 11 // a scheduled or queue event finished: u8 ok, error text (a queue's results follow). Ends the request.
 	OpSockOpen    = 12 // connect(): host, u32 port, u8 tls, u8 allowHalfOpen. Replies u32 id, remote, local.
 	OpSockRead    = 13 // u32 id. Replies with the next chunk (StatusEOF at the end).
 	OpSockWrite   = 14 // u32 id, bytes. Replies when written.
@@ -60,7 +61,7 @@ var ErrRequestGone = errors.New("workers: the request has finished; its I/O cont
 // request (for example from a goroutine started at init).
 var ErrNoRequest = errors.New("workers: no request in context: JavaScript I/O must be done for a request")
 
-// Request is an incoming event (fetch, RPC call, scheduled) as Go sees it.
+// Request is an incoming event (fetch, RPC call, scheduled, queue batch) as Go sees it.
 type Request struct {
 	ID    uint32
 	Props []byte // JSON of ctx.props of an RPC call ("null" or nil otherwise)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/communicator/communicator/authclient"
 	"github.com/communicator/communicator/authrpc"
@@ -17,7 +18,6 @@ import (
 	"github.com/communicator/communicator/internal/logging"
 	"github.com/communicator/communicator/mtproto/tgclient"
 	"github.com/communicator/communicator/workers"
-	"github.com/communicator/communicator/workers/d1"
 )
 
 // version is set at build time (-ldflags -X main.version=...).
@@ -27,19 +27,21 @@ var version = "dev"
 // and the clients built once, and shared by every request.
 func main() {
 	log := logging.New("ingestor", nil)
-	cfg := ingestorhttp.Config{Log: log, Version: version, DB: d1.Open("DB")}
+	dbs := &d1Opener{}
+	cfg := ingestorhttp.Config{Log: log, Version: version, DB: dbs.open("DB")}
 
 	cfg.Callers, cfg.CallersErr = ingestorhttp.ParseCallers(workers.LookupEnv)
 	if cfg.CallersErr != nil {
 		log.Error("callers' configuration problems; nobody can authenticate", "problems", cfg.CallersErr.Error())
 	}
 
+	var sessions *authclient.Client
 	client, err := authclient.ParseConfig(workers.LookupEnv, workers.HasBinding)
 	if err != nil {
 		cfg.ClientErr = err
 		log.Error("session client configuration problems; the routes that need it answer 503", "problems", err.Error())
 	} else {
-		sessions := newSessionClient(client)
+		sessions = newSessionClient(client)
 		cfg.Sessions = sessions
 		cfg.PingAuth = func(ctx context.Context) error { return pingAuth(ctx, client) }
 	}
@@ -54,7 +56,26 @@ func main() {
 		cfg.Telegram = tgclient.New(app, endpoint, (&workers.Dialer{}).DialContext)
 	}
 
-	workers.Serve(workers.Handlers{Fetch: logging.HTTP(log, ingestorhttp.NewHandler(cfg))})
+	var handlers workers.Handlers
+	if cfg.TelegramErr == nil {
+		cfg.Ingest, cfg.IngestErr = newIngest(log, dbs, sessions, app, endpoint)
+	} else {
+		cfg.IngestErr = errors.New("ingestion needs Telegram, whose configuration is unusable")
+	}
+	if cfg.IngestErr != nil {
+		log.Error("ingestion is off; its routes answer 503", "problems", cfg.IngestErr.Error())
+	} else {
+		svc := cfg.Ingest
+		handlers.Queue = consume(log, svc)
+		// The cron trigger: queue the syncs that are due, and the lost ones.
+		handlers.Scheduled = func(ctx context.Context, cron string, at time.Time) error {
+			n, err := svc.QueueDue(ctx, cronBatch)
+			log.Info("scheduled", "cron", cron, "queued", n)
+			return err
+		}
+	}
+	handlers.Fetch = logging.HTTP(log, ingestorhttp.NewHandler(cfg))
+	workers.Serve(handlers)
 }
 
 // newSessionClient builds the client for the configured transport. The

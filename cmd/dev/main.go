@@ -110,7 +110,7 @@ func run(port int, fixture string, quiet bool) error {
 					"TELEGRAM_AUTH_SERVICE_ENDPOINT": authURL + "/api/telegram-auth",
 					"TELEGRAM_AUTH_SERVICE_API_KEY":  sec.APIKey,
 					"INGESTOR_API_KEYS":              fmt.Sprintf(`{%q:%q}`, devstack.DevOperator, httpapi.HashAPIKey(sec.OperatorKey)),
-					"INGESTOR_ACCESS_POLICY":         fmt.Sprintf(`{"read":[%q],"operate":[%q]}`, devstack.DevOperator, devstack.DevOperator),
+					"INGESTOR_ACCESS_POLICY":         fmt.Sprintf(`{"read":[%q],"sync":[%q],"operate":[%q]}`, devstack.DevOperator, devstack.DevOperator, devstack.DevOperator),
 					// The local Telegram's address, data center and key come
 					// from fake.EndpointVars. The API id and hash are placeholders
 					// of the right shape: the local Telegram does not check them
@@ -160,7 +160,7 @@ production one. A local router in front gives them one port: /auth-telegram/...
 goes to auth-telegram, everything else to the ingestor.
 
 Every ingestor route but /health takes an API key. Locally that is the service
-%[10]q, allowed to read and operate (its key is operatorKey in
+%[10]q, allowed to read, sync and operate (its key is operatorKey in
 .wrangler/dev/secrets.json; INGESTOR_API_KEYS and INGESTOR_ACCESS_POLICY in
 docs/operations.md).
 
@@ -174,6 +174,18 @@ and talks to Telegram with it, from inside the worker (MTProto over connect()):
 
   curl -s %[9]s \
     %[1]s/telegram/me/%[4]d      # the account: %[8]s
+
+Ingest the account's dialogs and messages (the cron of wrangler.toml and the
+telegram-sync queue run locally; a sync of the fixture takes seconds):
+
+  curl -s -X POST %[9]s \
+    %[1]s/v1/users/%[4]d/sync                          # queue a sync now
+  curl -s %[9]s \
+    %[1]s/v1/users/%[4]d/sync                          # its state and progress
+  curl -s %[9]s \
+    '%[1]s/v1/users/%[4]d/dialogs?limit=5'             # what it stored
+  curl -s %[9]s \
+    '%[1]s/v1/users/%[4]d/dialogs/user:1002/messages?limit=5'
 
 The ingestor's session client (cache, calls, retries):
 

@@ -188,6 +188,8 @@ func TestBridge(t *testing.T) {
 		}
 	})
 
+	t.Run("QueueSendRetryAndConsume", func(t *testing.T) { testQueue(t, url) })
+
 	t.Run("ManyCallsLeakNothing", func(t *testing.T) {
 		get(t, url+"/leak?n=1000") // warm up
 		var out struct {

@@ -207,6 +207,8 @@ func TestBridge(t *testing.T) {
 		}
 	})
 
+	t.Run("QueueBatchRetriedWhenTheInstanceStops", func(t *testing.T) { testQueueInstanceStops(t, url) })
+
 	t.Run("ExitStartsANewInstance", func(t *testing.T) {
 		for _, route := range []string{"/exit", "/goroutine-panic"} {
 			before := stats(t, url).JS.Instances

@@ -91,3 +91,31 @@ func testQueue(t *testing.T, url string) {
 		t.Errorf("after the queue: %+v (before %+v)", after, before)
 	}
 }
+
+// testQueueInstanceStops: a queue handler whose Go instance stops (os.Exit)
+// has its batch retried (batch.retryAll()), and a new instance gets the
+// message again, with Attempts 2.
+func testQueueInstanceStops(t *testing.T, url string) {
+	before := stats(t, url).JS.Instances
+	run := fmt.Sprintf("exit%d", time.Now().UnixNano())
+	if r := get(t, url+"/queue/send-exit?run="+run); r.Status != 200 {
+		t.Fatalf("send: %d %s", r.Status, r.Body)
+	}
+	var seen []delivery
+	for deadline := time.Now().Add(15 * time.Second); len(seen) < 2 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		// A request in flight when the instance stops fails with it.
+		if r := get(t, url+"/queue/seen?run="+run); r.Status == 200 {
+			seen = nil
+			r.json(t, &seen)
+		}
+	}
+	if len(seen) != 2 || seen[0].Attempts != 1 || seen[1].Attempts != 2 || seen[0].MsgID != seen[1].MsgID {
+		t.Fatalf("deliveries: %+v\nwant the message twice, attempts 1 then 2", seen)
+	}
+	if r := get(t, url+"/health"); r.Status != 200 {
+		t.Fatalf("after the exit: %d %s", r.Status, r.Body)
+	}
+	if after := stats(t, url).JS.Instances; after != before+1 {
+		t.Errorf("instances %d -> %d, want one new instance", before, after)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/communicator/communicator/workers"
@@ -16,12 +17,15 @@ type queueBody struct {
 	N         int    `json:"n"`
 	Text      string `json:"text"`
 	RetryOnce bool   `json:"retryOnce,omitempty"`
+	ExitOnce  bool   `json:"exitOnce,omitempty"`
 }
 
 // queueRoutes are the queue test's routes: GET /queue/send?run=R sends three
 // messages to the worker's own queue (one with Send, two with SendBatch, the
-// second of those delayed 1 s; message 1 asks to be retried once), and GET
-// /queue/seen?run=R lists the deliveries of run R that consumeQueue recorded.
+// second of those delayed 1 s; message 1 asks to be retried once), GET
+// /queue/send-exit?run=R one message that stops the Go instance on its first
+// delivery, and GET /queue/seen?run=R lists the deliveries of run R that
+// consumeQueue recorded.
 func queueRoutes(mux *http.ServeMux, db *sql.DB, writeJSON func(http.ResponseWriter, int, any), fail func(http.ResponseWriter, error)) {
 	q := workers.Queue{Binding: "QUEUE"}
 	mux.HandleFunc("GET /queue/send", func(w http.ResponseWriter, r *http.Request) {
@@ -40,6 +44,14 @@ func queueRoutes(mux *http.ServeMux, db *sql.DB, writeJSON func(http.ResponseWri
 			return
 		}
 		writeJSON(w, 200, map[string]any{"sent": []string{string(body(1, true)), string(body(2, false)), string(body(3, false))}})
+	})
+	mux.HandleFunc("GET /queue/send-exit", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(queueBody{Run: r.URL.Query().Get("run"), N: 9, ExitOnce: true})
+		if err := q.Send(r.Context(), b, 0); err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"sent": []string{string(b)}})
 	})
 	mux.HandleFunc("GET /queue/seen", func(w http.ResponseWriter, r *http.Request) {
 		rows, err := db.QueryContext(r.Context(), "SELECT queue, msg_id, n, body, attempts, sent_at, received_at, rpc FROM deliveries WHERE run = ? ORDER BY id", r.URL.Query().Get("run"))
@@ -75,7 +87,9 @@ func queueRoutes(mux *http.ServeMux, db *sql.DB, writeJSON func(http.ResponseWri
 
 // consumeQueue is the queue handler: it records each delivery in D1, with the
 // answer of an RPC call made for the batch (the batch's context does I/O like
-// a request's), and retries once, after 1 s, each message that asks for it.
+// a request's), retries once, after 1 s, each message that asks for it, and
+// stops the Go instance (os.Exit) on the first delivery of one that asks for
+// that.
 func consumeQueue(db *sql.DB, client PeerClient) func(ctx context.Context, queue string, msgs []workers.QueueMessage) []workers.QueueResult {
 	return func(ctx context.Context, queue string, msgs []workers.QueueMessage) []workers.QueueResult {
 		received := time.Now().UnixMilli()
@@ -93,6 +107,10 @@ func consumeQueue(db *sql.DB, client PeerClient) func(ctx context.Context, queue
 				b.Run, queue, m.ID, b.N, string(m.Body), m.Attempts, m.Timestamp.UnixMilli(), received, rpc); err != nil {
 				results[i] = workers.QueueResult{Retry: true}
 				continue
+			}
+			if b.ExitOnce && m.Attempts == 1 {
+				go func() { time.Sleep(time.Millisecond); os.Exit(3) }()
+				time.Sleep(time.Second)
 			}
 			if b.RetryOnce && m.Attempts == 1 {
 				results[i] = workers.QueueResult{Retry: true, Delay: time.Second}

@@ -188,6 +188,8 @@ func TestBridge(t *testing.T) {
 		}
 	})
 
+	t.Run("QueueSendRetryAndConsume", func(t *testing.T) { testQueue(t, url) })
+
 	t.Run("ManyCallsLeakNothing", func(t *testing.T) {
 		get(t, url+"/leak?n=1000") // warm up
 		var out struct {
@@ -204,6 +206,8 @@ func TestBridge(t *testing.T) {
 			t.Errorf("grew over 5,000 calls:\nbefore %+v\nafter  %+v", b, a)
 		}
 	})
+
+	t.Run("QueueBatchRetriedWhenTheInstanceStops", func(t *testing.T) { testQueueInstanceStops(t, url) })
 
 	t.Run("ExitStartsANewInstance", func(t *testing.T) {
 		for _, route := range []string{"/exit", "/goroutine-panic"} {

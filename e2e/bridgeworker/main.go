@@ -1,7 +1,8 @@
 // Command bridgeworker is a worker that exercises the bridge for the
 // end-to-end tests and the benchmarks; it is never deployed. One build runs as
 // two workers, bridge-caller and bridge-callee (caller/ and callee/), in one
-// workerd: the caller's routes call the callee over the PEER binding.
+// workerd: the caller's routes call the callee over the PEER binding, and the
+// caller is both producer and consumer of a local queue (queue.go).
 package main
 
 import (
@@ -378,5 +379,7 @@ func main() {
 		writeJSON(w, 200, map[string]any{"calls": n, "ms": time.Since(start).Milliseconds()})
 	})
 
-	workers.Serve(workers.Handlers{Fetch: mux, RPC: NewPeerHandler(peer{db: db})})
+	queueRoutes(mux, db, writeJSON, fail)
+
+	workers.Serve(workers.Handlers{Fetch: mux, RPC: NewPeerHandler(peer{db: db}), Queue: consumeQueue(db, client)})
 }

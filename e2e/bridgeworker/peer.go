@@ -1,6 +1,6 @@
 package main
 
-//go:generate go run ../../workers/rpcgen -type Peer -go rpc_gen.go -js entry/worker.mjs -js-class BridgeTestWorker -service bridge-test -error-name PeerError -error-type errorProps
+//go:generate go run ../../workers/rpcgen -type Peer -go rpc_gen.go -js entry/worker.mjs -js-class BridgeTestWorker -service bridge-test -error-name PeerError -error-type errorProps -queue
 
 import (
 	"context"

@@ -11,6 +11,7 @@ const runtime = new Runtime({ wasm, connect, service: "bridge-test", errorName: 
 export default class BridgeTestWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
   scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }
+  queue(batch) { return runtime.queue(batch, this.env, this.ctx); }
   echo(...args) { return runtime.call(0, args, this.env, this.ctx); }
   slow(...args) { return runtime.call(1, args, this.env, this.ctx); }
   caller(...args) { return runtime.call(2, args, this.env, this.ctx); }

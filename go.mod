@@ -3,6 +3,7 @@ module github.com/communicator/communicator
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/gotd/td v0.93.0
 	go.uber.org/zap v1.26.0
 	golang.org/x/sync v0.24.0

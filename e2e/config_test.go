@@ -10,7 +10,7 @@ import (
 // environment without deploying (`wrangler deploy --dry-run`): the configs are
 // valid, nothing is left to inheritance that environments do not inherit, and
 // each environment's ingestor binds the IngestorEntrypoint of the auth-telegram
-// of the same environment.
+// of the same environment, and that environment's queue and message database.
 func TestWranglerConfigsDeploy(t *testing.T) {
 	for _, worker := range []string{"auth-telegram", "ingestor"} {
 		for _, env := range []string{"staging", "production"} {
@@ -28,6 +28,10 @@ func TestWranglerConfigsDeploy(t *testing.T) {
 			}
 			if worker == "ingestor" && !strings.Contains(text, "env.TELEGRAM_AUTH (auth-telegram-"+env+"#IngestorEntrypoint)") {
 				t.Errorf("ingestor --env %s: the binding does not target auth-telegram-%s#IngestorEntrypoint:\n%s", env, env, text)
+			}
+			if worker == "ingestor" && (!strings.Contains(text, "env.SYNC_QUEUE (telegram-sync-"+env+")") ||
+				!strings.Contains(text, "env.MESSAGES_0 (ingestor-messages-0-"+env+")")) {
+				t.Errorf("ingestor --env %s: SYNC_QUEUE or MESSAGES_0 is not the environment's:\n%s", env, text)
 			}
 		}
 	}

@@ -3,7 +3,7 @@
 //
 // Why not the provider's generated Go SDK (github.com/pulumi/pulumi-cloudflare/sdk/v6)?
 // It cannot be fetched in the environment this repository is built in (the Go
-// module proxy does not serve it), and the program needs only seven resource
+// module proxy does not serve it), and the program needs only nine resource
 // types. The provider plugin itself is an ordinary Pulumi resource plugin: a
 // program registers resources with ctx.RegisterResource(token, name, inputs)
 // exactly as the generated SDK does, and the engine installs the plugin of the
@@ -19,11 +19,13 @@
 // Go struct, not a free-form map.
 //
 // What provider 6.17.0 cannot carry, and this layer therefore cannot either:
-// a service binding's props (WorkerVersion bindings have name, type, service,
-// environment and entrypoint, no props; neither does Terraform provider
-// v5.22.0). The deploy package deploys a binding with props only when it also
-// names an entrypoint, which then identifies the caller, and refuses a binding
-// that relies on props alone.
+//   - a service binding's props (WorkerVersion bindings have name, type,
+//     service, environment and entrypoint, no props; neither does Terraform
+//     provider v5.22.0). The deploy package deploys a binding with props only
+//     when it also names an entrypoint, which then identifies the caller, and
+//     refuses a binding that relies on props alone.
+//   - a queue producer binding's delivery_delay (a queue binding has name,
+//     type and queue_name only); wranglerconf refuses it.
 package cloudflare
 
 import (
@@ -43,6 +45,8 @@ const (
 	TypeWorkersCronTrigger  = "cloudflare:index/workersCronTrigger:WorkersCronTrigger"
 	TypeWorkersRoute        = "cloudflare:index/workersRoute:WorkersRoute"
 	TypeWorkersCustomDomain = "cloudflare:index/workersCustomDomain:WorkersCustomDomain"
+	TypeQueue               = "cloudflare:index/queue:Queue"
+	TypeQueueConsumer       = "cloudflare:index/queueConsumer:QueueConsumer"
 )
 
 // Content types of Worker modules (what wrangler sends for each module kind).
@@ -128,7 +132,7 @@ type Module struct {
 
 // Binding is one binding of a version. Only the fields of its Type are set.
 type Binding struct {
-	Type string // plain_text, secret_text, d1, service
+	Type string // plain_text, secret_text, d1, service, queue
 	Name string
 	// plain_text and secret_text (a secret_text's Text must be a secret).
 	Text pulumi.StringInput
@@ -138,6 +142,8 @@ type Binding struct {
 	Service     pulumi.StringInput
 	Environment string
 	Entrypoint  string
+	// queue (a producer): the queue's name (queue_name), not its id.
+	QueueName pulumi.StringInput
 }
 
 func (b Binding) input() pulumi.Map {
@@ -156,6 +162,9 @@ func (b Binding) input() pulumi.Map {
 	}
 	if b.Entrypoint != "" {
 		m["entrypoint"] = pulumi.String(b.Entrypoint)
+	}
+	if b.QueueName != nil {
+		m["queueName"] = b.QueueName
 	}
 	return m
 }
@@ -298,5 +307,72 @@ func NewWorkersCustomDomain(ctx *pulumi.Context, name, accountID, zoneID, hostna
 		"hostname":  pulumi.String(hostname),
 		"service":   service,
 	}, &r, pinned(opts)...)
+	return &r, err
+}
+
+// Queue is a queue. Its ID is the queue's id, what a consumer's queueId
+// takes; producers bind it by name.
+type Queue struct {
+	pulumi.CustomResourceState
+	QueueName pulumi.StringOutput `pulumi:"queueName"`
+}
+
+// NewQueue registers a queue (inputs accountId and queueName; its settings,
+// delivery delay and message retention, are left to Cloudflare's defaults).
+func NewQueue(ctx *pulumi.Context, name, accountID, queueName string, opts ...pulumi.ResourceOption) (*Queue, error) {
+	var r Queue
+	err := ctx.RegisterResource(TypeQueue, name, pulumi.Map{
+		"accountId": pulumi.String(accountID),
+		"queueName": pulumi.String(queueName),
+	}, &r, pinned(opts)...)
+	return &r, err
+}
+
+// QueueConsumer makes a Worker the consumer of a queue (type "worker": the
+// queue pushes batches to the Worker's queue() handler).
+type QueueConsumer struct {
+	pulumi.CustomResourceState
+	ScriptName pulumi.StringOutput `pulumi:"scriptName"`
+}
+
+// QueueConsumerArgs are its inputs. A nil setting is left out (Cloudflare's
+// default).
+type QueueConsumerArgs struct {
+	AccountID  string
+	QueueID    pulumi.StringInput // the queue's id (Queue.ID), not its name
+	ScriptName pulumi.StringInput // the consuming Worker's name
+	// DeadLetterQueue is the name of the queue that gets messages out of
+	// retries; nil for none.
+	DeadLetterQueue pulumi.StringInput
+	BatchSize       *float64 // messages per batch
+	MaxRetries      *float64
+	MaxWaitTimeMs   *float64 // milliseconds a batch waits to fill
+	MaxConcurrency  *float64
+	RetryDelay      *float64 // seconds before a retried message is delivered again
+}
+
+// NewQueueConsumer registers a Worker consumer of a queue.
+func NewQueueConsumer(ctx *pulumi.Context, name string, a QueueConsumerArgs, opts ...pulumi.ResourceOption) (*QueueConsumer, error) {
+	in := pulumi.Map{
+		"accountId":  pulumi.String(a.AccountID),
+		"queueId":    a.QueueID,
+		"type":       pulumi.String("worker"),
+		"scriptName": a.ScriptName,
+	}
+	if a.DeadLetterQueue != nil {
+		in["deadLetterQueue"] = a.DeadLetterQueue
+	}
+	settings := pulumi.Map{}
+	for k, v := range map[string]*float64{"batchSize": a.BatchSize, "maxRetries": a.MaxRetries,
+		"maxWaitTimeMs": a.MaxWaitTimeMs, "maxConcurrency": a.MaxConcurrency, "retryDelay": a.RetryDelay} {
+		if v != nil {
+			settings[k] = pulumi.Float64(*v)
+		}
+	}
+	if len(settings) > 0 {
+		in["settings"] = settings
+	}
+	var r QueueConsumer
+	err := ctx.RegisterResource(TypeQueueConsumer, name, in, &r, pinned(opts)...)
 	return &r, err
 }

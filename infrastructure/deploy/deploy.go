@@ -1,6 +1,6 @@
 // Package deploy is the Pulumi program: both workers of communicator, their D1
-// databases, bindings, secrets, cron triggers and routes, for the stacks dev,
-// staging and production.
+// databases, queues and queue consumers, bindings, secrets, cron triggers and
+// routes, for the stacks dev, staging and production.
 //
 // Everything a worker is comes from its wrangler.toml (package wranglerconf):
 // the stack dev is wrangler.toml's top level (what `wrangler dev` and `make
@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -124,6 +125,17 @@ func Deploy(ctx *pulumi.Context, o Options) (*Deployed, error) {
 		ctx.Export(k, v)
 		out.Outputs[k] = v
 	}
+	// Every queue of the stack first: producers bind them by name, consumers
+	// by id, and a dead-letter queue must exist before its consumer.
+	queues := map[string]*cloudflare.Queue{}
+	for _, name := range queueNames(workers) {
+		q, err := cloudflare.NewQueue(ctx, "queue-"+name, accountID, name, pulumi.Provider(provider))
+		if err != nil {
+			return nil, err
+		}
+		queues[name] = q
+		export("queue."+name, q.ID().ToStringOutput())
+	}
 	// deployments of the workers deployed so far, by worker name: a binding
 	// to one of them takes the target's name from its deployment, so the
 	// engine orders the upload after it.
@@ -161,6 +173,9 @@ func Deploy(ctx *pulumi.Context, o Options) (*Deployed, error) {
 			}
 			bindings = append(bindings, b)
 		}
+		for _, q := range c.QueueProducers {
+			bindings = append(bindings, cloudflare.Binding{Type: "queue", Name: q.Binding, QueueName: queues[q.Queue].QueueName})
+		}
 		for _, k := range c.VarNames() {
 			bindings = append(bindings, cloudflare.Binding{Type: "plain_text", Name: k, Text: pulumi.String(c.Vars[k])})
 		}
@@ -192,6 +207,23 @@ func Deploy(ctx *pulumi.Context, o Options) (*Deployed, error) {
 		deployments[c.Name] = dep
 		if len(c.Crons) > 0 {
 			if _, err := cloudflare.NewWorkersCronTrigger(ctx, w.service, accountID, dep.ScriptName, c.Crons, p); err != nil {
+				return nil, err
+			}
+		}
+		// The consumer names the deployed worker (its deployment's output),
+		// so it is registered after the upload, as wrangler deploy does.
+		for _, q := range c.QueueConsumers {
+			a := cloudflare.QueueConsumerArgs{AccountID: accountID, QueueID: queues[q.Queue].ID().ToStringOutput(),
+				ScriptName: dep.ScriptName, BatchSize: q.MaxBatchSize, MaxRetries: q.MaxRetries,
+				MaxConcurrency: q.MaxConcurrency, RetryDelay: q.RetryDelay}
+			if q.MaxBatchTimeout != nil {
+				ms := *q.MaxBatchTimeout * 1000 // wrangler's conversion: seconds in wrangler.toml, ms in the API
+				a.MaxWaitTimeMs = &ms
+			}
+			if q.DeadLetterQueue != "" {
+				a.DeadLetterQueue = queues[q.DeadLetterQueue].QueueName
+			}
+			if _, err := cloudflare.NewQueueConsumer(ctx, w.service+"-consumes-"+q.Queue, a, p); err != nil {
 				return nil, err
 			}
 		}
@@ -310,6 +342,7 @@ func plan(ctx *pulumi.Context, o Options) ([]*worker, string, pulumi.StringOutpu
 			checkIngestor(w, names, fail)
 		}
 	}
+	checkQueues(workers, stack, fail)
 	if len(problems) > 0 {
 		sort.Strings(problems)
 		return nil, "", token, fmt.Errorf("stack %s cannot be deployed:\n  - %s", stack, strings.Join(problems, "\n  - "))
@@ -318,9 +351,29 @@ func plan(ctx *pulumi.Context, o Options) ([]*worker, string, pulumi.StringOutpu
 }
 
 // checkIngestor holds what only the ingestor's code knows: which transport
-// it uses to reach auth-telegram and what that transport needs.
+// it uses to reach auth-telegram and what that transport needs, and which
+// message databases INGEST_SHARDS needs.
 func checkIngestor(w *worker, names map[string]string, fail func(string, ...any)) {
 	c := w.cfg
+	// Messages live in INGEST_SHARDS D1 databases bound as MESSAGES_0 to
+	// MESSAGES_{N-1}. More bindings than shards is how a shard is added
+	// (docs/deploy.md): its database is created and migrated before
+	// INGEST_SHARDS counts it.
+	if v, ok := c.Vars["INGEST_SHARDS"]; ok {
+		d1 := map[string]bool{}
+		for _, d := range c.D1 {
+			d1[d.Binding] = true
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			fail("%s: INGEST_SHARDS is %q, not a positive number of message databases", c.Name, v)
+		}
+		for i := 0; i < n && i <= len(c.D1); i++ {
+			if b := fmt.Sprintf("MESSAGES_%d", i); !d1[b] {
+				fail("%s: INGEST_SHARDS is %d but there is no D1 binding %s (the shards are MESSAGES_0 to MESSAGES_%d)", c.Name, n, b, n-1)
+			}
+		}
+	}
 	var auth *wranglerconf.ServiceBinding
 	for i, b := range c.Services {
 		if b.Binding == "TELEGRAM_AUTH" {
@@ -343,6 +396,60 @@ func checkIngestor(w *worker, names map[string]string, fail func(string, ...any)
 		}
 		if _, ok := w.secrets["TELEGRAM_AUTH_SERVICE_API_KEY"]; !ok {
 			fail("ingestor:TELEGRAM_AUTH_SERVICE_API_KEY is not set, and TELEGRAM_AUTH_TRANSPORT is http (pulumi config set --secret ingestor:TELEGRAM_AUTH_SERVICE_API_KEY ...)")
+		}
+	}
+}
+
+// queueNames returns every queue the workers produce to, consume or
+// dead-letter to, sorted: the queues of the stack.
+func queueNames(workers []*worker) []string {
+	var names []string
+	for _, w := range workers {
+		for _, p := range w.cfg.QueueProducers {
+			names = append(names, p.Queue)
+		}
+		for _, q := range w.cfg.QueueConsumers {
+			names = append(names, q.Queue)
+			if q.DeadLetterQueue != "" {
+				names = append(names, q.DeadLetterQueue)
+			}
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// checkQueues refuses consumers the stack cannot serve: a consumer of a queue
+// that no worker of the stack produces to and no consumer dead-letters to
+// (nothing would ever arrive: a queue name of another environment, or a
+// typo), and a queue with two consumers (a queue has one consumer).
+func checkQueues(workers []*worker, stack string, fail func(string, ...any)) {
+	fed := map[string]bool{}
+	consumer := map[string]string{}
+	for _, w := range workers {
+		for _, p := range w.cfg.QueueProducers {
+			fed[p.Queue] = true
+		}
+		for _, q := range w.cfg.QueueConsumers {
+			if q.DeadLetterQueue != "" {
+				fed[q.DeadLetterQueue] = true
+			}
+		}
+	}
+	for _, w := range workers {
+		c := w.cfg
+		for _, q := range c.QueueConsumers {
+			if !fed[q.Queue] {
+				fail("%s (stack %s): consumes queue %s, which no worker of the stack produces to ([[queues.producers]]) and no "+
+					"consumer dead-letters to; nothing would arrive (is it another environment's queue?)", c.Name, stack, q.Queue)
+			}
+			if other, ok := consumer[q.Queue]; ok {
+				fail("%s (stack %s): consumes queue %s, which %s consumes already; a queue has one consumer", c.Name, stack, q.Queue, other)
+			}
+			consumer[q.Queue] = c.Name
+			if q.DeadLetterQueue == q.Queue {
+				fail("%s (stack %s): queue %s is its own dead-letter queue", c.Name, stack, q.Queue)
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +53,8 @@ func mockID(typ, name string) string {
 		return "workerid-of-" + name
 	case cloudflare.TypeWorkerVersion:
 		return "versionid-of-" + name
+	case cloudflare.TypeQueue:
+		return "queueid-of-" + name
 	}
 	return "id-of-" + name
 }
@@ -161,6 +165,20 @@ func withoutEntrypoint(service string, toml []byte) []byte {
 	return regexp.MustCompile(`(?m)^entrypoint = "IngestorEntrypoint"\n`).ReplaceAll(toml, nil)
 }
 
+// ingestorEdit is an edit of the ingestor's wrangler.toml that replaces old
+// (which must be there) with new.
+func ingestorEdit(old, new string) edit {
+	return func(service string, toml []byte) []byte {
+		if service != "ingestor" {
+			return toml
+		}
+		if !bytes.Contains(toml, []byte(old)) {
+			panic(fmt.Sprintf("services/ingestor/wrangler.toml no longer holds %q: update the test", old))
+		}
+		return bytes.ReplaceAll(toml, []byte(old), []byte(new))
+	}
+}
+
 // fixture is a copy of the repository's service configs, changed by edits,
 // with small fake builds (the real generated entry modules, fake runtime,
 // wasm_exec and wasm).
@@ -241,6 +259,19 @@ func suffix(stack string) string {
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
 
+// messageShards are the ingestor's message databases in each stack, as
+// services/ingestor/wrangler.toml declares them: binding -> database name.
+var messageShards = map[string][][2]string{
+	"dev":        {{"MESSAGES_0", "ingestor-messages-0"}, {"MESSAGES_1", "ingestor-messages-1"}},
+	"staging":    {{"MESSAGES_0", "ingestor-messages-0-staging"}},
+	"production": {{"MESSAGES_0", "ingestor-messages-0-production"}},
+}
+
+// d1Resource is the logical name of a worker's D1 database bound as binding.
+func d1Resource(service, binding string) string {
+	return service + "-d1-" + strings.ToLower(binding)
+}
+
 // TestEveryStack asserts, for each stack, every resource the program
 // registers: its type token, the pinned provider version, the explicit
 // provider, and all of its inputs.
@@ -262,6 +293,7 @@ func TestEveryStack(t *testing.T) {
 				}
 			}
 			sort.Strings(got)
+			queue := "telegram-sync" + sfx
 			want := []string{
 				cloudflare.TypeD1Database + " auth-telegram-d1-db",
 				cloudflare.TypeD1Database + " ingestor-d1-db",
@@ -270,9 +302,15 @@ func TestEveryStack(t *testing.T) {
 				cloudflare.TypeWorkerVersion + " auth-telegram",
 				cloudflare.TypeWorkerVersion + " ingestor",
 				cloudflare.TypeWorkersCronTrigger + " auth-telegram",
+				cloudflare.TypeWorkersCronTrigger + " ingestor",
 				cloudflare.TypeWorkersDeployment + " auth-telegram",
 				cloudflare.TypeWorkersDeployment + " ingestor",
+				cloudflare.TypeQueue + " queue-" + queue,
+				cloudflare.TypeQueueConsumer + " ingestor-consumes-" + queue,
 				cloudflare.TypeProvider + " cloudflare",
+			}
+			for _, shard := range messageShards[stack] {
+				want = append(want, cloudflare.TypeD1Database+" "+d1Resource("ingestor", shard[0]))
 			}
 			sort.Strings(want)
 			if !reflect.DeepEqual(got, want) {
@@ -334,10 +372,18 @@ func TestEveryStack(t *testing.T) {
 				}
 				bindings := []any{map[string]any{"type": "d1", "name": "DB", "id": "uuid-of-" + s + "-d1-db"}}
 				if s == "ingestor" {
+					for _, shard := range messageShards[stack] {
+						d1 := m.find(t, cloudflare.TypeD1Database, d1Resource(s, shard[0]))
+						if !reflect.DeepEqual(plainMap(d1.Inputs), map[string]any{"accountId": accountID, "name": shard[1]}) || !d1.Protect {
+							t.Errorf("%s D1 %s: %v protect=%v", s, shard[0], plainMap(d1.Inputs), d1.Protect)
+						}
+						bindings = append(bindings, map[string]any{"type": "d1", "name": shard[0], "id": "uuid-of-" + d1Resource(s, shard[0])})
+					}
 					// The same stack's auth-telegram's IngestorEntrypoint; the
 					// props stay behind (the provider cannot send them).
 					bindings = append(bindings, map[string]any{"type": "service", "name": "TELEGRAM_AUTH", "service": "auth-telegram" + sfx,
 						"entrypoint": "IngestorEntrypoint"})
+					bindings = append(bindings, map[string]any{"type": "queue", "name": "SYNC_QUEUE", "queueName": queue})
 				}
 				for _, k := range cfg.VarNames() {
 					bindings = append(bindings, map[string]any{"type": "plain_text", "name": k, "text": cfg.Vars[k]})
@@ -373,14 +419,31 @@ func TestEveryStack(t *testing.T) {
 				"schedules": []any{map[string]any{"cron": "17 3 * * *"}}}) {
 				t.Errorf("cron: %v", plainMap(cron.Inputs))
 			}
+			cron = m.find(t, cloudflare.TypeWorkersCronTrigger, "ingestor")
+			if !reflect.DeepEqual(plainMap(cron.Inputs), map[string]any{"accountId": accountID, "scriptName": "ingestor" + sfx,
+				"schedules": []any{map[string]any{"cron": "*/5 * * * *"}}}) {
+				t.Errorf("ingestor's cron: %v", plainMap(cron.Inputs))
+			}
+			q := m.find(t, cloudflare.TypeQueue, "queue-"+queue)
+			if !reflect.DeepEqual(plainMap(q.Inputs), map[string]any{"accountId": accountID, "queueName": queue}) || q.Protect {
+				t.Errorf("queue: %v protect=%v", plainMap(q.Inputs), q.Protect)
+			}
+			// wrangler.toml's max_batch_size 4, max_batch_timeout 1 (s), max_retries 100.
+			consumer := m.find(t, cloudflare.TypeQueueConsumer, "ingestor-consumes-"+queue)
+			if !reflect.DeepEqual(plainMap(consumer.Inputs), map[string]any{"accountId": accountID, "queueId": "queueid-of-queue-" + queue,
+				"type": "worker", "scriptName": "ingestor" + sfx,
+				"settings": map[string]any{"batchSize": 4.0, "maxWaitTimeMs": 1000.0, "maxRetries": 100.0}}) {
+				t.Errorf("queue consumer: %v", plainMap(consumer.Inputs))
+			}
 		})
 	}
 }
 
-// TestNothingDropped: every var, D1 database and service binding that
-// wrangler.toml gives a worker in the stack's environment is a binding of
-// its version (wranglerconf is checked against wrangler itself in its own
-// tests), and nothing else is bound besides the secrets.
+// TestNothingDropped: every var, D1 database, service binding and queue
+// producer that wrangler.toml gives a worker in the stack's environment is a
+// binding of its version (wranglerconf is checked against wrangler itself in
+// its own tests), and nothing else is bound besides the secrets; every queue
+// it consumes has a consumer naming it, and nothing else consumes.
 func TestNothingDropped(t *testing.T) {
 	for _, stack := range []string{"dev", "staging", "production"} {
 		root := fixture(t)
@@ -400,6 +463,9 @@ func TestNothingDropped(t *testing.T) {
 			for _, b := range cfg.Services {
 				want["service "+b.Binding] = true
 			}
+			for _, p := range cfg.QueueProducers {
+				want["queue "+p.Binding] = true
+			}
 			for _, sec := range Secrets[s] {
 				want["secret_text "+sec.Name] = true
 			}
@@ -411,6 +477,149 @@ func TestNothingDropped(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("%s %s: bindings %v, wrangler.toml and secrets give %v", stack, s, got, want)
 			}
+			wantConsumers, gotConsumers := map[string]bool{}, map[string]bool{}
+			for _, q := range cfg.QueueConsumers {
+				wantConsumers["queueid-of-queue-"+q.Queue] = true
+			}
+			for _, r := range m.regs {
+				if in := plainMap(r.Inputs); r.Type == cloudflare.TypeQueueConsumer && in["scriptName"] == cfg.Name {
+					gotConsumers[in["queueId"].(string)] = true
+				}
+			}
+			if !reflect.DeepEqual(gotConsumers, wantConsumers) {
+				t.Errorf("%s %s: consumes %v, wrangler.toml says %v", stack, s, gotConsumers, wantConsumers)
+			}
+		}
+	}
+}
+
+// TestIngestion: in every stack the ingestor's queue, its consumer and its
+// message databases are what wrangler.toml says and come in the order
+// Cloudflare needs: the queue before the version that binds it, the consumer
+// after the ingestor's deployment (it names the deployed worker) and on the
+// queue's id; INGEST_SHARDS databases MESSAGES_0.. are created, protected
+// and bound; the ingestor's cron is set.
+func TestIngestion(t *testing.T) {
+	for _, stack := range []string{"dev", "staging", "production"} {
+		t.Run(stack, func(t *testing.T) {
+			root := fixture(t)
+			m, d, err := run(t, stack, root, goodConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := wranglerconf.Load(filepath.Join(root, "services", "ingestor", "wrangler.toml"), envOf(stack))
+			if err != nil {
+				t.Fatal(err)
+			}
+			queue := "telegram-sync" + suffix(stack)
+			if len(cfg.QueueProducers) != 1 || cfg.QueueProducers[0] != (wranglerconf.QueueProducer{Binding: "SYNC_QUEUE", Queue: queue}) ||
+				len(cfg.QueueConsumers) != 1 || cfg.QueueConsumers[0].Queue != queue {
+				t.Fatalf("wrangler.toml's queues changed: %+v %+v", cfg.QueueProducers, cfg.QueueConsumers)
+			}
+			q := m.find(t, cloudflare.TypeQueue, "queue-"+queue)
+			if plainMap(q.Inputs)["queueName"] != queue {
+				t.Errorf("queue name %v, want %s", plainMap(q.Inputs)["queueName"], queue)
+			}
+			hasURN := func(urns []string, typ, name string) bool {
+				return slices.ContainsFunc(urns, func(u string) bool { return strings.HasSuffix(u, "::"+typ+"::"+name) })
+			}
+
+			// The producer: SYNC_QUEUE binds the queue by name, after it exists.
+			v := m.find(t, cloudflare.TypeWorkerVersion, "ingestor")
+			b := bindingsOf(t, m, "ingestor")
+			if !reflect.DeepEqual(b["SYNC_QUEUE"], map[string]any{"type": "queue", "name": "SYNC_QUEUE", "queueName": queue}) {
+				t.Errorf("SYNC_QUEUE is %v", b["SYNC_QUEUE"])
+			}
+			if !hasURN(v.PropertyDeps["bindings"], cloudflare.TypeQueue, "queue-"+queue) {
+				t.Errorf("the ingestor's version does not wait for its queue: %v", v.PropertyDeps["bindings"])
+			}
+
+			// The consumer: the ingestor, on that queue's id, with wrangler.toml's
+			// settings (max_batch_timeout is seconds, max_wait_time_ms milliseconds).
+			want := cfg.QueueConsumers[0]
+			c := m.find(t, cloudflare.TypeQueueConsumer, "ingestor-consumes-"+queue)
+			in := plainMap(c.Inputs)
+			if in["type"] != "worker" || in["scriptName"] != "ingestor"+suffix(stack) || in["queueId"] != q.ID {
+				t.Errorf("consumer: %v (queue id %s)", in, q.ID)
+			}
+			settings := in["settings"].(map[string]any)
+			if settings["batchSize"] != *want.MaxBatchSize || settings["maxRetries"] != *want.MaxRetries ||
+				settings["maxWaitTimeMs"] != *want.MaxBatchTimeout*1000 || len(settings) != 3 {
+				t.Errorf("consumer settings %v, wrangler.toml %+v", settings, want)
+			}
+			if !hasURN(c.PropertyDeps["scriptName"], cloudflare.TypeWorkersDeployment, "ingestor") ||
+				!hasURN(c.PropertyDeps["queueId"], cloudflare.TypeQueue, "queue-"+queue) {
+				t.Errorf("consumer's dependencies: %v", c.PropertyDeps)
+			}
+
+			// Every message shard INGEST_SHARDS counts is created and bound.
+			shards := 0
+			for _, db := range cfg.D1 {
+				if !strings.HasPrefix(db.Binding, "MESSAGES_") {
+					continue
+				}
+				shards++
+				r := m.find(t, cloudflare.TypeD1Database, d1Resource("ingestor", db.Binding))
+				if plainMap(r.Inputs)["name"] != db.DatabaseName || !r.Protect {
+					t.Errorf("%s: %v protect=%v", db.Binding, plainMap(r.Inputs), r.Protect)
+				}
+				if !reflect.DeepEqual(b[db.Binding], map[string]any{"type": "d1", "name": db.Binding, "id": r.ID}) {
+					t.Errorf("%s is bound as %v", db.Binding, b[db.Binding])
+				}
+				if _, ok := d.Outputs["ingestor.d1."+db.Binding]; !ok {
+					t.Errorf("no output ingestor.d1.%s (the id for remote migrations)", db.Binding)
+				}
+			}
+			if n := fmt.Sprint(shards); cfg.Vars["INGEST_SHARDS"] != n || shards != len(messageShards[stack]) {
+				t.Errorf("%d message databases, INGEST_SHARDS %q", shards, cfg.Vars["INGEST_SHARDS"])
+			}
+			if cron := plainMap(m.find(t, cloudflare.TypeWorkersCronTrigger, "ingestor").Inputs); !reflect.DeepEqual(cron["schedules"],
+				[]any{map[string]any{"cron": cfg.Crons[0]}}) || len(cfg.Crons) != 1 {
+				t.Errorf("ingestor's cron %v, wrangler.toml %v", cron["schedules"], cfg.Crons)
+			}
+		})
+	}
+}
+
+// everyConsumerSetting gives the production consumer every setting wrangler
+// deploys, a dead-letter queue among them.
+func everyConsumerSetting(service string, toml []byte) []byte {
+	if service != "ingestor" {
+		return toml
+	}
+	return bytes.Replace(toml, []byte("queue = \"telegram-sync-production\"\nmax_batch_size = 4\nmax_batch_timeout = 1\nmax_retries = 100\n"),
+		[]byte("queue = \"telegram-sync-production\"\nmax_batch_size = 4\nmax_batch_timeout = 0.5\nmax_retries = 100\n"+
+			"max_concurrency = 2\nretry_delay = 30\ndead_letter_queue = \"telegram-sync-dead-production\"\n"), 1)
+}
+
+// TestConsumerSettings: every consumer setting of wrangler.toml reaches the
+// consumer, and a dead-letter queue is created (by the program, before the
+// consumer) and named by the consumer.
+func TestConsumerSettings(t *testing.T) {
+	m, _, err := run(t, "production", fixture(t, everyConsumerSetting), goodConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := m.find(t, cloudflare.TypeQueue, "queue-telegram-sync-dead-production")
+	if !reflect.DeepEqual(plainMap(dead.Inputs), map[string]any{"accountId": accountID, "queueName": "telegram-sync-dead-production"}) {
+		t.Errorf("dead-letter queue: %v", plainMap(dead.Inputs))
+	}
+	c := m.find(t, cloudflare.TypeQueueConsumer, "ingestor-consumes-telegram-sync-production")
+	want := map[string]any{"accountId": accountID, "queueId": "queueid-of-queue-telegram-sync-production", "type": "worker",
+		"scriptName": "ingestor-production", "deadLetterQueue": "telegram-sync-dead-production",
+		"settings": map[string]any{"batchSize": 4.0, "maxWaitTimeMs": 500.0, "maxRetries": 100.0, "maxConcurrency": 2.0, "retryDelay": 30.0}}
+	if !reflect.DeepEqual(plainMap(c.Inputs), want) {
+		t.Errorf("consumer:\n got %v\nwant %v", plainMap(c.Inputs), want)
+	}
+	if !slices.ContainsFunc(c.PropertyDeps["deadLetterQueue"], func(u string) bool {
+		return strings.HasSuffix(u, "::"+cloudflare.TypeQueue+"::queue-telegram-sync-dead-production")
+	}) {
+		t.Errorf("the consumer does not wait for its dead-letter queue: %v", c.PropertyDeps)
+	}
+	// Nothing consumes the dead-letter queue, and nothing has to.
+	for _, r := range m.regs {
+		if r.Type == cloudflare.TypeQueueConsumer && r.Name != c.Name {
+			t.Errorf("unexpected consumer %s", r.Name)
 		}
 	}
 }
@@ -669,6 +878,23 @@ func TestRefusals(t *testing.T) {
 			[]string{`custom domain "auth.example.com/*" must be a bare hostname`}},
 		{"routes of an unknown service", "production", nil, with("communicator:routes", `{"auth":[]}`), []string{`communicator:routes names unknown service "auth"`}},
 		{"unknown stack", "qa", nil, goodConfig(), []string{`stack "qa" is not one of dev, staging, production`}},
+		{"a consumer of another environment's queue", "staging",
+			ingestorEdit("[[env.staging.queues.consumers]]\nqueue = \"telegram-sync-staging\"", "[[env.staging.queues.consumers]]\nqueue = \"telegram-sync-production\""),
+			goodConfig(), []string{"ingestor-staging (stack staging): consumes queue telegram-sync-production, which no worker of the stack " +
+				"produces to ([[queues.producers]]) and no consumer dead-letters to; nothing would arrive"}},
+		{"two consumers of a queue", "production",
+			ingestorEdit("[[env.production.d1_databases]]", "[[env.production.queues.consumers]]\nqueue = \"telegram-sync-production\"\n[[env.production.d1_databases]]"),
+			goodConfig(), []string{"ingestor-production (stack production): consumes queue telegram-sync-production, which ingestor-production consumes already; a queue has one consumer"}},
+		{"a queue that dead-letters to itself", "production",
+			ingestorEdit("max_retries = 100\n[[env.production.d1_databases]]", "max_retries = 100\ndead_letter_queue = \"telegram-sync-production\"\n[[env.production.d1_databases]]"),
+			goodConfig(), []string{"queue telegram-sync-production is its own dead-letter queue"}},
+		{"more shards than message databases", "production", ingestorEdit(`INGEST_SHARDS = "1"`, `INGEST_SHARDS = "2"`), goodConfig(),
+			[]string{"ingestor-production: INGEST_SHARDS is 2 but there is no D1 binding MESSAGES_1 (the shards are MESSAGES_0 to MESSAGES_1)"}},
+		{"shards that are not a number", "staging", ingestorEdit(`INGEST_SHARDS = "1"`, `INGEST_SHARDS = "one"`), goodConfig(),
+			[]string{`ingestor-staging: INGEST_SHARDS is "one", not a positive number of message databases`}},
+		{"a producer's delivery delay", "production",
+			ingestorEdit("binding = \"SYNC_QUEUE\"\nqueue = \"telegram-sync-production\"\n", "binding = \"SYNC_QUEUE\"\nqueue = \"telegram-sync-production\"\ndelivery_delay = 10\n"),
+			goodConfig(), []string{"[env.production]: queues.producers[0]: delivery_delay is not supported by the deployment program: the provider's queue binding has no such field"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var edits []edit
@@ -690,6 +916,43 @@ func TestRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAddingAShard follows docs/deploy.md: a new MESSAGES_n is deployed
+// (created, bound, migrated) while INGEST_SHARDS does not count it yet, then
+// INGEST_SHARDS counts it; only the databases stay as they were.
+func TestAddingAShard(t *testing.T) {
+	add := ingestorEdit("database_name = \"ingestor-messages-0-production\"\ndatabase_id = \"00000000-0000-4000-8000-0000000016f3\"\nmigrations_dir = \"migrations-messages\"\n",
+		"database_name = \"ingestor-messages-0-production\"\ndatabase_id = \"00000000-0000-4000-8000-0000000016f3\"\nmigrations_dir = \"migrations-messages\"\n"+
+			"[[env.production.d1_databases]]\nbinding = \"MESSAGES_1\"\ndatabase_name = \"ingestor-messages-1-production\"\n"+
+			"database_id = \"00000000-0000-4000-8000-0000000016f4\"\nmigrations_dir = \"migrations-messages\"\n")
+	count := func(service string, toml []byte) []byte {
+		if service != "ingestor" {
+			return toml
+		}
+		i := bytes.Index(toml, []byte("[env.production.vars]"))
+		return append(toml[:i:i], bytes.Replace(toml[i:], []byte(`INGEST_SHARDS = "1"`), []byte(`INGEST_SHARDS = "2"`), 1)...)
+	}
+	for _, c := range []struct {
+		name  string
+		edits []edit
+	}{{"the database first", []edit{add}}, {"then INGEST_SHARDS", []edit{add, count}}} {
+		m, _, err := run(t, "production", fixture(t, c.edits...), goodConfig())
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		db := m.find(t, cloudflare.TypeD1Database, d1Resource("ingestor", "MESSAGES_1"))
+		if plainMap(db.Inputs)["name"] != "ingestor-messages-1-production" || !db.Protect {
+			t.Errorf("%s: MESSAGES_1 database %v", c.name, plainMap(db.Inputs))
+		}
+		b := bindingsOf(t, m, "ingestor")
+		if !reflect.DeepEqual(b["MESSAGES_1"], map[string]any{"type": "d1", "name": "MESSAGES_1", "id": db.ID}) {
+			t.Errorf("%s: MESSAGES_1 is bound as %v", c.name, b["MESSAGES_1"])
+		}
+		if want := map[bool]string{false: "1", true: "2"}[len(c.edits) == 2]; b["INGEST_SHARDS"]["text"] != want {
+			t.Errorf("%s: INGEST_SHARDS %v, want %s", c.name, b["INGEST_SHARDS"], want)
+		}
 	}
 }
 

@@ -9,11 +9,11 @@
 //     main, compatibility_date, compatibility_flags, workers_dev, route,
 //     routes and triggers;
 //   - name is the top-level name plus "-<env>" unless the environment sets it;
-//   - not inherited: vars, services, d1_databases (an environment without
-//     them has none).
+//   - not inherited: vars, services, d1_databases and queues (an environment
+//     without them has none).
 //
-// It is strict: any key it does not model (a KV namespace, a queue, a
-// non-string var, a service binding field it does not know...) is an error
+// It is strict: any key it does not model (a KV namespace, a non-string
+// var, a service binding or queue field it does not know...) is an error
 // naming the key, never something silently left out of a deployment. A test
 // (TestMatchesWrangler) compares what it reads with wrangler's own reading of
 // the same files, so the two cannot drift apart unnoticed.
@@ -48,6 +48,8 @@ type Config struct {
 	Vars               map[string]string
 	Services           []ServiceBinding
 	D1                 []D1Binding
+	QueueProducers     []QueueProducer
+	QueueConsumers     []QueueConsumer
 	Crons              []string
 	Routes             []Route
 }
@@ -69,6 +71,27 @@ type D1Binding struct {
 	DatabaseName  string
 	DatabaseID    string
 	MigrationsDir string
+}
+
+// QueueProducer is a [[queues.producers]] entry: a binding that sends to a
+// queue.
+type QueueProducer struct {
+	Binding string
+	Queue   string
+}
+
+// QueueConsumer is a [[queues.consumers]] entry: the worker consumes a
+// queue. A setting left out is nil (Cloudflare's default). The numbers are
+// as wrangler reads them (TOML integers or floats).
+type QueueConsumer struct {
+	Queue           string
+	Type            string   // "" or "worker", the only kind wrangler configures
+	MaxBatchSize    *float64 // messages per batch
+	MaxBatchTimeout *float64 // seconds a batch waits to fill
+	MaxRetries      *float64 // deliveries retried before a message is dropped or dead-lettered
+	DeadLetterQueue string   // the queue that gets messages out of retries
+	MaxConcurrency  *float64 // concurrent consumer invocations
+	RetryDelay      *float64 // seconds before a retried message is delivered again
 }
 
 // Route is a route or custom domain of wrangler.toml. A bare pattern (no
@@ -113,7 +136,13 @@ type rawEnv struct {
 	Vars               *map[string]any   `toml:"vars"`
 	Services           *[]map[string]any `toml:"services"`
 	D1Databases        *[]map[string]any `toml:"d1_databases"`
+	Queues             *rawQueues        `toml:"queues"`
 	Triggers           *rawTriggers      `toml:"triggers"`
+}
+
+type rawQueues struct {
+	Producers []map[string]any `toml:"producers"`
+	Consumers []map[string]any `toml:"consumers"`
 }
 
 type rawTriggers struct {
@@ -262,6 +291,24 @@ func Parse(path string, data []byte, env string) (*Config, error) {
 			c.D1 = append(c.D1, d)
 		}
 	}
+	if raw.Queues != nil {
+		for i, m := range raw.Queues.Producers {
+			p, err := parseProducer(m)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("queues.producers[%d]: %v", i, err))
+				continue
+			}
+			c.QueueProducers = append(c.QueueProducers, p)
+		}
+		for i, m := range raw.Queues.Consumers {
+			q, err := parseConsumer(m)
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("queues.consumers[%d]: %v", i, err))
+				continue
+			}
+			c.QueueConsumers = append(c.QueueConsumers, q)
+		}
+	}
 
 	if c.Main == "" {
 		problems = append(problems, "main is not set")
@@ -290,7 +337,8 @@ func Parse(path string, data []byte, env string) (*Config, error) {
 	return c, nil
 }
 
-// bindingNames lists every binding name (vars, services, D1).
+// bindingNames lists every binding name (vars, services, D1, queue
+// producers).
 func (c *Config) bindingNames() []string {
 	var names []string
 	names = append(names, c.VarNames()...)
@@ -300,20 +348,29 @@ func (c *Config) bindingNames() []string {
 	for _, d := range c.D1 {
 		names = append(names, d.Binding)
 	}
+	for _, p := range c.QueueProducers {
+		names = append(names, p.Binding)
+	}
 	return names
 }
 
 // isFreeForm reports whether k lies inside a table this package decodes
 // into a map and checks itself.
 func isFreeForm(k toml.Key) bool {
-	for i, part := range k {
-		switch part {
-		case "vars", "services", "d1_databases", "route", "routes":
-			// top level: [vars...]; environments: [env.X.vars...]
-			if i == 0 || (i == 2 && k[0] == "env") {
-				return true
-			}
-		}
+	i := 0 // top level: [vars...]; environments: [env.X.vars...]
+	if len(k) > 2 && k[0] == "env" {
+		i = 2
+	}
+	if len(k) <= i {
+		return false
+	}
+	switch k[i] {
+	case "vars", "services", "d1_databases", "route", "routes":
+		return true
+	case "queues":
+		// the entries of queues.producers and queues.consumers; any
+		// other table under queues is not modelled.
+		return len(k) > i+2 && (k[i+1] == "producers" || k[i+1] == "consumers")
 	}
 	return false
 }
@@ -390,6 +447,80 @@ func parseD1(m map[string]any) (D1Binding, error) {
 		errs = append(errs, errors.New("binding and database_name are required"))
 	}
 	return d, errors.Join(errs...)
+}
+
+func parseProducer(m map[string]any) (QueueProducer, error) {
+	m = copyMap(m)
+	var p QueueProducer
+	var errs []error
+	for key, dst := range map[string]*string{"binding": &p.Binding, "queue": &p.Queue} {
+		v, err := take(m, key)
+		errs = append(errs, err)
+		*dst = v
+	}
+	if _, ok := m["delivery_delay"]; ok {
+		// Cloudflare provider 6.17.0's queue binding (a WorkerVersion
+		// binding of type queue) has name and queue_name only.
+		delete(m, "delivery_delay")
+		errs = append(errs, errors.New("delivery_delay is not supported by the deployment program: the provider's queue binding has no "+
+			"such field (it would be dropped); pass delaySeconds to send() instead"))
+	}
+	errs = append(errs, leftover(m))
+	if p.Binding == "" || p.Queue == "" {
+		errs = append(errs, errors.New("binding and queue are required"))
+	}
+	return p, errors.Join(errs...)
+}
+
+func parseConsumer(m map[string]any) (QueueConsumer, error) {
+	m = copyMap(m)
+	var q QueueConsumer
+	var errs []error
+	for key, dst := range map[string]*string{"queue": &q.Queue, "type": &q.Type, "dead_letter_queue": &q.DeadLetterQueue} {
+		v, err := take(m, key)
+		errs = append(errs, err)
+		*dst = v
+	}
+	for key, dst := range map[string]**float64{"max_batch_size": &q.MaxBatchSize, "max_batch_timeout": &q.MaxBatchTimeout,
+		"max_retries": &q.MaxRetries, "max_concurrency": &q.MaxConcurrency, "retry_delay": &q.RetryDelay} {
+		v, err := takeNumber(m, key)
+		errs = append(errs, err)
+		*dst = v
+	}
+	if _, ok := m["visibility_timeout_ms"]; ok {
+		// wrangler 4.86 validates it but leaves it out of the consumer it
+		// deploys: the two deployments would differ.
+		delete(m, "visibility_timeout_ms")
+		errs = append(errs, errors.New("visibility_timeout_ms is not supported by the deployment program: it is a pull consumer's "+
+			"lease, and wrangler 4.86 does not deploy it for a worker consumer"))
+	}
+	errs = append(errs, leftover(m))
+	if q.Queue == "" {
+		errs = append(errs, errors.New("queue is required"))
+	}
+	if q.Type != "" && q.Type != "worker" {
+		errs = append(errs, fmt.Errorf("type %q: only worker consumers can be configured in wrangler.toml", q.Type))
+	}
+	return q, errors.Join(errs...)
+}
+
+// takeNumber removes key from m and returns it as a number (nil if absent).
+func takeNumber(m map[string]any, key string) (*float64, error) {
+	v, ok := m[key]
+	if !ok {
+		return nil, nil
+	}
+	delete(m, key)
+	var f float64
+	switch v := v.(type) {
+	case int64:
+		f = float64(v)
+	case float64:
+		f = v
+	default:
+		return nil, fmt.Errorf("%s is a %T, not a number", key, v)
+	}
+	return &f, nil
 }
 
 func parseRoute(v any) (Route, error) {

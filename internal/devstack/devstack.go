@@ -32,17 +32,30 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/BurntSushi/toml"
 )
 
 // Worker is a worker to run: a directory with wrangler.toml, its build/ and
-// migrations/ (as `make build` leaves a service directory).
+// the migrations of its D1 databases (as `make build` leaves a service
+// directory).
 type Worker struct {
 	Name string            // the worker's name in wrangler.toml
 	Dir  string            // absolute directory of its wrangler.toml
 	Vars map[string]string // written to its .dev.vars: secrets and overrides of [vars]
-	// Build and Migrations default to Dir/build and Dir/migrations.
-	Build, Migrations string
-	// Migrate applies Dir/migrations to the local D1 binding DB before start.
+	// Build defaults to Dir/build.
+	Build string
+	// Migrations replaces the migrations directory of the D1 binding DB
+	// (Dir/<its migrations_dir>, by default Dir/migrations); MigrationsOf
+	// does the same for any D1 binding by name. Bindings that share a
+	// migrations_dir (the ingestor's MESSAGES_0 and MESSAGES_1) share its
+	// replacement; two different replacements of one directory are an error.
+	Migrations   string
+	MigrationsOf map[string]string
+	// Migrate applies, before start, the migrations of every D1 binding of
+	// wrangler.toml's top level that has a migrations_dir, and of DB in any
+	// case (wrangler's default directory is migrations/), each with
+	// `wrangler d1 migrations apply <BINDING> --local`.
 	Migrate bool
 }
 
@@ -141,15 +154,18 @@ func (s *Stack) start(ctx context.Context) error {
 	}
 	configs := map[string]string{}
 	for _, w := range o.Workers {
-		cfg, err := stage(o.StageDir, w)
+		st, err := stage(o.StageDir, w)
 		if err != nil {
 			return err
 		}
-		configs[w.Name] = cfg
-		if w.Migrate {
-			if err := s.run(ctx, wrangler, registry, "d1", "migrations", "apply", "DB", "--local",
-				"--persist-to", o.StateDir, "-c", cfg); err != nil {
-				return fmt.Errorf("devstack: migrations of %s: %w", w.Name, err)
+		configs[w.Name] = st.config
+		if !w.Migrate {
+			continue
+		}
+		for _, b := range st.migrate {
+			if err := s.run(ctx, wrangler, registry, "d1", "migrations", "apply", b, "--local",
+				"--persist-to", o.StateDir, "-c", st.config); err != nil {
+				return fmt.Errorf("devstack: migrations of %s (D1 binding %s): %w", w.Name, b, err)
 			}
 		}
 	}
@@ -214,28 +230,69 @@ func (s *Stack) start(ctx context.Context) error {
 	return nil
 }
 
+// staged is a worker's staged configuration.
+type staged struct {
+	config  string   // the staged wrangler.toml
+	migrate []string // its D1 bindings whose migrations Migrate applies, in wrangler.toml's order
+}
+
+// wranglerTOML is what devstack reads of a wrangler.toml: the top level,
+// which `wrangler dev` runs.
+type wranglerTOML struct {
+	Main string `toml:"main"`
+	D1   []struct {
+		Binding       string `toml:"binding"`
+		MigrationsDir string `toml:"migrations_dir"`
+	} `toml:"d1_databases"`
+}
+
+// migrations returns the D1 bindings whose migrations are applied and each
+// one's migrations directory (relative to the wrangler.toml, as wrangler
+// resolves it): every binding with a migrations_dir, and DB in any case
+// (wrangler's default is migrations).
+func (c *wranglerTOML) migrations() (bindings []string, dirs map[string]string) {
+	dirs = map[string]string{}
+	for _, d := range c.D1 {
+		switch {
+		case d.MigrationsDir != "":
+			dirs[d.Binding] = d.MigrationsDir
+		case d.Binding == "DB":
+			dirs[d.Binding] = "migrations"
+		default:
+			continue
+		}
+		bindings = append(bindings, d.Binding)
+	}
+	return bindings, dirs
+}
+
 // stage writes dir/<name>/ with the worker's wrangler.toml, .dev.vars, and
-// links to its build/ and migrations/, so that secrets and overrides never
-// touch the repository.
-func stage(root string, w Worker) (string, error) {
+// links to its build/ and migrations directories, so that secrets and
+// overrides never touch the repository.
+func stage(root string, w Worker) (staged, error) {
+	var st staged
 	dir := filepath.Join(root, w.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return st, err
 	}
-	toml, err := os.ReadFile(filepath.Join(w.Dir, "wrangler.toml"))
+	content, err := os.ReadFile(filepath.Join(w.Dir, "wrangler.toml"))
 	if err != nil {
-		return "", err
+		return st, err
 	}
-	cfg := filepath.Join(dir, "wrangler.toml")
-	if err := os.WriteFile(cfg, toml, 0o644); err != nil {
-		return "", err
+	var conf wranglerTOML
+	if _, err := toml.Decode(string(content), &conf); err != nil {
+		return st, fmt.Errorf("devstack: %s: %v", filepath.Join(w.Dir, "wrangler.toml"), err)
+	}
+	st.config = filepath.Join(dir, "wrangler.toml")
+	if err := os.WriteFile(st.config, content, 0o644); err != nil {
+		return st, err
 	}
 	// Everything else of the worker's directory is linked, and build/ and
-	// migrations/ may come from elsewhere.
+	// migrations directories may come from elsewhere.
 	links := map[string]string{}
 	entries, err := os.ReadDir(w.Dir)
 	if err != nil {
-		return "", err
+		return st, err
 	}
 	for _, e := range entries {
 		switch e.Name() {
@@ -247,19 +304,21 @@ func stage(root string, w Worker) (string, error) {
 	if w.Build != "" {
 		links["build"] = w.Build
 	}
-	if w.Migrations != "" {
-		links["migrations"] = w.Migrations
+	var dirs map[string]string
+	st.migrate, dirs = conf.migrations()
+	if err := linkMigrations(links, w, dirs); err != nil {
+		return st, err
 	}
-	if main := mainPath(toml); strings.HasPrefix(main, "build/") {
+	if main := conf.Main; strings.HasPrefix(main, "build/") {
 		if _, err := os.Stat(filepath.Join(links["build"], strings.TrimPrefix(main, "build/"))); links["build"] == "" || err != nil {
-			return "", fmt.Errorf("devstack: %s of %s is missing: run `make build`", main, w.Name)
+			return st, fmt.Errorf("devstack: %s of %s is missing: run `make build`", main, w.Name)
 		}
 	}
 	for name, src := range links {
 		link := filepath.Join(dir, name)
 		os.Remove(link)
 		if err := os.Symlink(src, link); err != nil {
-			return "", err
+			return st, err
 		}
 	}
 	var vars bytes.Buffer
@@ -272,19 +331,60 @@ func stage(root string, w Worker) (string, error) {
 		v := w.Vars[k]
 		switch {
 		case strings.ContainsAny(v, "\n\r"):
-			return "", fmt.Errorf("devstack: %s: .dev.vars values cannot span lines", k)
+			return st, fmt.Errorf("devstack: %s: .dev.vars values cannot span lines", k)
 		case !strings.Contains(v, "'"):
 			fmt.Fprintf(&vars, "%s='%s'\n", k, v) // single quotes: taken literally
 		case !strings.Contains(v, `"`):
 			fmt.Fprintf(&vars, "%s=\"%s\"\n", k, v)
 		default:
-			return "", fmt.Errorf("devstack: %s: a .dev.vars value cannot hold both kinds of quote", k)
+			return st, fmt.Errorf("devstack: %s: a .dev.vars value cannot hold both kinds of quote", k)
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, ".dev.vars"), vars.Bytes(), 0o600); err != nil {
-		return "", err
+		return st, err
 	}
-	return cfg, nil
+	return st, nil
+}
+
+// linkMigrations adds to links the replacements of migrations directories
+// (Worker.Migrations and MigrationsOf), at each binding's migrations_dir
+// (dirs, from wrangler.toml).
+func linkMigrations(links map[string]string, w Worker, dirs map[string]string) error {
+	replace := map[string]string{}
+	for b, src := range w.MigrationsOf {
+		replace[b] = src
+	}
+	if w.Migrations != "" {
+		if other, ok := replace["DB"]; ok && other != w.Migrations {
+			return fmt.Errorf("devstack: %s: Migrations and MigrationsOf[\"DB\"] differ", w.Name)
+		}
+		replace["DB"] = w.Migrations
+		if _, ok := dirs["DB"]; !ok {
+			dirs["DB"] = "migrations" // no DB binding: where it always went
+		}
+	}
+	bindings := make([]string, 0, len(replace))
+	for b := range replace {
+		bindings = append(bindings, b)
+	}
+	sort.Strings(bindings)
+	set := map[string]string{} // migrations_dir -> the binding that replaced it
+	for _, b := range bindings {
+		d, ok := dirs[b]
+		switch {
+		case !ok:
+			return fmt.Errorf("devstack: %s: migrations are given for D1 binding %s, which wrangler.toml does not declare with a migrations_dir", w.Name, b)
+		case filepath.IsAbs(d) || strings.ContainsAny(filepath.Clean(d), `/\`) || filepath.Clean(d) == "..":
+			return fmt.Errorf("devstack: %s: D1 binding %s's migrations_dir %q is not a directory beside wrangler.toml, so it cannot be replaced", w.Name, b, d)
+		}
+		d = filepath.Clean(d)
+		if other, ok := set[d]; ok && replace[other] != replace[b] {
+			return fmt.Errorf("devstack: %s: D1 bindings %s and %s share migrations_dir %q but are given different migrations", w.Name, other, b, d)
+		}
+		set[d] = b
+		links[d] = replace[b]
+	}
+	return nil
 }
 
 //go:embed router/router.mjs
@@ -324,21 +424,6 @@ func bindingName(worker string) string {
 		}
 	}
 	return string(b)
-}
-
-// mainPath is the value of the top-level main key of a wrangler.toml.
-func mainPath(toml []byte) string {
-	for _, line := range strings.Split(string(toml), "\n") {
-		line = strings.TrimSpace(line)
-		if strings.HasPrefix(line, "[") {
-			break
-		}
-		if k, v, ok := strings.Cut(line, "="); ok && strings.TrimSpace(k) == "main" {
-			v, _, _ = strings.Cut(v, "#")
-			return strings.Trim(strings.TrimSpace(v), `"'`)
-		}
-	}
-	return ""
 }
 
 func wranglerEnv(registry string) []string {
@@ -658,12 +743,19 @@ func (l *Logs) Tail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// D1 runs SQL on a worker's local D1 database (binding DB) with `wrangler d1
-// execute`, as an operator would, and returns the rows.
+// D1 runs SQL on a worker's local D1 database bound as DB: D1On(ctx,
+// worker, "DB", sql).
 func (s *Stack) D1(ctx context.Context, worker, sql string) ([]map[string]any, error) {
+	return s.D1On(ctx, worker, "DB", sql)
+}
+
+// D1On runs SQL on the local D1 database a worker binds as binding (the
+// ingestor's MESSAGES_0, say) with `wrangler d1 execute`, as an operator
+// would, and returns the rows.
+func (s *Stack) D1On(ctx context.Context, worker, binding, sql string) ([]map[string]any, error) {
 	cfg := filepath.Join(s.opts.StageDir, worker, "wrangler.toml")
 	cmd := exec.CommandContext(ctx, filepath.Join(s.opts.Root, "node_modules", ".bin", "wrangler"),
-		"d1", "execute", "DB", "--local", "--persist-to", s.opts.StateDir, "-c", cfg, "--json", "--command", sql)
+		"d1", "execute", binding, "--local", "--persist-to", s.opts.StateDir, "-c", cfg, "--json", "--command", sql)
 	cmd.Dir = s.opts.StageDir
 	cmd.Env = wranglerEnv(filepath.Join(s.opts.StageDir, "registry"))
 	var stdout, stderr bytes.Buffer

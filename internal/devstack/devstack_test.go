@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,127 @@ func TestStageDevVars(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(root, "w", ".dev.vars"))
 	if string(b) != "JSON='{\"a\":\"b\"}'\nQUOTE=\"it's\"\n" {
 		t.Errorf(".dev.vars = %q", b)
+	}
+}
+
+// writeWorker writes a worker directory with a wrangler.toml, a build and the
+// given directories.
+func writeWorker(t *testing.T, toml string, dirs ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range append(dirs, "build") {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, content := range map[string]string{"wrangler.toml": toml, "build/worker.mjs": "export default {}\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// Migrate applies the migrations of every D1 binding with a migrations_dir
+// (and DB's in any case), in wrangler.toml's order; each directory is
+// staged beside the config, from the worker's directory or from its
+// replacement (Migrations for DB, MigrationsOf for any binding).
+func TestStageMigrations(t *testing.T) {
+	const conf = `name = "w"
+main = "build/worker.mjs"
+[[d1_databases]]
+binding = "DB"
+database_name = "w"
+database_id = "1"
+migrations_dir = "migrations"
+[[d1_databases]]
+binding = "CACHE"
+database_name = "w-cache"
+database_id = "2"
+[[d1_databases]]
+binding = "MESSAGES_0"
+database_name = "w-messages-0"
+database_id = "3"
+migrations_dir = "migrations-messages"
+[[d1_databases]]
+binding = "MESSAGES_1"
+database_name = "w-messages-1"
+database_id = "4"
+migrations_dir = "migrations-messages"
+`
+	dir := writeWorker(t, conf, "migrations", "migrations-messages")
+	linked := func(root, name string) string {
+		t.Helper()
+		target, err := os.Readlink(filepath.Join(root, "w", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return target
+	}
+	root := t.TempDir()
+	st, err := stage(root, Worker{Name: "w", Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"DB", "MESSAGES_0", "MESSAGES_1"}; !slices.Equal(st.migrate, want) || st.config != filepath.Join(root, "w", "wrangler.toml") {
+		t.Errorf("migrates %v with %s, want %v", st.migrate, st.config, want)
+	}
+	if linked(root, "migrations") != filepath.Join(dir, "migrations") || linked(root, "migrations-messages") != filepath.Join(dir, "migrations-messages") {
+		t.Error("the migrations directories are not the worker's")
+	}
+
+	other := t.TempDir()
+	root = t.TempDir()
+	if _, err := stage(root, Worker{Name: "w", Dir: dir, Migrations: filepath.Join(other, "db"),
+		MigrationsOf: map[string]string{"MESSAGES_0": filepath.Join(other, "messages"), "MESSAGES_1": filepath.Join(other, "messages")}}); err != nil {
+		t.Fatal(err)
+	}
+	if linked(root, "migrations") != filepath.Join(other, "db") || linked(root, "migrations-messages") != filepath.Join(other, "messages") {
+		t.Error("the replacements are not staged")
+	}
+
+	for _, c := range []struct {
+		w    Worker
+		want string
+	}{
+		{Worker{MigrationsOf: map[string]string{"CACHE": other}}, "D1 binding CACHE, which wrangler.toml does not declare with a migrations_dir"},
+		{Worker{MigrationsOf: map[string]string{"MESSAGES_0": other, "MESSAGES_1": dir}}, `D1 bindings MESSAGES_0 and MESSAGES_1 share migrations_dir "migrations-messages" but are given different migrations`},
+		{Worker{Migrations: other, MigrationsOf: map[string]string{"DB": dir}}, `Migrations and MigrationsOf["DB"] differ`},
+	} {
+		c.w.Name, c.w.Dir = "w", dir
+		if _, err := stage(t.TempDir(), c.w); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.w, err, c.want)
+		}
+	}
+
+	// DB without a migrations_dir: wrangler's default directory.
+	dir = writeWorker(t, "name = \"w\"\nmain = \"build/worker.mjs\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"w\"\ndatabase_id = \"1\"\n", "migrations")
+	if st, err := stage(t.TempDir(), Worker{Name: "w", Dir: dir}); err != nil || !slices.Equal(st.migrate, []string{"DB"}) {
+		t.Errorf("DB without migrations_dir: %v, %v", st.migrate, err)
+	}
+}
+
+// The ingestor's wrangler.toml: its accounts database and both local message
+// shards are migrated, from directories the service has.
+func TestStageIngestorMigrations(t *testing.T) {
+	root, err := FindRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := t.TempDir()
+	os.WriteFile(filepath.Join(build, "worker.mjs"), []byte("export default {}\n"), 0o644)
+	stageDir := t.TempDir()
+	st, err := stage(stageDir, Worker{Name: "ingestor", Dir: filepath.Join(root, "services", "ingestor"), Build: build})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"DB", "MESSAGES_0", "MESSAGES_1"}; !slices.Equal(st.migrate, want) {
+		t.Errorf("the ingestor migrates %v, want %v", st.migrate, want)
+	}
+	for _, d := range []string{"migrations", "migrations-messages"} {
+		if sql, _ := filepath.Glob(filepath.Join(stageDir, "ingestor", d, "*.sql")); len(sql) == 0 {
+			t.Errorf("staged %s has no migrations", d)
+		}
 	}
 }
 

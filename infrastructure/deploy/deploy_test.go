@@ -263,8 +263,8 @@ func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:
 // services/ingestor/wrangler.toml declares them: binding -> database name.
 var messageShards = map[string][][2]string{
 	"dev":        {{"MESSAGES_0", "ingestor-messages-0"}, {"MESSAGES_1", "ingestor-messages-1"}},
-	"staging":    {{"MESSAGES_0", "ingestor-messages-0-staging"}},
-	"production": {{"MESSAGES_0", "ingestor-messages-0-production"}},
+	"staging":    {{"MESSAGES_0", "ingestor-messages-0-staging"}, {"MESSAGES_1", "ingestor-messages-1-staging"}},
+	"production": {{"MESSAGES_0", "ingestor-messages-0-production"}, {"MESSAGES_1", "ingestor-messages-1-production"}},
 }
 
 // d1Resource is the logical name of a worker's D1 database bound as binding.
@@ -428,11 +428,11 @@ func TestEveryStack(t *testing.T) {
 			if !reflect.DeepEqual(plainMap(q.Inputs), map[string]any{"accountId": accountID, "queueName": queue}) || q.Protect {
 				t.Errorf("queue: %v protect=%v", plainMap(q.Inputs), q.Protect)
 			}
-			// wrangler.toml's max_batch_size 4, max_batch_timeout 1 (s), max_retries 100.
+			// wrangler.toml's max_batch_size 1, max_batch_timeout 1 (s), max_retries 100.
 			consumer := m.find(t, cloudflare.TypeQueueConsumer, "ingestor-consumes-"+queue)
 			if !reflect.DeepEqual(plainMap(consumer.Inputs), map[string]any{"accountId": accountID, "queueId": "queueid-of-queue-" + queue,
 				"type": "worker", "scriptName": "ingestor" + sfx,
-				"settings": map[string]any{"batchSize": 4.0, "maxWaitTimeMs": 1000.0, "maxRetries": 100.0}}) {
+				"settings": map[string]any{"batchSize": 1.0, "maxWaitTimeMs": 1000.0, "maxRetries": 100.0}}) {
 				t.Errorf("queue consumer: %v", plainMap(consumer.Inputs))
 			}
 		})
@@ -587,7 +587,7 @@ func everyConsumerSetting(service string, toml []byte) []byte {
 	if service != "ingestor" {
 		return toml
 	}
-	return bytes.Replace(toml, []byte("queue = \"telegram-sync-production\"\nmax_batch_size = 4\nmax_batch_timeout = 1\nmax_retries = 100\n"),
+	return bytes.Replace(toml, []byte("queue = \"telegram-sync-production\"\nmax_batch_size = 1\nmax_batch_timeout = 1\nmax_retries = 100\n"),
 		[]byte("queue = \"telegram-sync-production\"\nmax_batch_size = 4\nmax_batch_timeout = 0.5\nmax_retries = 100\n"+
 			"max_concurrency = 2\nretry_delay = 30\ndead_letter_queue = \"telegram-sync-dead-production\"\n"), 1)
 }
@@ -888,9 +888,9 @@ func TestRefusals(t *testing.T) {
 		{"a queue that dead-letters to itself", "production",
 			ingestorEdit("max_retries = 100\n[[env.production.d1_databases]]", "max_retries = 100\ndead_letter_queue = \"telegram-sync-production\"\n[[env.production.d1_databases]]"),
 			goodConfig(), []string{"queue telegram-sync-production is its own dead-letter queue"}},
-		{"more shards than message databases", "production", ingestorEdit(`INGEST_SHARDS = "1"`, `INGEST_SHARDS = "2"`), goodConfig(),
-			[]string{"ingestor-production: INGEST_SHARDS is 2 but there is no D1 binding MESSAGES_1 (the shards are MESSAGES_0 to MESSAGES_1)"}},
-		{"shards that are not a number", "staging", ingestorEdit(`INGEST_SHARDS = "1"`, `INGEST_SHARDS = "one"`), goodConfig(),
+		{"more shards than message databases", "production", ingestorEdit(`INGEST_SHARDS = "2"`, `INGEST_SHARDS = "3"`), goodConfig(),
+			[]string{"ingestor-production: INGEST_SHARDS is 3 but there is no D1 binding MESSAGES_2 (the shards are MESSAGES_0 to MESSAGES_2)"}},
+		{"shards that are not a number", "staging", ingestorEdit(`INGEST_SHARDS = "2"`, `INGEST_SHARDS = "one"`), goodConfig(),
 			[]string{`ingestor-staging: INGEST_SHARDS is "one", not a positive number of message databases`}},
 		{"a producer's delivery delay", "production",
 			ingestorEdit("binding = \"SYNC_QUEUE\"\nqueue = \"telegram-sync-production\"\n", "binding = \"SYNC_QUEUE\"\nqueue = \"telegram-sync-production\"\ndelivery_delay = 10\n"),
@@ -923,16 +923,16 @@ func TestRefusals(t *testing.T) {
 // (created, bound, migrated) while INGEST_SHARDS does not count it yet, then
 // INGEST_SHARDS counts it; only the databases stay as they were.
 func TestAddingAShard(t *testing.T) {
-	add := ingestorEdit("database_name = \"ingestor-messages-0-production\"\ndatabase_id = \"00000000-0000-4000-8000-0000000016f3\"\nmigrations_dir = \"migrations-messages\"\n",
-		"database_name = \"ingestor-messages-0-production\"\ndatabase_id = \"00000000-0000-4000-8000-0000000016f3\"\nmigrations_dir = \"migrations-messages\"\n"+
-			"[[env.production.d1_databases]]\nbinding = \"MESSAGES_1\"\ndatabase_name = \"ingestor-messages-1-production\"\n"+
-			"database_id = \"00000000-0000-4000-8000-0000000016f4\"\nmigrations_dir = \"migrations-messages\"\n")
+	add := ingestorEdit("database_name = \"ingestor-messages-1-production\"\ndatabase_id = \"00000000-0000-4000-8000-0000000016f5\"\nmigrations_dir = \"migrations-messages\"\n",
+		"database_name = \"ingestor-messages-1-production\"\ndatabase_id = \"00000000-0000-4000-8000-0000000016f5\"\nmigrations_dir = \"migrations-messages\"\n"+
+			"[[env.production.d1_databases]]\nbinding = \"MESSAGES_2\"\ndatabase_name = \"ingestor-messages-2-production\"\n"+
+			"database_id = \"00000000-0000-4000-8000-0000000016f6\"\nmigrations_dir = \"migrations-messages\"\n")
 	count := func(service string, toml []byte) []byte {
 		if service != "ingestor" {
 			return toml
 		}
 		i := bytes.Index(toml, []byte("[env.production.vars]"))
-		return append(toml[:i:i], bytes.Replace(toml[i:], []byte(`INGEST_SHARDS = "1"`), []byte(`INGEST_SHARDS = "2"`), 1)...)
+		return append(toml[:i:i], bytes.Replace(toml[i:], []byte(`INGEST_SHARDS = "2"`), []byte(`INGEST_SHARDS = "3"`), 1)...)
 	}
 	for _, c := range []struct {
 		name  string
@@ -942,15 +942,15 @@ func TestAddingAShard(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		db := m.find(t, cloudflare.TypeD1Database, d1Resource("ingestor", "MESSAGES_1"))
-		if plainMap(db.Inputs)["name"] != "ingestor-messages-1-production" || !db.Protect {
-			t.Errorf("%s: MESSAGES_1 database %v", c.name, plainMap(db.Inputs))
+		db := m.find(t, cloudflare.TypeD1Database, d1Resource("ingestor", "MESSAGES_2"))
+		if plainMap(db.Inputs)["name"] != "ingestor-messages-2-production" || !db.Protect {
+			t.Errorf("%s: MESSAGES_2 database %v", c.name, plainMap(db.Inputs))
 		}
 		b := bindingsOf(t, m, "ingestor")
-		if !reflect.DeepEqual(b["MESSAGES_1"], map[string]any{"type": "d1", "name": "MESSAGES_1", "id": db.ID}) {
-			t.Errorf("%s: MESSAGES_1 is bound as %v", c.name, b["MESSAGES_1"])
+		if !reflect.DeepEqual(b["MESSAGES_2"], map[string]any{"type": "d1", "name": "MESSAGES_2", "id": db.ID}) {
+			t.Errorf("%s: MESSAGES_2 is bound as %v", c.name, b["MESSAGES_2"])
 		}
-		if want := map[bool]string{false: "1", true: "2"}[len(c.edits) == 2]; b["INGEST_SHARDS"]["text"] != want {
+		if want := map[bool]string{false: "2", true: "3"}[len(c.edits) == 2]; b["INGEST_SHARDS"]["text"] != want {
 			t.Errorf("%s: INGEST_SHARDS %v, want %s", c.name, b["INGEST_SHARDS"], want)
 		}
 	}

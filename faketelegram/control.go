@@ -14,12 +14,15 @@ import (
 // 404/405) with {"error": "...", "field": "..."}.
 //
 //	POST   /faults  {"kind":"floodWait","method":"users.getUsers","seconds":3,"times":1}
-//	                {"kind":"drop","method":"*","times":1}
-//	                {"kind":"slow","method":"messages.getHistory","delayMs":500,"times":0}
+//	                {"kind":"drop","method":"messages.getHistory","after":2,"times":1}
+//	                {"kind":"slow","method":"messages.getDialogs","delayMs":500,"times":0}
+//	                after: calls of method let through first (after 2: the 3rd call from now
+//	                is the first to fail); times <= 0: until DELETE /faults (see AddFault)
 //	DELETE /faults  clears every fault
 //	POST   /mint    {"userId":1001}          → {"userId":1001,"session":"1..."}
 //	POST   /revoke  {"session":"1..."}       → {"revoked":true}
-//	GET    /calls?method=users.getUsers      → {"method":"users.getUsers","calls":2}
+//	GET    /calls?method=messages.getHistory → {"method":"messages.getHistory","calls":2} (method=* for all)
+//	DELETE /calls   sets every call count to zero
 //
 // Serve it on loopback only: it hands out sessions.
 func (s *Server) ControlHandler() http.Handler {
@@ -30,32 +33,15 @@ func (s *Server) ControlHandler() http.Handler {
 			Method  string `json:"method"`
 			Seconds int    `json:"seconds"`
 			DelayMs int    `json:"delayMs"`
+			After   int    `json:"after"`
 			Times   int    `json:"times"`
 		}
 		if !decode(w, r, &in) {
 			return
 		}
-		if in.Method == "" {
-			fail(w, http.StatusBadRequest, "method", "method is required (a TL name such as users.getUsers, or *)")
-			return
-		}
-		switch in.Kind {
-		case "floodWait":
-			if in.Seconds <= 0 {
-				fail(w, http.StatusBadRequest, "seconds", "seconds must be positive")
-				return
-			}
-			s.FloodWait(in.Method, in.Seconds, in.Times)
-		case "drop":
-			s.DropConnections(in.Method, in.Times)
-		case "slow":
-			if in.DelayMs <= 0 {
-				fail(w, http.StatusBadRequest, "delayMs", "delayMs must be positive")
-				return
-			}
-			s.Slow(in.Method, time.Duration(in.DelayMs)*time.Millisecond, in.Times)
-		default:
-			fail(w, http.StatusBadRequest, "kind", `kind must be "floodWait", "drop" or "slow"`)
+		f := Fault{Kind: in.Kind, Method: in.Method, Seconds: in.Seconds, Delay: time.Duration(in.DelayMs) * time.Millisecond, After: in.After, Times: in.Times}
+		if err := s.AddFault(f); err != nil {
+			failErr(w, err)
 			return
 		}
 		reply(w, map[string]any{"ok": true})
@@ -103,7 +89,22 @@ func (s *Server) ControlHandler() http.Handler {
 		}
 		reply(w, map[string]any{"method": m, "calls": s.Calls(m)})
 	})
+	mux.HandleFunc("DELETE /calls", func(w http.ResponseWriter, r *http.Request) {
+		s.ResetCalls()
+		reply(w, map[string]any{"ok": true})
+	})
 	return mux
+}
+
+// failErr answers a refused change: 400 naming the field of an
+// *InputError, else 500.
+func failErr(w http.ResponseWriter, err error) {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		fail(w, http.StatusBadRequest, ie.Field, ie.Msg)
+		return
+	}
+	fail(w, http.StatusInternalServerError, "", err.Error())
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

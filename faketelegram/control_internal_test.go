@@ -25,6 +25,8 @@ func TestControlRefusesBadInput(t *testing.T) {
 		{"POST", "/faults", `{"kind":"slow","method":"*","delayMs":"x"}`, "delayMs"},
 		{"POST", "/faults", `not json`, ""},
 		{"POST", "/faults", `{"kind":"drop","method":"*","extra":1}`, ""},
+		{"POST", "/faults", `{"kind":"drop","method":"*","after":-1}`, "after"},
+		{"POST", "/faults", `{"kind":"drop","method":"*","after":"x"}`, "after"},
 		{"POST", "/mint", `{"userId":999}`, "userId"},
 		{"POST", "/revoke", `{"session":"not a session"}`, "session"},
 		{"GET", "/calls", ``, "method"},

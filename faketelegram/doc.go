@@ -15,8 +15,10 @@
 //
 // MintSession logs a fresh auth key in as a fixture user (one real key
 // exchange) and returns a GramJS string session the server accepts from
-// then on. FloodWait, DropConnections, Slow, RevokeSession and ClearFaults
-// make it misbehave; Calls and KeyExchanges let tests check what happened.
+// then on. AddFault (at the next call of a method or after N calls),
+// FloodWait, DropConnections, Slow, RevokeSession and ClearFaults make it
+// misbehave; Calls, ResetCalls and KeyExchanges let tests check what
+// happened.
 //
 // cmd/faketelegram runs it as a process and prints its address, public key
 // and minted sessions as one JSON line.

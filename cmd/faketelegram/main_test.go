@@ -66,7 +66,15 @@ func TestRun(t *testing.T) {
 	}
 	call("POST", "/faults", `{"kind":"floodWait","method":"users.getUsers","seconds":3,"times":1}`, 200)
 	call("POST", "/faults", `{"kind":"drop","method":"messages.getHistory","times":2}`, 200)
+	call("POST", "/faults", `{"kind":"floodWait","method":"messages.getDialogs","seconds":2,"after":3,"times":1}`, 200)
+	if out := call("POST", "/faults", `{"kind":"drop","method":"messages.getDialogs","after":-1}`, 400); out["field"] != "after" {
+		t.Errorf("negative after: %v", out)
+	}
 	call("DELETE", "/faults", "", 200)
+	call("DELETE", "/calls", "", 200)
+	if out := call("GET", "/calls?method=*", "", 200); out["calls"] != float64(0) {
+		t.Errorf("calls after DELETE /calls: %v", out)
+	}
 	if out := call("GET", "/calls?method=users.getUsers", "", 200); out["calls"] != float64(0) {
 		t.Errorf("calls: %v", out)
 	}

@@ -6,8 +6,9 @@
 //
 // Methods: help.getConfig (pointing at the server itself), auth.sendCode,
 // auth.signIn, account.getPassword and auth.checkPassword (real SRP),
-// auth.logOut, users.getUsers, updates.getState, messages.getDialogs and
-// messages.getHistory with Telegram's paging (offset_id, offset_date,
+// auth.logOut, users.getUsers, updates.getState, messages.getDialogs (pinned
+// dialogs first, unread counts, offset_date/offset_id/offset_peer paging)
+// and messages.getHistory with Telegram's paging (offset_id, offset_date,
 // add_offset, limit capped at 100, min_id/max_id, hash). Anything else is
 // 400 INPUT_METHOD_INVALID. An auth key that is not logged in gets 401
 // AUTH_KEY_UNREGISTERED except for help.getConfig, help.getNearestDc and the

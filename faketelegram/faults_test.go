@@ -17,7 +17,7 @@ func history1002(ctx context.Context, api *tg.Client) error {
 	return err
 }
 
-func dialogs(ctx context.Context, api *tg.Client) error {
+func firstDialogs(ctx context.Context, api *tg.Client) error {
 	_, err := api.MessagesGetDialogs(ctx, &tg.MessagesGetDialogsRequest{OffsetPeer: &tg.InputPeerEmpty{}, Limit: 5})
 	return err
 }
@@ -51,7 +51,7 @@ func TestFaultAfterNCalls(t *testing.T) {
 		}
 		// Other methods do not count towards After, nor does ResetCalls.
 		for range 3 {
-			if err := dialogs(ctx, api); err != nil {
+			if err := firstDialogs(ctx, api); err != nil {
 				t.Fatalf("getDialogs: %v", err)
 			}
 		}
@@ -75,19 +75,19 @@ func TestFaultAfterNCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		before, conns := s.Calls("messages.getDialogs"), s.Connections()
-		if err := dialogs(ctx, api); err != nil {
+		if err := firstDialogs(ctx, api); err != nil {
 			t.Fatalf("1st getDialogs: %v", err)
 		}
 		if s.Connections() != conns {
 			t.Fatal("a connection was dropped too early")
 		}
 		cctx, ccancel := context.WithTimeout(ctx, 5*time.Second)
-		err = dialogs(cctx, api)
+		err = firstDialogs(cctx, api)
 		ccancel()
 		t.Logf("2nd getDialogs (dropped): %v", err)
 		// gotd reconnects in the background; calls fail until it has.
 		for i := 0; ; i++ {
-			if err = dialogs(ctx, api); err == nil || i == 50 {
+			if err = firstDialogs(ctx, api); err == nil || i == 50 {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -106,7 +106,7 @@ func TestFaultAfterNCalls(t *testing.T) {
 		if err := s.AddFault(faketelegram.Fault{Kind: faketelegram.FaultFloodWait, Method: "*", Seconds: 1, After: 1, Times: 1}); err != nil {
 			t.Fatal(err)
 		}
-		if err := dialogs(ctx, api); err != nil {
+		if err := firstDialogs(ctx, api); err != nil {
 			t.Fatalf("first call after the * fault: %v", err)
 		}
 		if err := history1002(ctx, api); !tgerr.Is(err, "FLOOD_WAIT") {

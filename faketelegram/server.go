@@ -55,6 +55,7 @@ type Options struct {
 // Server is a running fake Telegram data center.
 type Server struct {
 	fx      *Fixture
+	w       *world
 	dc      int
 	log     *zap.Logger
 	addr    netip.AddrPort
@@ -136,6 +137,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	s := &Server{
 		fx:       opts.Fixture,
+		w:        newWorld(opts.Fixture.idx),
 		dc:       opts.DC,
 		log:      opts.Logger,
 		addr:     addr,
@@ -196,7 +198,9 @@ func (s *Server) Port() int { return int(s.addr.Port()) }
 // DC returns the data center id.
 func (s *Server) DC() int { return s.dc }
 
-// Fixture returns the fixture the server serves.
+// Fixture returns the fixture the server started from. PostMessage,
+// EditMessage and DeleteMessages do not change it; Dialogs tells what the
+// server serves now.
 func (s *Server) Fixture() *Fixture { return s.fx }
 
 // PublicKeyPEM returns the server's RSA public key as a PKCS#1 "RSA PUBLIC
@@ -774,5 +778,8 @@ func (s *Server) usersGetUsers(ctx context.Context, ids []tg.InputUserClass) ([]
 
 func (s *Server) updatesGetState(ctx context.Context) (*tg.UpdatesState, error) {
 	in := info(ctx)
-	return &tg.UpdatesState{Pts: s.fx.idx.boxCount[in.user], Date: int(in.now.Unix())}, nil
+	s.w.mu.RLock()
+	pts := s.w.pts[in.user]
+	s.w.mu.RUnlock()
+	return &tg.UpdatesState{Pts: pts, Date: int(in.now.Unix())}, nil
 }

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 )
 
 // ControlHandler returns an HTTP API for driving the server from another
 // process (cmd/faketelegram -control). Bodies are JSON; errors are 400 (or
-// 404/405) with {"error": "...", "field": "..."}.
+// 404/405) with {"error": "...", "field": "..."}. A peer is a chat as the
+// user sees it: {"user":1002} (their private chat with 1002), {"chat":5001}
+// or {"channel":1700000001}.
 //
 //	POST   /faults  {"kind":"floodWait","method":"users.getUsers","seconds":3,"times":1}
 //	                {"kind":"drop","method":"messages.getHistory","after":2,"times":1}
@@ -23,8 +26,18 @@ import (
 //	POST   /revoke  {"session":"1..."}       → {"revoked":true}
 //	GET    /calls?method=messages.getHistory → {"method":"messages.getHistory","calls":2} (method=* for all)
 //	DELETE /calls   sets every call count to zero
+//	POST   /messages         {"userId":1001,"peer":{"user":1002},"from":1002,"text":"hi",
+//	                          "entities":[{"type":"bold","offset":0,"length":2}],"replyTo":0,"date":0}
+//	                          → {"message":{"peer":{"user":1002},"id":5902,"date":...,"from":1002,"text":"hi",...}}
+//	POST   /messages/edit    {"userId":1001,"peer":{"user":1002},"id":5902,"text":"hello","entities":[],"editDate":0}
+//	                          → {"message":{...,"editDate":...}}
+//	POST   /messages/delete  {"userId":1001,"peer":{"user":1002},"ids":[5902]} → {"deleted":1}
+//	GET    /dialogs?userId=1001 → {"userId":1001,"dialogs":[{"peer":...,"pinned":true,"topMessage":...,
+//	                          "readInboxMaxId":...,"readOutboxMaxId":...,"unreadCount":...,"messages":[...]}]}
+//	GET    /digest?userId=1001  → {"userId":1001,"dialogs":30,"messages":5512,"checksum":"<sha256 hex>"}
 //
-// Serve it on loopback only: it hands out sessions.
+// See PostMessage, EditMessage, DeleteMessages, Dialogs and Checksum for
+// what they do. Serve it on loopback only: it hands out sessions.
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +106,94 @@ func (s *Server) ControlHandler() http.Handler {
 		s.ResetCalls()
 		reply(w, map[string]any{"ok": true})
 	})
+	mux.HandleFunc("POST /messages", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			UserID   int64           `json:"userId"`
+			Peer     Peer            `json:"peer"`
+			From     int64           `json:"from"`
+			Text     string          `json:"text"`
+			Entities []FixtureEntity `json:"entities"`
+			ReplyTo  int             `json:"replyTo"`
+			Date     int             `json:"date"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		m, err := s.PostMessage(in.UserID, in.Peer, Post{From: in.From, Text: in.Text, Entities: in.Entities, ReplyTo: in.ReplyTo, Date: in.Date})
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"message": m})
+	})
+	mux.HandleFunc("POST /messages/edit", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			UserID   int64           `json:"userId"`
+			Peer     Peer            `json:"peer"`
+			ID       int             `json:"id"`
+			Text     string          `json:"text"`
+			Entities []FixtureEntity `json:"entities"`
+			EditDate int             `json:"editDate"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		m, err := s.EditMessage(in.UserID, in.Peer, in.ID, Edit{Text: in.Text, Entities: in.Entities, Date: in.EditDate})
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"message": m})
+	})
+	mux.HandleFunc("POST /messages/delete", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			UserID int64 `json:"userId"`
+			Peer   Peer  `json:"peer"`
+			IDs    []int `json:"ids"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		if err := s.DeleteMessages(in.UserID, in.Peer, in.IDs...); err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"deleted": len(in.IDs)})
+	})
+	mux.HandleFunc("GET /dialogs", func(w http.ResponseWriter, r *http.Request) {
+		user, ok := queryUser(w, r)
+		if !ok {
+			return
+		}
+		ds, err := s.Dialogs(user)
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"userId": user, "dialogs": ds})
+	})
+	mux.HandleFunc("GET /digest", func(w http.ResponseWriter, r *http.Request) {
+		user, ok := queryUser(w, r)
+		if !ok {
+			return
+		}
+		d, err := s.Digest(user)
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"userId": user, "dialogs": d.Dialogs, "messages": d.Messages, "checksum": d.Checksum})
+	})
 	return mux
+}
+
+func queryUser(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.URL.Query().Get("userId"), 10, 64)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "userId", "userId must be a fixture user id")
+		return 0, false
+	}
+	return id, true
 }
 
 // failErr answers a refused change: 400 naming the field of an

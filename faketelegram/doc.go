@@ -14,6 +14,11 @@
 // AUTH_KEY_UNREGISTERED except for help.getConfig, help.getNearestDc and the
 // login methods.
 //
+// PostMessage, EditMessage and DeleteMessages change a server's messages
+// (never the Fixture, which servers may share), and what it answers
+// follows; Dialogs, Digest and Checksum describe what it serves now, for a
+// test to compare with what a client stored.
+//
 // MintSession logs a fresh auth key in as a fixture user (one real key
 // exchange) and returns a GramJS string session the server accepts from
 // then on. AddFault (at the next call of a method or after N calls),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gotd/td/telegram/query/dialogs"
@@ -326,4 +327,41 @@ func clientMessage(t *testing.T, m tg.NotEmptyMessage) faketelegram.Message {
 		out.EditDate, _ = msg.GetEditDate()
 	}
 	return out
+}
+
+// Paging by offset while messages arrive, as Telegram: a dialog that gets
+// a message moves to the top, so a client paging on neither sees it twice
+// nor, when it had not reached it yet, at all in this pass.
+func TestDialogsPagingWhileMessagesArrive(t *testing.T) {
+	s, sess := startSmall(t)
+	run(t, newClient(t, s, sess), func(ctx context.Context, api *tg.Client) error {
+		var pages []string
+		req := tg.MessagesGetDialogsRequest{Limit: 1}
+		for i := 0; i < 10; i++ {
+			p := getDialogs(t, ctx, api, req)
+			if p.count != 7 {
+				t.Errorf("page %d: count %d", i, p.count)
+			}
+			if len(p.peers) == 0 {
+				break
+			}
+			pages = append(pages, join(p.peers))
+			req = p.offset
+			if i == 1 { // after "user:5": one listed dialog and one not yet listed get messages
+				for i, peer := range []faketelegram.Peer{{User: 5}, {User: 3}} {
+					if _, err := s.PostMessage(1, peer, faketelegram.Post{From: peer.User, Text: "news", Date: 1000 + i}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		if got := strings.Join(pages, " | "); got != "user:4 chat:10 channel:21 | user:5 | user:2 | channel:20" {
+			t.Errorf("pages: %s", got)
+		}
+		// A new pass lists them first.
+		if p := getDialogs(t, ctx, api, tg.MessagesGetDialogsRequest{Limit: 2}); join(p.peers) != "user:4 chat:10 user:3 user:5" {
+			t.Errorf("new pass: %v", p.peers)
+		}
+		return nil
+	})
 }

@@ -6,22 +6,38 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 )
 
 // ControlHandler returns an HTTP API for driving the server from another
 // process (cmd/faketelegram -control). Bodies are JSON; errors are 400 (or
-// 404/405) with {"error": "...", "field": "..."}.
+// 404/405) with {"error": "...", "field": "..."}. A peer is a chat as the
+// user sees it: {"user":1002} (their private chat with 1002), {"chat":5001}
+// or {"channel":1700000001}.
 //
 //	POST   /faults  {"kind":"floodWait","method":"users.getUsers","seconds":3,"times":1}
-//	                {"kind":"drop","method":"*","times":1}
-//	                {"kind":"slow","method":"messages.getHistory","delayMs":500,"times":0}
+//	                {"kind":"drop","method":"messages.getHistory","after":2,"times":1}
+//	                {"kind":"slow","method":"messages.getDialogs","delayMs":500,"times":0}
+//	                after: calls of method let through first (after 2: the 3rd call from now
+//	                is the first to fail); times <= 0: until DELETE /faults (see AddFault)
 //	DELETE /faults  clears every fault
 //	POST   /mint    {"userId":1001}          → {"userId":1001,"session":"1..."}
 //	POST   /revoke  {"session":"1..."}       → {"revoked":true}
-//	GET    /calls?method=users.getUsers      → {"method":"users.getUsers","calls":2}
+//	GET    /calls?method=messages.getHistory → {"method":"messages.getHistory","calls":2} (method=* for all)
+//	DELETE /calls   sets every call count to zero
+//	POST   /messages         {"userId":1001,"peer":{"user":1002},"from":1002,"text":"hi",
+//	                          "entities":[{"type":"bold","offset":0,"length":2}],"replyTo":0,"date":0}
+//	                          → {"message":{"peer":{"user":1002},"id":5902,"date":...,"from":1002,"text":"hi",...}}
+//	POST   /messages/edit    {"userId":1001,"peer":{"user":1002},"id":5902,"text":"hello","entities":[],"editDate":0}
+//	                          → {"message":{...,"editDate":...}}
+//	POST   /messages/delete  {"userId":1001,"peer":{"user":1002},"ids":[5902]} → {"deleted":1}
+//	GET    /dialogs?userId=1001 → {"userId":1001,"dialogs":[{"peer":...,"pinned":true,"topMessage":...,
+//	                          "readInboxMaxId":...,"readOutboxMaxId":...,"unreadCount":...,"messages":[...]}]}
+//	GET    /digest?userId=1001  → {"userId":1001,"dialogs":30,"messages":5512,"checksum":"<sha256 hex>"}
 //
-// Serve it on loopback only: it hands out sessions.
+// See PostMessage, EditMessage, DeleteMessages, Dialogs and Checksum for
+// what they do. Serve it on loopback only: it hands out sessions.
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
@@ -30,32 +46,15 @@ func (s *Server) ControlHandler() http.Handler {
 			Method  string `json:"method"`
 			Seconds int    `json:"seconds"`
 			DelayMs int    `json:"delayMs"`
+			After   int    `json:"after"`
 			Times   int    `json:"times"`
 		}
 		if !decode(w, r, &in) {
 			return
 		}
-		if in.Method == "" {
-			fail(w, http.StatusBadRequest, "method", "method is required (a TL name such as users.getUsers, or *)")
-			return
-		}
-		switch in.Kind {
-		case "floodWait":
-			if in.Seconds <= 0 {
-				fail(w, http.StatusBadRequest, "seconds", "seconds must be positive")
-				return
-			}
-			s.FloodWait(in.Method, in.Seconds, in.Times)
-		case "drop":
-			s.DropConnections(in.Method, in.Times)
-		case "slow":
-			if in.DelayMs <= 0 {
-				fail(w, http.StatusBadRequest, "delayMs", "delayMs must be positive")
-				return
-			}
-			s.Slow(in.Method, time.Duration(in.DelayMs)*time.Millisecond, in.Times)
-		default:
-			fail(w, http.StatusBadRequest, "kind", `kind must be "floodWait", "drop" or "slow"`)
+		f := Fault{Kind: in.Kind, Method: in.Method, Seconds: in.Seconds, Delay: time.Duration(in.DelayMs) * time.Millisecond, After: in.After, Times: in.Times}
+		if err := s.AddFault(f); err != nil {
+			failErr(w, err)
 			return
 		}
 		reply(w, map[string]any{"ok": true})
@@ -103,7 +102,109 @@ func (s *Server) ControlHandler() http.Handler {
 		}
 		reply(w, map[string]any{"method": m, "calls": s.Calls(m)})
 	})
+	mux.HandleFunc("DELETE /calls", func(w http.ResponseWriter, r *http.Request) {
+		s.ResetCalls()
+		reply(w, map[string]any{"ok": true})
+	})
+	mux.HandleFunc("POST /messages", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			UserID   int64           `json:"userId"`
+			Peer     Peer            `json:"peer"`
+			From     int64           `json:"from"`
+			Text     string          `json:"text"`
+			Entities []FixtureEntity `json:"entities"`
+			ReplyTo  int             `json:"replyTo"`
+			Date     int             `json:"date"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		m, err := s.PostMessage(in.UserID, in.Peer, Post{From: in.From, Text: in.Text, Entities: in.Entities, ReplyTo: in.ReplyTo, Date: in.Date})
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"message": m})
+	})
+	mux.HandleFunc("POST /messages/edit", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			UserID   int64           `json:"userId"`
+			Peer     Peer            `json:"peer"`
+			ID       int             `json:"id"`
+			Text     string          `json:"text"`
+			Entities []FixtureEntity `json:"entities"`
+			EditDate int             `json:"editDate"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		m, err := s.EditMessage(in.UserID, in.Peer, in.ID, Edit{Text: in.Text, Entities: in.Entities, Date: in.EditDate})
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"message": m})
+	})
+	mux.HandleFunc("POST /messages/delete", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			UserID int64 `json:"userId"`
+			Peer   Peer  `json:"peer"`
+			IDs    []int `json:"ids"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		if err := s.DeleteMessages(in.UserID, in.Peer, in.IDs...); err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"deleted": len(in.IDs)})
+	})
+	mux.HandleFunc("GET /dialogs", func(w http.ResponseWriter, r *http.Request) {
+		user, ok := queryUser(w, r)
+		if !ok {
+			return
+		}
+		ds, err := s.Dialogs(user)
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"userId": user, "dialogs": ds})
+	})
+	mux.HandleFunc("GET /digest", func(w http.ResponseWriter, r *http.Request) {
+		user, ok := queryUser(w, r)
+		if !ok {
+			return
+		}
+		d, err := s.Digest(user)
+		if err != nil {
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"userId": user, "dialogs": d.Dialogs, "messages": d.Messages, "checksum": d.Checksum})
+	})
 	return mux
+}
+
+func queryUser(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.URL.Query().Get("userId"), 10, 64)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "userId", "userId must be a fixture user id")
+		return 0, false
+	}
+	return id, true
+}
+
+// failErr answers a refused change: 400 naming the field of an
+// *InputError, else 500.
+func failErr(w http.ResponseWriter, err error) {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		fail(w, http.StatusBadRequest, ie.Field, ie.Msg)
+		return
+	}
+	fail(w, http.StatusInternalServerError, "", err.Error())
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

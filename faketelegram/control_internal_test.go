@@ -9,13 +9,17 @@ import (
 )
 
 // Every refused control request names the field and leaves the server as
-// it was: no fault installed, no session bound.
+// it was: no fault installed, no session bound, no message changed.
 func TestControlRefusesBadInput(t *testing.T) {
 	s, err := Start(context.Background(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	before, err := s.Digest(1001)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := s.ControlHandler()
 	for _, tc := range []struct{ method, path, body, field string }{
 		{"POST", "/faults", `{"kind":"explode","method":"x"}`, "kind"},
@@ -25,9 +29,22 @@ func TestControlRefusesBadInput(t *testing.T) {
 		{"POST", "/faults", `{"kind":"slow","method":"*","delayMs":"x"}`, "delayMs"},
 		{"POST", "/faults", `not json`, ""},
 		{"POST", "/faults", `{"kind":"drop","method":"*","extra":1}`, ""},
+		{"POST", "/faults", `{"kind":"drop","method":"*","after":-1}`, "after"},
+		{"POST", "/faults", `{"kind":"drop","method":"*","after":"x"}`, "after"},
 		{"POST", "/mint", `{"userId":999}`, "userId"},
 		{"POST", "/revoke", `{"session":"not a session"}`, "session"},
 		{"GET", "/calls", ``, "method"},
+		{"POST", "/messages", `{"userId":1001,"peer":{"user":1002},"text":"x"}`, "from"},
+		{"POST", "/messages", `{"userId":1001,"peer":{"user":1002,"chat":5001},"from":1001,"text":"x"}`, "peer"},
+		{"POST", "/messages", `{"userId":1001,"peer":{"chat":5007},"from":1001,"text":"x"}`, "peer"},
+		{"POST", "/messages", `{"userId":1001,"peer":{"users":1002},"from":1001,"text":"x"}`, ""},
+		{"POST", "/messages", `{"userId":1001,"peer":{"user":1002},"from":1001,"text":"x","replyTo":-1}`, "replyTo"},
+		{"POST", "/messages", `{"userId":1001,"peer":{"user":1002},"from":1001,"text":"x","entities":[{"type":"bold","offset":0,"length":9}]}`, "entities"},
+		{"POST", "/messages/edit", `{"userId":1001,"peer":{"user":1002},"id":999999,"text":"x"}`, "id"},
+		{"POST", "/messages/delete", `{"userId":1001,"peer":{"user":1002},"ids":[]}`, "ids"},
+		{"POST", "/messages/delete", `{"userId":1001,"peer":{"user":1002},"ids":"1"}`, "ids"},
+		{"GET", "/dialogs?userId=abc", ``, "userId"},
+		{"GET", "/digest?userId=999", ``, "userId"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))
@@ -41,5 +58,8 @@ func TestControlRefusesBadInput(t *testing.T) {
 	s.mu.Unlock()
 	if faults != 0 || bound != 0 {
 		t.Fatalf("after refused requests: %d faults, %d bound keys; want none", faults, bound)
+	}
+	if after, _ := s.Digest(1001); after != before {
+		t.Fatalf("after refused requests: %+v, was %+v", after, before)
 	}
 }

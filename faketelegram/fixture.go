@@ -7,13 +7,13 @@ import (
 	"compress/gzip"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
+	"unicode/utf16"
 )
 
 // Fixture is the world the fake server serves: users, private chats, basic
@@ -53,22 +53,85 @@ type FixtureUser struct {
 	Password     string `json:"password,omitempty"`
 	PasswordHint string `json:"passwordHint,omitempty"`
 	Bot          bool   `json:"bot,omitempty"`
+	// Pinned are the dialogs the user pinned, in their order (top first):
+	// messages.getDialogs lists them before the others, with the pinned flag.
+	Pinned []Peer `json:"pinned,omitempty"`
+}
+
+// Peer names a chat as one user sees it: exactly one of User (the private
+// chat with that user), Chat (a basic group) or Channel is set.
+type Peer struct {
+	User    int64 `json:"user,omitempty"`
+	Chat    int64 `json:"chat,omitempty"`
+	Channel int64 `json:"channel,omitempty"`
+}
+
+// String is "user:1002", "chat:5001" or "channel:1700000001".
+func (p Peer) String() string {
+	switch {
+	case p.User != 0:
+		return fmt.Sprintf("user:%d", p.User)
+	case p.Chat != 0:
+		return fmt.Sprintf("chat:%d", p.Chat)
+	default:
+		return fmt.Sprintf("channel:%d", p.Channel)
+	}
+}
+
+func (p Peer) key() (peerKey, error) {
+	n := 0
+	var k peerKey
+	for _, c := range []struct {
+		kind int
+		id   int64
+	}{{peerUser, p.User}, {peerChat, p.Chat}, {peerChannel, p.Channel}} {
+		if c.id < 0 {
+			return peerKey{}, fmt.Errorf("peer %s: ids are positive", p)
+		}
+		if c.id != 0 {
+			n++
+			k = peerKey{c.kind, c.id}
+		}
+	}
+	if n != 1 {
+		return peerKey{}, errors.New(`a peer needs exactly one of "user", "chat" and "channel"`)
+	}
+	return k, nil
+}
+
+func (k peerKey) peer() Peer {
+	switch k.kind {
+	case peerUser:
+		return Peer{User: k.id}
+	case peerChat:
+		return Peer{Chat: k.id}
+	default:
+		return Peer{Channel: k.id}
+	}
 }
 
 // FixturePrivate is a one-to-one chat between two users.
+//
+// ReadInbox (here and in groups and channels) is each member's
+// read_inbox_max_id, by user id: the newest message the member has read.
+// A member not listed has read every message the fixture holds. A dialog's
+// unread_count is the number of its messages newer than that which the
+// member did not send.
 type FixturePrivate struct {
-	Users    [2]int64         `json:"users"`
-	Messages []FixtureMessage `json:"messages"`
+	Users     [2]int64         `json:"users"`
+	ReadInbox map[int64]int    `json:"readInbox,omitempty"`
+	Messages  []FixtureMessage `json:"messages"`
 }
 
 // FixtureGroup is a basic group ("chat" in the API).
 type FixtureGroup struct {
-	ID       int64            `json:"id"`
-	Title    string           `json:"title"`
-	Creator  int64            `json:"creator"`
-	Members  []int64          `json:"members"`
-	Date     int              `json:"date"`
-	Messages []FixtureMessage `json:"messages"`
+	ID        int64            `json:"id"`
+	Title     string           `json:"title"`
+	Creator   int64            `json:"creator"`
+	Members   []int64          `json:"members"`
+	Date      int              `json:"date"`
+	ReadInbox map[int64]int    `json:"readInbox,omitempty"`
+	Messages  []FixtureMessage `json:"messages"`
 }
 
 // FixtureChannel is a broadcast channel or, with Megagroup, a supergroup.
@@ -82,6 +145,7 @@ type FixtureChannel struct {
 	Creator    int64            `json:"creator"`
 	Members    []int64          `json:"members"`
 	Date       int              `json:"date"`
+	ReadInbox  map[int64]int    `json:"readInbox,omitempty"`
 	Messages   []FixtureMessage `json:"messages"`
 }
 
@@ -92,12 +156,46 @@ type FixtureMessage struct {
 	Date     int             `json:"date"`
 	From     int64           `json:"from,omitempty"`
 	Text     string          `json:"text,omitempty"`
+	Entities []FixtureEntity `json:"entities,omitempty"`
 	EditDate int             `json:"editDate,omitempty"`
 	ReplyTo  int             `json:"replyTo,omitempty"`
 	Forward  *FixtureForward `json:"forward,omitempty"`
 	Media    *FixtureMedia   `json:"media,omitempty"`
 	Action   *FixtureAction  `json:"action,omitempty"`
 	Views    int             `json:"views,omitempty"`
+}
+
+// Entity kinds of FixtureEntity.Type (Telegram's messageEntity constructors).
+const (
+	EntityMention     = "mention"
+	EntityHashtag     = "hashtag"
+	EntityBotCommand  = "botCommand"
+	EntityURL         = "url"
+	EntityEmail       = "email"
+	EntityBold        = "bold"
+	EntityItalic      = "italic"
+	EntityCode        = "code"
+	EntityPre         = "pre"         // Language
+	EntityTextURL     = "textUrl"     // URL
+	EntityMentionName = "mentionName" // UserID
+	EntityPhone       = "phone"
+	EntityCashtag     = "cashtag"
+	EntityUnderline   = "underline"
+	EntityStrike      = "strike"
+	EntityBankCard    = "bankCard"
+	EntitySpoiler     = "spoiler"
+	EntityBlockquote  = "blockquote"
+)
+
+// FixtureEntity is a formatting entity of a message's text. Offset and
+// Length count UTF-16 code units, as Telegram's do.
+type FixtureEntity struct {
+	Type     string `json:"type"`
+	Offset   int    `json:"offset"`
+	Length   int    `json:"length"`
+	URL      string `json:"url,omitempty"`
+	Language string `json:"language,omitempty"`
+	UserID   int64  `json:"userId,omitempty"`
 }
 
 // FixtureForward says a message was forwarded: from a fixture user (From) or
@@ -296,18 +394,18 @@ type peerKey struct {
 	id   int64
 }
 
-// conv is one chat as the index sees it.
+// conv is one chat as the fixture describes it. It never changes once
+// validated: a server's current messages are in its chat (world.go).
 type conv struct {
-	kind     int
-	id       int64 // group or channel id; 0 for private chats
-	users    [2]int64
-	members  map[int64]bool
-	private  int // index into PrivateChats, Groups or Channels
-	msgs     []FixtureMessage
-	byID     map[int]int // message id → index in msgs
-	channel  *FixtureChannel
-	group    *FixtureGroup
-	category string // for errors: "private chat 1001-1002", "group 5001", "channel 7001"
+	kind      int
+	id        int64 // group or channel id; 0 for private chats
+	users     [2]int64
+	members   map[int64]bool
+	msgs      []FixtureMessage
+	readInbox map[int64]int
+	channel   *FixtureChannel
+	group     *FixtureGroup
+	category  string // for errors: "private chat 1001-1002", "group 5001", "channel 7001"
 }
 
 // peerFor returns the peer of c as user viewer sees it.
@@ -325,6 +423,15 @@ func (c *conv) peerFor(viewer int64) peerKey {
 	}
 }
 
+// broadcast reports whether c is a broadcast channel (posts have no sender).
+func (c *conv) broadcast() bool { return c.kind == peerChannel && !c.channel.Megagroup }
+
+// isOut reports whether viewer sees m as outgoing: their own message, or a
+// post of the broadcast channel they created.
+func (c *conv) isOut(m *FixtureMessage, viewer int64) bool {
+	return m.From == viewer || (c.broadcast() && c.channel.Creator == viewer)
+}
+
 type index struct {
 	users    map[int64]int
 	phones   map[string]int
@@ -332,10 +439,7 @@ type index struct {
 	groups   map[int64]*conv
 	channels map[int64]*conv
 	privates map[[2]int64]*conv // sorted pair
-	// dialogs of each user, newest top message first.
-	dialogs map[int64][]*conv
-	// boxCount: messages in private chats and groups of each user (updates.getState pts).
-	boxCount map[int64]int
+	pinned   map[int64][]*conv  // each user's pinned dialogs, in order
 }
 
 func pair(a, b int64) [2]int64 {
@@ -345,6 +449,25 @@ func pair(a, b int64) [2]int64 {
 	return [2]int64{a, b}
 }
 
+// dialog returns the chat a user's peer names, if the user is a member.
+func (ix *index) dialog(user int64, k peerKey) *conv {
+	var c *conv
+	switch k.kind {
+	case peerUser:
+		c = ix.privates[pair(user, k.id)]
+	case peerChat:
+		c = ix.groups[k.id]
+	case peerChannel:
+		c = ix.channels[k.id]
+	}
+	if c == nil || !c.members[user] {
+		return nil
+	}
+	return c
+}
+
+func (ix *index) userOK(id int64) bool { _, ok := ix.users[id]; return ok }
+
 func (f *Fixture) validate() error {
 	ix := &index{
 		users:    map[int64]int{},
@@ -352,8 +475,7 @@ func (f *Fixture) validate() error {
 		groups:   map[int64]*conv{},
 		channels: map[int64]*conv{},
 		privates: map[[2]int64]*conv{},
-		dialogs:  map[int64][]*conv{},
-		boxCount: map[int64]int{},
+		pinned:   map[int64][]*conv{},
 	}
 	if len(f.Users) == 0 {
 		return fmt.Errorf("no users")
@@ -385,14 +507,13 @@ func (f *Fixture) validate() error {
 		}
 		ix.users[u.ID] = i
 	}
-	userOK := func(id int64) bool { _, ok := ix.users[id]; return ok }
 
 	boxIDs := map[int]string{} // shared id sequence of private chats and groups
 	for i := range f.PrivateChats {
 		p := &f.PrivateChats[i]
 		a, b := p.Users[0], p.Users[1]
 		where := fmt.Sprintf("private chat %d-%d (entry %d)", a, b, i)
-		if !userOK(a) || !userOK(b) {
+		if !ix.userOK(a) || !ix.userOK(b) {
 			return fmt.Errorf("%s: users must be fixture users", where)
 		}
 		if a == b {
@@ -402,7 +523,7 @@ func (f *Fixture) validate() error {
 		if ix.privates[k] != nil {
 			return fmt.Errorf("%s: duplicate private chat", where)
 		}
-		c := &conv{kind: peerUser, users: p.Users, members: map[int64]bool{a: true, b: true}, private: i, msgs: p.Messages, category: fmt.Sprintf("private chat %d-%d", a, b)}
+		c := &conv{kind: peerUser, users: p.Users, members: map[int64]bool{a: true, b: true}, msgs: p.Messages, readInbox: p.ReadInbox, category: fmt.Sprintf("private chat %d-%d", a, b)}
 		ix.privates[k] = c
 		ix.convs = append(ix.convs, c)
 	}
@@ -418,8 +539,8 @@ func (f *Fixture) validate() error {
 		if g.Title == "" {
 			return fmt.Errorf("%s: title is empty", where)
 		}
-		c := &conv{kind: peerChat, id: g.ID, members: map[int64]bool{}, private: i, msgs: g.Messages, group: g, category: fmt.Sprintf("group %d", g.ID)}
-		if err := members(c, g.Creator, g.Members, userOK); err != nil {
+		c := &conv{kind: peerChat, id: g.ID, members: map[int64]bool{}, msgs: g.Messages, readInbox: g.ReadInbox, group: g, category: fmt.Sprintf("group %d", g.ID)}
+		if err := members(c, g.Creator, g.Members, ix.userOK); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		ix.groups[g.ID] = c
@@ -437,8 +558,8 @@ func (f *Fixture) validate() error {
 		if ch.Title == "" {
 			return fmt.Errorf("%s: title is empty", where)
 		}
-		c := &conv{kind: peerChannel, id: ch.ID, members: map[int64]bool{}, private: i, msgs: ch.Messages, channel: ch, category: fmt.Sprintf("channel %d", ch.ID)}
-		if err := members(c, ch.Creator, ch.Members, userOK); err != nil {
+		c := &conv{kind: peerChannel, id: ch.ID, members: map[int64]bool{}, msgs: ch.Messages, readInbox: ch.ReadInbox, channel: ch, category: fmt.Sprintf("channel %d", ch.ID)}
+		if err := members(c, ch.Creator, ch.Members, ix.userOK); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
 		ix.channels[ch.ID] = c
@@ -446,15 +567,13 @@ func (f *Fixture) validate() error {
 	}
 
 	for _, c := range ix.convs {
-		c.byID = make(map[int]int, len(c.msgs))
-		prevID, prevDate := 0, 0
-		for j, m := range c.msgs {
+		byID := make(map[int]bool, len(c.msgs))
+		var prev *FixtureMessage
+		for j := range c.msgs {
+			m := &c.msgs[j]
 			where := fmt.Sprintf("%s: message %d", c.category, m.ID)
-			if m.ID <= prevID {
-				return fmt.Errorf("%s: ids must be positive and increasing (previous %d)", where, prevID)
-			}
-			if m.Date <= 0 || m.Date < prevDate {
-				return fmt.Errorf("%s: date %d must be positive and not before the previous message's (%d)", where, m.Date, prevDate)
+			if err := ix.checkMessage(c, m, prev, func(id int) bool { return byID[id] }); err != nil {
+				return fmt.Errorf("%s: %w", where, err)
 			}
 			if c.kind != peerChannel {
 				if other, dup := boxIDs[m.ID]; dup {
@@ -462,70 +581,128 @@ func (f *Fixture) validate() error {
 				}
 				boxIDs[m.ID] = c.category
 			}
-			broadcast := c.kind == peerChannel && !c.channel.Megagroup
-			switch {
-			case m.From == 0 && !broadcast:
-				return fmt.Errorf("%s: from is required (only broadcast channel posts have no sender)", where)
-			case m.From != 0 && c.kind == peerUser && !c.members[m.From]:
-				return fmt.Errorf("%s: from %d is not one of the chat's two users", where, m.From)
-			case m.From != 0 && !userOK(m.From):
-				// (Groups may show messages of members who left since.)
-				return fmt.Errorf("%s: from %d is not a fixture user", where, m.From)
+			byID[m.ID] = true
+			prev = m
+		}
+		for u, id := range c.readInbox {
+			if !c.members[u] {
+				return fmt.Errorf("%s: readInbox: user %d is not a member", c.category, u)
 			}
-			if m.EditDate != 0 && m.EditDate < m.Date {
-				return fmt.Errorf("%s: editDate before date", where)
+			if id < 0 || (len(c.msgs) > 0 && id > c.msgs[len(c.msgs)-1].ID) || (len(c.msgs) == 0 && id != 0) {
+				return fmt.Errorf("%s: readInbox of user %d: %d is not 0 or up to the newest message's id", c.category, u, id)
 			}
-			if m.ReplyTo != 0 {
-				if _, ok := c.byID[m.ReplyTo]; !ok {
-					return fmt.Errorf("%s: replyTo %d is not an earlier message of the chat", where, m.ReplyTo)
-				}
-			}
-			if fw := m.Forward; fw != nil {
-				if (fw.From == 0) == (fw.FromName == "") {
-					return fmt.Errorf("%s: forward needs exactly one of from and fromName", where)
-				}
-				if fw.From != 0 && !userOK(fw.From) {
-					return fmt.Errorf("%s: forward from %d is not a fixture user", where, fw.From)
-				}
-			}
-			if m.Action != nil {
-				if m.Media != nil || m.Text != "" || m.Forward != nil || m.EditDate != 0 {
-					return fmt.Errorf("%s: a service message has no text, media, forward or edit", where)
-				}
-				if err := checkAction(c, m.Action, userOK); err != nil {
-					return fmt.Errorf("%s: %w", where, err)
-				}
-			} else if m.Text == "" && m.Media == nil {
-				return fmt.Errorf("%s: needs text, media or action", where)
-			}
-			if m.Media != nil {
-				switch m.Media.Kind {
-				case MediaPhoto, MediaDocument, MediaVideo, MediaVoice, MediaGeo, MediaContact:
-				default:
-					return fmt.Errorf("%s: unknown media kind %q", where, m.Media.Kind)
-				}
-			}
-			c.byID[m.ID] = j
-			prevID, prevDate = m.ID, m.Date
 		}
 	}
 
-	for _, c := range ix.convs {
-		for u := range c.members {
-			ix.dialogs[u] = append(ix.dialogs[u], c)
-			if c.kind != peerChannel {
-				ix.boxCount[u] += len(c.msgs)
+	for _, u := range f.Users {
+		seen := map[*conv]bool{}
+		for _, p := range u.Pinned {
+			k, err := p.key()
+			if err != nil {
+				return fmt.Errorf("user %d: pinned: %w", u.ID, err)
 			}
+			c := ix.dialog(u.ID, k)
+			if c == nil {
+				return fmt.Errorf("user %d: pinned %s is not a chat of the user", u.ID, p)
+			}
+			if seen[c] {
+				return fmt.Errorf("user %d: pinned %s twice", u.ID, p)
+			}
+			seen[c] = true
+			ix.pinned[u.ID] = append(ix.pinned[u.ID], c)
 		}
 	}
-	for u, ds := range ix.dialogs {
-		// Dialogs without messages are not listed (Telegram lists chats by
-		// their top message).
-		ds = slices.DeleteFunc(ds, func(c *conv) bool { return len(c.msgs) == 0 })
-		sort.SliceStable(ds, func(i, j int) bool { return dialogLess(ds[j], ds[i], u) })
-		ix.dialogs[u] = ds
-	}
 	f.idx = ix
+	return nil
+}
+
+// checkMessage checks m as the next message of c after prev (nil: the
+// first); exists reports whether an id is an earlier message of c. The
+// fixture's messages and the ones a server is asked to post pass it.
+func (ix *index) checkMessage(c *conv, m, prev *FixtureMessage, exists func(int) bool) error {
+	prevID, prevDate := 0, 0
+	if prev != nil {
+		prevID, prevDate = prev.ID, prev.Date
+	}
+	if m.ID <= prevID {
+		return fmt.Errorf("ids must be positive and increasing (previous %d)", prevID)
+	}
+	if m.Date <= 0 || m.Date < prevDate {
+		return fmt.Errorf("date %d must be positive and not before the previous message's (%d)", m.Date, prevDate)
+	}
+	switch {
+	case m.From == 0 && !c.broadcast():
+		return fmt.Errorf("from is required (only broadcast channel posts have no sender)")
+	case m.From != 0 && c.kind == peerUser && !c.members[m.From]:
+		return fmt.Errorf("from %d is not one of the chat's two users", m.From)
+	case m.From != 0 && !ix.userOK(m.From):
+		// (Groups may show messages of members who left since.)
+		return fmt.Errorf("from %d is not a fixture user", m.From)
+	}
+	if m.EditDate != 0 && m.EditDate < m.Date {
+		return fmt.Errorf("editDate before date")
+	}
+	if m.ReplyTo != 0 && !exists(m.ReplyTo) {
+		return fmt.Errorf("replyTo %d is not an earlier message of the chat", m.ReplyTo)
+	}
+	if fw := m.Forward; fw != nil {
+		if (fw.From == 0) == (fw.FromName == "") {
+			return fmt.Errorf("forward needs exactly one of from and fromName")
+		}
+		if fw.From != 0 && !ix.userOK(fw.From) {
+			return fmt.Errorf("forward from %d is not a fixture user", fw.From)
+		}
+	}
+	if m.Action != nil {
+		if m.Media != nil || m.Text != "" || m.Forward != nil || m.EditDate != 0 || len(m.Entities) > 0 {
+			return fmt.Errorf("a service message has no text, entities, media, forward or edit")
+		}
+		if err := checkAction(m.Action, ix.userOK, exists); err != nil {
+			return err
+		}
+	} else if m.Text == "" && m.Media == nil {
+		return fmt.Errorf("needs text, media or action")
+	}
+	if err := ix.checkEntities(m.Text, m.Entities); err != nil {
+		return err
+	}
+	if m.Media != nil {
+		switch m.Media.Kind {
+		case MediaPhoto, MediaDocument, MediaVideo, MediaVoice, MediaGeo, MediaContact:
+		default:
+			return fmt.Errorf("unknown media kind %q", m.Media.Kind)
+		}
+	}
+	return nil
+}
+
+// checkEntities checks that every entity is of a known type, lies within
+// text (counted in UTF-16 code units) and has what its type needs.
+func (ix *index) checkEntities(text string, es []FixtureEntity) error {
+	n := 0
+	for _, r := range text {
+		n += utf16.RuneLen(r)
+	}
+	for i, e := range es {
+		switch e.Type {
+		case EntityMention, EntityHashtag, EntityBotCommand, EntityURL, EntityEmail, EntityBold, EntityItalic,
+			EntityCode, EntityPre, EntityPhone, EntityCashtag, EntityUnderline, EntityStrike, EntityBankCard,
+			EntitySpoiler, EntityBlockquote:
+		case EntityTextURL:
+			if e.URL == "" {
+				return fmt.Errorf("entity %d: textUrl needs a url", i)
+			}
+		case EntityMentionName:
+			if !ix.userOK(e.UserID) {
+				return fmt.Errorf("entity %d: mentionName needs the userId of a fixture user", i)
+			}
+		default:
+			return fmt.Errorf("entity %d: unknown type %q", i, e.Type)
+		}
+		if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > n {
+			return fmt.Errorf("entity %d: offset %d, length %d is not within the text (%d UTF-16 code units)", i, e.Offset, e.Length, n)
+		}
+	}
 	return nil
 }
 
@@ -543,7 +720,7 @@ func members(c *conv, creator int64, list []int64, userOK func(int64) bool) erro
 	return nil
 }
 
-func checkAction(c *conv, a *FixtureAction, userOK func(int64) bool) error {
+func checkAction(a *FixtureAction, userOK func(int64) bool, exists func(int) bool) error {
 	for _, u := range a.Users {
 		if !userOK(u) {
 			return fmt.Errorf("action %s: user %d is not a fixture user", a.Kind, u)
@@ -564,25 +741,11 @@ func checkAction(c *conv, a *FixtureAction, userOK func(int64) bool) error {
 		}
 	case ActionChatJoinedByLink:
 	case ActionPinMessage:
-		if _, ok := c.byID[a.MessageID]; !ok {
+		if !exists(a.MessageID) {
 			return fmt.Errorf("action %s: messageId %d is not an earlier message of the chat", a.Kind, a.MessageID)
 		}
 	default:
 		return fmt.Errorf("unknown action kind %q", a.Kind)
 	}
 	return nil
-}
-
-// dialogLess orders dialogs by their top message's date, then by peer, so the
-// order is total and stable.
-func dialogLess(a, b *conv, viewer int64) bool {
-	ta, tb := a.msgs[len(a.msgs)-1], b.msgs[len(b.msgs)-1]
-	if ta.Date != tb.Date {
-		return ta.Date < tb.Date
-	}
-	pa, pb := a.peerFor(viewer), b.peerFor(viewer)
-	if pa.kind != pb.kind {
-		return pa.kind < pb.kind
-	}
-	return pa.id < pb.id
 }

@@ -59,6 +59,14 @@ func TestLoadFixtureErrors(t *testing.T) {
 		{"shared-ids", `{` + users + `,"privateChats":[{"users":[1,2],"messages":[{"id":3,"date":10,"from":1,"text":"hi"}]}],"groups":[{"id":9,"title":"G","creator":1,"date":1,"messages":[{"id":3,"date":10,"from":1,"text":"hi"}]}]}`, "group 9: message 3: id already used in private chat 1-2"},
 		{"media", `{` + users + `,"channels":[{"id":7,"accessHash":1,"title":"C","creator":1,"date":1,"messages":[{"id":1,"date":10,"media":{"kind":"hologram"}}]}]}`, `channel 7: message 1: unknown media kind "hologram"`},
 		{"service", `{` + users + `,"groups":[{"id":9,"title":"G","creator":1,"date":1,"messages":[{"id":1,"date":10,"from":1,"action":{"kind":"pinMessage","messageId":5}}]}]}`, "group 9: message 1: action pinMessage: messageId 5"},
+		{"entity-range", `{` + users + `,"privateChats":[{"users":[1,2],"messages":[{"id":1,"date":10,"from":1,"text":"h👋","entities":[{"type":"bold","offset":1,"length":3}]}]}]}`, "message 1: entity 0: offset 1, length 3 is not within the text (3 UTF-16 code units)"},
+		{"entity-type", `{` + users + `,"privateChats":[{"users":[1,2],"messages":[{"id":1,"date":10,"from":1,"text":"hi","entities":[{"type":"blink","offset":0,"length":1}]}]}]}`, `entity 0: unknown type "blink"`},
+		{"entity-url", `{` + users + `,"privateChats":[{"users":[1,2],"messages":[{"id":1,"date":10,"from":1,"text":"hi","entities":[{"type":"textUrl","offset":0,"length":1}]}]}]}`, "entity 0: textUrl needs a url"},
+		{"read-member", `{` + users + `,"groups":[{"id":9,"title":"G","creator":1,"date":1,"readInbox":{"2":1},"messages":[{"id":1,"date":10,"from":1,"text":"hi"}]}]}`, "group 9: readInbox: user 2 is not a member"},
+		{"read-beyond", `{` + users + `,"privateChats":[{"users":[1,2],"readInbox":{"2":7},"messages":[{"id":1,"date":10,"from":1,"text":"hi"}]}]}`, "private chat 1-2: readInbox of user 2: 7"},
+		{"pinned-stranger", `{"users":[{"id":1,"firstName":"A","pinned":[{"chat":9}]},{"id":2,"firstName":"B"}],"groups":[{"id":9,"title":"G","creator":2,"date":1,"messages":[]}]}`, "user 1: pinned chat:9 is not a chat of the user"},
+		{"pinned-twice", `{"users":[{"id":1,"firstName":"A","pinned":[{"user":2},{"user":2}]},{"id":2,"firstName":"B"}],"privateChats":[{"users":[1,2],"messages":[]}]}`, "user 1: pinned user:2 twice"},
+		{"pinned-peer", `{"users":[{"id":1,"firstName":"A","pinned":[{"user":2,"chat":9}]},{"id":2,"firstName":"B"}]}`, "user 1: pinned: a peer needs exactly one of"},
 	} {
 		path := filepath.Join(dir, tc.name+".json")
 		if err := os.WriteFile(path, []byte(tc.body), 0o600); err != nil {

@@ -2,6 +2,7 @@ package faketelegram
 
 import (
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/gotd/td/tg"
@@ -47,7 +48,7 @@ type refs struct {
 
 func newRefs() *refs { return &refs{users: map[int64]bool{}, convs: map[*conv]bool{}} }
 
-func (r *refs) message(c *conv, m FixtureMessage, viewer int64) {
+func (r *refs) message(c *conv, m *FixtureMessage, viewer int64) {
 	if c.kind == peerUser {
 		r.users[c.peerFor(viewer).id] = true
 	} else {
@@ -143,10 +144,10 @@ func tgPeer(p peerKey) tg.PeerClass {
 	}
 }
 
-func (s *Server) tgMessage(c *conv, m FixtureMessage, viewer int64) tg.MessageClass {
+func (s *Server) tgMessage(c *conv, m *FixtureMessage, viewer int64) tg.MessageClass {
 	peer := tgPeer(c.peerFor(viewer))
-	broadcast := c.channel != nil && !c.channel.Megagroup
-	out := m.From == viewer || (broadcast && c.channel.Creator == viewer)
+	broadcast := c.broadcast()
+	out := c.isOut(m, viewer)
 	var from tg.PeerClass
 	if m.From != 0 {
 		from = &tg.PeerUser{UserID: m.From}
@@ -181,6 +182,9 @@ func (s *Server) tgMessage(c *conv, m FixtureMessage, viewer int64) tg.MessageCl
 	msg := &tg.Message{
 		ID: m.ID, Out: out, FromID: from, PeerID: peer, Date: m.Date, Message: m.Text,
 		EditDate: m.EditDate, Post: broadcast, Views: m.Views,
+	}
+	if len(m.Entities) > 0 {
+		msg.SetEntities(tgEntities(m.Entities))
 	}
 	if m.ReplyTo != 0 {
 		msg.ReplyTo = &tg.MessageReplyHeader{ReplyToMsgID: m.ReplyTo}
@@ -228,23 +232,61 @@ func (s *Server) tgMedia(md *FixtureMedia, date int) tg.MessageMediaClass {
 	return &tg.MessageMediaUnsupported{}
 }
 
-// channelPts is a plausible pts for a channel: one event per message and
-// per edit.
-func channelPts(c *conv) int {
-	pts := 0
-	for _, m := range c.msgs {
-		pts++
-		if m.EditDate != 0 {
-			pts++
+func tgEntities(es []FixtureEntity) []tg.MessageEntityClass {
+	out := make([]tg.MessageEntityClass, 0, len(es))
+	for _, e := range es {
+		o, l := e.Offset, e.Length
+		var t tg.MessageEntityClass
+		switch e.Type {
+		case EntityMention:
+			t = &tg.MessageEntityMention{Offset: o, Length: l}
+		case EntityHashtag:
+			t = &tg.MessageEntityHashtag{Offset: o, Length: l}
+		case EntityBotCommand:
+			t = &tg.MessageEntityBotCommand{Offset: o, Length: l}
+		case EntityURL:
+			t = &tg.MessageEntityURL{Offset: o, Length: l}
+		case EntityEmail:
+			t = &tg.MessageEntityEmail{Offset: o, Length: l}
+		case EntityBold:
+			t = &tg.MessageEntityBold{Offset: o, Length: l}
+		case EntityItalic:
+			t = &tg.MessageEntityItalic{Offset: o, Length: l}
+		case EntityCode:
+			t = &tg.MessageEntityCode{Offset: o, Length: l}
+		case EntityPre:
+			t = &tg.MessageEntityPre{Offset: o, Length: l, Language: e.Language}
+		case EntityTextURL:
+			t = &tg.MessageEntityTextURL{Offset: o, Length: l, URL: e.URL}
+		case EntityMentionName:
+			t = &tg.MessageEntityMentionName{Offset: o, Length: l, UserID: e.UserID}
+		case EntityPhone:
+			t = &tg.MessageEntityPhone{Offset: o, Length: l}
+		case EntityCashtag:
+			t = &tg.MessageEntityCashtag{Offset: o, Length: l}
+		case EntityUnderline:
+			t = &tg.MessageEntityUnderline{Offset: o, Length: l}
+		case EntityStrike:
+			t = &tg.MessageEntityStrike{Offset: o, Length: l}
+		case EntityBankCard:
+			t = &tg.MessageEntityBankCard{Offset: o, Length: l}
+		case EntitySpoiler:
+			t = &tg.MessageEntitySpoiler{Offset: o, Length: l}
+		case EntityBlockquote:
+			t = &tg.MessageEntityBlockquote{Offset: o, Length: l}
+		default: // validation admits no other type
+			t = &tg.MessageEntityUnknown{Offset: o, Length: l}
 		}
+		out = append(out, t)
 	}
-	return pts
+	return out
 }
 
-// peerConv resolves an input peer for viewer. A nil conv with no error is
+// peerConv resolves an input peer for viewer. A nil chat with no error is
 // a valid peer without messages (Saved Messages, a user one never wrote to).
-func (s *Server) peerConv(p tg.InputPeerClass, viewer int64) (*conv, error) {
+func (s *Server) peerConv(p tg.InputPeerClass, viewer int64) (*chat, error) {
 	ix := s.fx.idx
+	var c *conv
 	switch p := p.(type) {
 	case *tg.InputPeerSelf:
 		return nil, nil
@@ -253,24 +295,27 @@ func (s *Server) peerConv(p tg.InputPeerClass, viewer int64) (*conv, error) {
 		if !ok || u.AccessHash != p.AccessHash {
 			return nil, tgerr.New(400, "PEER_ID_INVALID")
 		}
-		return ix.privates[pair(u.ID, viewer)], nil
+		c = ix.privates[pair(u.ID, viewer)]
+		if c == nil {
+			return nil, nil
+		}
 	case *tg.InputPeerChat:
-		c := ix.groups[p.ChatID]
+		c = ix.groups[p.ChatID]
 		if c == nil || !c.members[viewer] {
 			return nil, tgerr.New(400, "PEER_ID_INVALID")
 		}
-		return c, nil
 	case *tg.InputPeerChannel:
-		c := ix.channels[p.ChannelID]
+		c = ix.channels[p.ChannelID]
 		if c == nil || c.channel.AccessHash != p.AccessHash {
 			return nil, tgerr.New(400, "CHANNEL_INVALID")
 		}
 		if !c.members[viewer] && c.channel.Username == "" {
 			return nil, tgerr.New(400, "CHANNEL_PRIVATE")
 		}
-		return c, nil
+	default:
+		return nil, tgerr.New(400, "PEER_ID_INVALID")
 	}
-	return nil, tgerr.New(400, "PEER_ID_INVALID")
+	return s.w.chats[c], nil
 }
 
 // messagesGetHistory implements Telegram's paging
@@ -279,10 +324,16 @@ func (s *Server) peerConv(p tg.InputPeerClass, viewer int64) (*conv, error) {
 // number of messages with id >= offset_id; with offset_id 0, offset_date
 // counts messages with date >= offset_date instead) and takes limit (0 → 20,
 // capped at 100) messages; then max_id and min_id filter the slice; hash,
-// when it matches the result's ids, answers messagesNotModified.
+// when it matches the result's ids, answers messagesNotModified. count is
+// the number of messages the chat has now (deleted ones are gone);
+// offset_id_offset, sent when offset_id or offset_date is, is the position
+// of messages[0] in the history, newest first, counted from 0. The answer
+// is messages.messages when it holds the whole history.
 func (s *Server) messagesGetHistory(ctx context.Context, req *tg.MessagesGetHistoryRequest) (tg.MessagesMessagesClass, error) {
 	viewer := info(ctx).user
-	c, err := s.peerConv(req.Peer, viewer)
+	s.w.mu.RLock()
+	defer s.w.mu.RUnlock()
+	ch, err := s.peerConv(req.Peer, viewer)
 	if err != nil {
 		return nil, err
 	}
@@ -291,8 +342,8 @@ func (s *Server) messagesGetHistory(ctx context.Context, req *tg.MessagesGetHist
 		return nil, err
 	}
 	var msgs []FixtureMessage
-	if c != nil {
-		msgs = c.msgs
+	if ch != nil {
+		msgs = ch.msgs
 	}
 	n := len(msgs)
 	// newest first: position i is msgs[n-1-i].
@@ -303,33 +354,36 @@ func (s *Server) messagesGetHistory(ctx context.Context, req *tg.MessagesGetHist
 	case req.OffsetDate > 0:
 		base = n - sort.Search(n, func(i int) bool { return msgs[i].Date >= req.OffsetDate })
 	}
-	start := base + req.AddOffset
-	end := start + limit
-	start = max(start, 0)
-	end = min(end, n)
+	start := max(base+req.AddOffset, 0)
+	end := min(base+req.AddOffset+limit, n)
 	r := newRefs()
 	out := []tg.MessageClass{}
 	var ids []int64
+	first := start
 	for i := start; i < end; i++ {
-		m := msgs[n-1-i]
+		m := &msgs[n-1-i]
 		if (req.MaxID > 0 && m.ID >= req.MaxID) || (req.MinID > 0 && m.ID <= req.MinID) {
+			if len(out) == 0 {
+				first = i + 1
+			}
 			continue
 		}
-		out = append(out, s.tgMessage(c, m, viewer))
+		out = append(out, s.tgMessage(ch.conv, m, viewer))
 		ids = append(ids, int64(m.ID))
-		r.message(c, m, viewer)
+		r.message(ch.conv, m, viewer)
 	}
 	if req.Hash != 0 && req.Hash == listHash(ids) {
 		return &tg.MessagesMessagesNotModified{Count: n}, nil
 	}
 	chats, users := s.resolve(r, viewer)
-	if c != nil && c.kind == peerChannel {
-		if !r.convs[c] {
-			chats = append(chats, s.tgChat(c, viewer))
+	paged := req.OffsetID > 0 || req.OffsetDate > 0
+	if ch != nil && ch.conv.kind == peerChannel {
+		if !r.convs[ch.conv] {
+			chats = append(chats, s.tgChat(ch.conv, viewer))
 		}
-		res := &tg.MessagesChannelMessages{Pts: channelPts(c), Count: n, Messages: out, Chats: chats, Users: users, Topics: []tg.ForumTopicClass{}}
-		if req.OffsetID > 0 || req.OffsetDate > 0 {
-			res.SetOffsetIDOffset(max(start, 0))
+		res := &tg.MessagesChannelMessages{Pts: ch.pts, Count: n, Messages: out, Chats: chats, Users: users, Topics: []tg.ForumTopicClass{}}
+		if paged {
+			res.SetOffsetIDOffset(min(first, n))
 		}
 		return res, nil
 	}
@@ -337,30 +391,42 @@ func (s *Server) messagesGetHistory(ctx context.Context, req *tg.MessagesGetHist
 		return &tg.MessagesMessages{Messages: out, Chats: chats, Users: users}, nil
 	}
 	res := &tg.MessagesMessagesSlice{Count: n, Messages: out, Chats: chats, Users: users}
-	if req.OffsetID > 0 || req.OffsetDate > 0 {
-		res.SetOffsetIDOffset(start)
+	if paged {
+		res.SetOffsetIDOffset(min(first, n))
 	}
 	return res, nil
 }
 
-// messagesGetDialogs lists the viewer's chats by their newest message,
-// newest first. A page starts after offset_peer when that dialog is in the
-// list, otherwise at the first dialog whose top message is older than
-// (offset_date, offset_id). limit 0 → 20, capped at 100. The answer is
-// messages.dialogs when it holds every dialog, else messages.dialogsSlice
-// with the total count. Folder 1 (the archive) is empty.
+// messagesGetDialogs lists the viewer's dialogs (folder 0; folder 1, the
+// archive, is empty): pinned dialogs first, in pin order, then the others
+// by their newest message, newest first (ties by peer).
+//
+// A request without an offset (offset_date, offset_id 0, offset_peer
+// empty) gets every pinned dialog, unless exclude_pinned, and then limit
+// (0 → 20, capped at 100) others: with pinned dialogs the answer holds more
+// than limit, as Telegram's does. A request with an offset gets no pinned
+// dialog and the next limit others after the offset: those whose (top
+// message date, peer) comes after (offset_date, offset_peer) in the order
+// above; without offset_peer, those whose top message is older than
+// offset_date (or as old, with a lower id than offset_id); without
+// offset_date, those after offset_peer's dialog. A dialog that got a new
+// message meanwhile moves to the top and is not listed again, as with
+// Telegram. The answer is messages.dialogs when it holds every dialog,
+// else messages.dialogsSlice, whose count is the number of dialogs
+// (pinned ones included).
 func (s *Server) messagesGetDialogs(ctx context.Context, req *tg.MessagesGetDialogsRequest) (tg.MessagesDialogsClass, error) {
 	viewer := info(ctx).user
 	limit, err := capLimit(req.Limit)
 	if err != nil {
 		return nil, err
 	}
-	var list []*conv
+	s.w.mu.RLock()
+	defer s.w.mu.RUnlock()
+	var pinned, others []*chat
 	if req.FolderID == 0 {
-		list = s.fx.idx.dialogs[viewer]
+		pinned, others = s.w.dialogs(viewer)
 	}
-	n := len(list)
-	start := 0
+	total := len(pinned) + len(others)
 	var offsetPeer *peerKey
 	switch p := req.OffsetPeer.(type) {
 	case *tg.InputPeerUser:
@@ -370,46 +436,58 @@ func (s *Server) messagesGetDialogs(ctx context.Context, req *tg.MessagesGetDial
 	case *tg.InputPeerChannel:
 		offsetPeer = &peerKey{peerChannel, p.ChannelID}
 	}
-	found := false
-	if offsetPeer != nil {
-		for i, c := range list {
-			if c.peerFor(viewer) == *offsetPeer {
-				start, found = i+1, true
+	var page []*chat
+	start := 0
+	switch {
+	case req.OffsetDate == 0 && req.OffsetID == 0 && offsetPeer == nil:
+		if !req.ExcludePinned {
+			page = slices.Clone(pinned)
+		}
+	case req.OffsetDate > 0 && offsetPeer != nil:
+		cursor := dialogKey{date: req.OffsetDate, peer: *offsetPeer}
+		start = sort.Search(len(others), func(i int) bool { return others[i].key(viewer).less(cursor) })
+	case req.OffsetDate > 0:
+		start = sort.Search(len(others), func(i int) bool {
+			top := others[i].top()
+			return top.Date < req.OffsetDate || (top.Date == req.OffsetDate && top.ID < req.OffsetID)
+		})
+	case offsetPeer != nil:
+		for i, ch := range others {
+			if ch.conv.peerFor(viewer) == *offsetPeer {
+				start = i + 1
 				break
 			}
 		}
 	}
-	if !found && req.OffsetDate > 0 {
-		// The list is sorted by top message date, newest first.
-		start = sort.Search(n, func(i int) bool { return list[i].msgs[len(list[i].msgs)-1].Date < req.OffsetDate })
-	}
-	end := min(start+limit, n)
-	start = min(start, n)
+	end := min(start+limit, len(others))
+	nPinned := len(page)
+	page = append(page, others[start:end]...)
 	r := newRefs()
 	dialogs := []tg.DialogClass{}
 	msgs := []tg.MessageClass{}
 	var ids []int64
-	for _, c := range list[start:end] {
-		top := c.msgs[len(c.msgs)-1]
+	for i, ch := range page {
+		top := ch.top()
 		d := &tg.Dialog{
-			Peer: tgPeer(c.peerFor(viewer)), TopMessage: top.ID, ReadInboxMaxID: top.ID, ReadOutboxMaxID: top.ID,
+			Pinned: i < nPinned, Peer: tgPeer(ch.conv.peerFor(viewer)), TopMessage: top.ID,
+			ReadInboxMaxID: ch.readInbox[viewer], ReadOutboxMaxID: ch.readOutbox(viewer), UnreadCount: ch.unread(viewer),
 			NotifySettings: tg.PeerNotifySettings{},
 		}
-		if c.kind == peerChannel {
-			d.SetPts(channelPts(c))
-			r.convs[c] = true
+		if ch.conv.kind == peerChannel {
+			d.SetPts(ch.pts)
+			r.convs[ch.conv] = true
 		}
 		dialogs = append(dialogs, d)
-		msgs = append(msgs, s.tgMessage(c, top, viewer))
-		r.message(c, top, viewer)
+		msgs = append(msgs, s.tgMessage(ch.conv, top, viewer))
+		r.message(ch.conv, top, viewer)
 		ids = append(ids, int64(top.ID), int64(top.Date))
 	}
 	if req.Hash != 0 && req.Hash == listHash(ids) {
-		return &tg.MessagesDialogsNotModified{Count: n}, nil
+		return &tg.MessagesDialogsNotModified{Count: total}, nil
 	}
 	chats, users := s.resolve(r, viewer)
-	if start == 0 && end == n {
+	if len(page) == total {
 		return &tg.MessagesDialogs{Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
 	}
-	return &tg.MessagesDialogsSlice{Count: n, Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
+	return &tg.MessagesDialogsSlice{Count: total, Dialogs: dialogs, Messages: msgs, Chats: chats, Users: users}, nil
 }

@@ -2,7 +2,9 @@ package faketelegram_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
@@ -21,7 +23,9 @@ func TestDialogs(t *testing.T) {
 	s, sess := sharedServer(t)
 	run(t, newClient(t, s, sess), func(ctx context.Context, api *tg.Client) error {
 		// Page through with limit 7, as clients do: offset from the last dialog.
+		// The first page holds the three pinned dialogs and 7 others.
 		seen := map[string]bool{}
+		unread := map[string]int{}
 		req := &tg.MessagesGetDialogsRequest{OffsetPeer: &tg.InputPeerEmpty{}, Limit: 7}
 		total := -1
 		for page := 0; page < 20; page++ {
@@ -37,8 +41,26 @@ func TestDialogs(t *testing.T) {
 			if len(sl.Dialogs) == 0 {
 				break
 			}
-			if len(sl.Dialogs) > 7 || len(sl.Messages) != len(sl.Dialogs) {
+			pinned := 0
+			if page == 0 {
+				pinned = 3
+			}
+			if len(sl.Dialogs) > 7+pinned || len(sl.Messages) != len(sl.Dialogs) {
 				t.Fatalf("page %d: %d dialogs, %d messages", page, len(sl.Dialogs), len(sl.Messages))
+			}
+			for i, d := range sl.Dialogs {
+				if d.(*tg.Dialog).Pinned != (i < pinned) {
+					t.Errorf("page %d, dialog %d (%v): pinned %v", page, i, d.GetPeer(), d.(*tg.Dialog).Pinned)
+				}
+				unread[d.GetPeer().String()] = d.(*tg.Dialog).UnreadCount
+			}
+			if page == 0 {
+				want := []string{(&tg.PeerChat{ChatID: 5001}).String(), (&tg.PeerUser{UserID: 1021}).String(), (&tg.PeerChannel{ChannelID: 1_700_000_003}).String()}
+				for i, w := range want {
+					if got := sl.Dialogs[i].GetPeer().String(); got != w {
+						t.Errorf("pinned dialog %d: %s, want %s", i, got, w)
+					}
+				}
 			}
 			users := map[int64]*tg.User{}
 			for _, u := range sl.Users {
@@ -90,6 +112,15 @@ func TestDialogs(t *testing.T) {
 		}
 		if total < 25 || len(seen) != total {
 			t.Errorf("saw %d dialogs of %d", len(seen), total)
+		}
+		// The shipped fixture's unread counts (internal/genfixture).
+		for p, n := range map[tg.PeerClass]int{
+			&tg.PeerUser{UserID: 1002}: 4, &tg.PeerUser{UserID: 1021}: 7, &tg.PeerUser{UserID: 1024}: 0, &tg.PeerChat{ChatID: 5001}: 12,
+			&tg.PeerChannel{ChannelID: 1_700_000_001}: 25, &tg.PeerChannel{ChannelID: 1_700_000_003}: 40,
+		} {
+			if got, ok := unread[p.String()]; !ok || got != n {
+				t.Errorf("%v: unread %d (listed %v), want %d", p, got, ok, n)
+			}
 		}
 		// One page above the cap returns everything at once.
 		res, err := api.MessagesGetDialogs(ctx, &tg.MessagesGetDialogsRequest{OffsetPeer: &tg.InputPeerEmpty{}, Limit: 500})
@@ -191,6 +222,23 @@ func TestHistory(t *testing.T) {
 		cm, ok := res.(*tg.MessagesChannelMessages)
 		if !ok || cm.Count != len(ch.Messages) || cm.Pts < cm.Count || len(ids) != 100 || len(cm.Chats) != 1 {
 			t.Errorf("channel: %T", res)
+		}
+		// Its posts' "#<id>" come with hashtag entities, offsets in UTF-16.
+		tags := 0
+		for _, m := range cm.Messages {
+			m, ok := m.(*tg.Message)
+			if !ok || len(m.Entities) == 0 {
+				continue
+			}
+			e, ok := m.Entities[0].(*tg.MessageEntityHashtag)
+			text := utf16.Encode([]rune(m.Message))
+			if !ok || string(utf16.Decode(text[e.Offset:e.Offset+e.Length])) != fmt.Sprintf("#%d", m.ID) {
+				t.Errorf("message %d: entities %v of %q", m.ID, m.Entities, m.Message)
+			}
+			tags++
+		}
+		if tags == 0 {
+			t.Error("no hashtag entities in the channel")
 		}
 		// A basic group, with service messages.
 		g := f.Groups[0]

@@ -55,6 +55,7 @@ type Options struct {
 // Server is a running fake Telegram data center.
 type Server struct {
 	fx      *Fixture
+	w       *world
 	dc      int
 	log     *zap.Logger
 	addr    netip.AddrPort
@@ -80,7 +81,9 @@ type Server struct {
 	srp      map[[8]byte]*srpChallenge
 	verifier map[int64]*big.Int
 	faults   []*fault
-	calls    map[string]int
+	calls    map[string]int   // since Start or ResetCalls
+	seq      map[string]int64 // calls of each method since Start (faults count from them)
+	seqAll   int64
 }
 
 type pendingCode struct {
@@ -134,6 +137,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	s := &Server{
 		fx:       opts.Fixture,
+		w:        newWorld(opts.Fixture.idx),
 		dc:       opts.DC,
 		log:      opts.Logger,
 		addr:     addr,
@@ -148,6 +152,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		srp:      map[[8]byte]*srpChallenge{},
 		verifier: map[int64]*big.Int{},
 		calls:    map[string]int{},
+		seq:      map[string]int64{},
 	}
 	s.dispat = s.newDispatcher()
 	// tgtest logs "Starting key exchange" at debug level; the counting core
@@ -193,7 +198,9 @@ func (s *Server) Port() int { return int(s.addr.Port()) }
 // DC returns the data center id.
 func (s *Server) DC() int { return s.dc }
 
-// Fixture returns the fixture the server serves.
+// Fixture returns the fixture the server started from. PostMessage,
+// EditMessage and DeleteMessages do not change it; Dialogs tells what the
+// server serves now.
 func (s *Server) Fixture() *Fixture { return s.fx }
 
 // PublicKeyPEM returns the server's RSA public key as a PKCS#1 "RSA PUBLIC
@@ -340,9 +347,11 @@ func (s *Server) LoggedIn(id [8]byte) (int64, bool) {
 }
 
 // Calls returns how many requests of a method (TL name, e.g.
-// "users.getUsers"; "*" for all) the server received, including those
-// answered with an error or a fault. invokeWithLayer and initConnection
-// are unwrapped and not counted themselves.
+// "users.getUsers", "messages.getHistory", "messages.getDialogs"; "*" for
+// all) the server received since Start or ResetCalls, including those
+// answered with an error or a fault (a request gotd sends again after a
+// dropped connection counts again). invokeWithLayer and initConnection are
+// unwrapped and not counted themselves.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -354,6 +363,14 @@ func (s *Server) Calls(method string) int {
 		return n
 	}
 	return s.calls[method]
+}
+
+// ResetCalls sets every count of Calls to zero. Faults waiting for their
+// After calls keep counting from when they were added.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	clear(s.calls)
+	s.mu.Unlock()
 }
 
 // Connections returns how many connections the server has accepted.
@@ -464,7 +481,10 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 		return errDropped
 	}
 	s.calls[name]++
-	drop := s.takeFault(faultDrop, name)
+	s.seq[name]++
+	s.seqAll++
+	seq := callSeq{method: s.seq[name], all: s.seqAll}
+	drop := s.takeFault(FaultDrop, name, seq)
 	if drop == nil {
 		s.handlers.Add(1)
 	}
@@ -478,7 +498,7 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 	r.Buf = &bin.Buffer{Buf: slices.Clone(req.Buf.Buf)}
 	go func() {
 		defer s.handlers.Done()
-		if err := s.answer(srv, &r, name); err != nil {
+		if err := s.answer(srv, &r, name, seq); err != nil {
 			s.log.Debug("answer", zap.String("method", name), zap.Error(err))
 		}
 	}()
@@ -495,12 +515,12 @@ type reqInfoKey struct{}
 
 func info(ctx context.Context) reqInfo { return ctx.Value(reqInfoKey{}).(reqInfo) }
 
-func (s *Server) answer(srv *tgtest.Server, req *tgtest.Request, name string) error {
+func (s *Server) answer(srv *tgtest.Server, req *tgtest.Request, name string, seq callSeq) error {
 	s.mu.Lock()
-	slow := s.takeFault(faultSlow, name)
+	slow := s.takeFault(FaultSlow, name, seq)
 	s.mu.Unlock()
 	if slow != nil {
-		t := time.NewTimer(slow.delay)
+		t := time.NewTimer(slow.Delay)
 		select {
 		case <-t.C:
 		case <-s.closing:
@@ -512,12 +532,12 @@ func (s *Server) answer(srv *tgtest.Server, req *tgtest.Request, name string) er
 		}
 	}
 	s.mu.Lock()
-	flood := s.takeFault(faultFlood, name)
+	flood := s.takeFault(FaultFloodWait, name, seq)
 	key := req.Session.AuthKey.ID
 	user, ok := s.bound[key]
 	s.mu.Unlock()
 	if flood != nil {
-		return srv.SendErr(req, tgerr.New(420, "FLOOD_WAIT_"+strconv.Itoa(flood.seconds)))
+		return srv.SendErr(req, tgerr.New(420, "FLOOD_WAIT_"+strconv.Itoa(flood.Seconds)))
 	}
 	if !ok && !publicMethods[name] {
 		return srv.SendErr(req, tgerr.New(401, "AUTH_KEY_UNREGISTERED"))
@@ -758,5 +778,8 @@ func (s *Server) usersGetUsers(ctx context.Context, ids []tg.InputUserClass) ([]
 
 func (s *Server) updatesGetState(ctx context.Context) (*tg.UpdatesState, error) {
 	in := info(ctx)
-	return &tg.UpdatesState{Pts: s.fx.idx.boxCount[in.user], Date: int(in.now.Unix())}, nil
+	s.w.mu.RLock()
+	pts := s.w.pts[in.user]
+	s.w.mu.RUnlock()
+	return &tg.UpdatesState{Pts: pts, Date: int(in.now.Unix())}, nil
 }

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/communicator/communicator/faketelegram"
 	"github.com/communicator/communicator/mtproto/sessionstring"
 )
 
@@ -66,7 +68,15 @@ func TestRun(t *testing.T) {
 	}
 	call("POST", "/faults", `{"kind":"floodWait","method":"users.getUsers","seconds":3,"times":1}`, 200)
 	call("POST", "/faults", `{"kind":"drop","method":"messages.getHistory","times":2}`, 200)
+	call("POST", "/faults", `{"kind":"floodWait","method":"messages.getDialogs","seconds":2,"after":3,"times":1}`, 200)
+	if out := call("POST", "/faults", `{"kind":"drop","method":"messages.getDialogs","after":-1}`, 400); out["field"] != "after" {
+		t.Errorf("negative after: %v", out)
+	}
 	call("DELETE", "/faults", "", 200)
+	call("DELETE", "/calls", "", 200)
+	if out := call("GET", "/calls?method=*", "", 200); out["calls"] != float64(0) {
+		t.Errorf("calls after DELETE /calls: %v", out)
+	}
 	if out := call("GET", "/calls?method=users.getUsers", "", 200); out["calls"] != float64(0) {
 		t.Errorf("calls: %v", out)
 	}
@@ -76,6 +86,44 @@ func TestRun(t *testing.T) {
 	if out := call("POST", "/revoke", `{"session":"not a session"}`, 400); out["field"] != "session" || strings.Contains(out["error"].(string), "not a session") {
 		t.Errorf("bad session: %v", out)
 	}
+	// Messages change, and /dialogs and /digest follow.
+	before := call("GET", "/digest?userId=1001", "", 200)
+	posted := call("POST", "/messages", `{"userId":1001,"peer":{"user":1002},"from":1002,"text":"hello 👋","entities":[{"type":"italic","offset":0,"length":5}]}`, 200)["message"].(map[string]any)
+	id := int(posted["id"].(float64))
+	if posted["text"] != "hello 👋" || posted["from"] != float64(1002) || posted["out"] != nil {
+		t.Errorf("posted: %v", posted)
+	}
+	edited := call("POST", "/messages/edit", fmt.Sprintf(`{"userId":1001,"peer":{"user":1002},"id":%d,"text":"hello again","editDate":%d}`, id, int(posted["date"].(float64))+60), 200)["message"].(map[string]any)
+	if edited["text"] != "hello again" || edited["editDate"] != posted["date"].(float64)+60 {
+		t.Errorf("edited: %v", edited)
+	}
+	var dialogs struct {
+		Dialogs []faketelegram.Dialog `json:"dialogs"`
+	}
+	raw := call("GET", "/dialogs?userId=1001", "", 200)
+	b, _ := json.Marshal(raw)
+	if err := json.Unmarshal(b, &dialogs); err != nil {
+		t.Fatal(err)
+	}
+	var top *faketelegram.Dialog
+	for i, d := range dialogs.Dialogs {
+		if d.Peer == (faketelegram.Peer{User: 1002}) {
+			top = &dialogs.Dialogs[i]
+		}
+	}
+	if top == nil || top.TopMessage != id || top.Messages[len(top.Messages)-1].Text != "hello again" || len(top.Messages) != 1501 {
+		t.Errorf("dialog with 1002: %+v", top)
+	}
+	during := call("GET", "/digest?userId=1001", "", 200)
+	if during["messages"] != before["messages"].(float64)+1 || during["checksum"] == before["checksum"] {
+		t.Errorf("digest %v → %v", before, during)
+	}
+	call("POST", "/messages/delete", fmt.Sprintf(`{"userId":1001,"peer":{"user":1002},"ids":[%d]}`, id), 200)
+	if after := call("GET", "/digest?userId=1001", "", 200); after["messages"] != before["messages"] || after["checksum"] != before["checksum"] {
+		t.Errorf("digest after the deletion %v, before the post %v", after, before)
+	}
+	call("POST", "/messages/delete", fmt.Sprintf(`{"userId":1001,"peer":{"user":1002},"ids":[%d]}`, id), 400)
+
 	call("POST", "/revoke", `{"session":"`+r.Sessions["1002"]+`"}`, 200)
 	out := call("POST", "/mint", `{"userId":1003}`, 200)
 	if _, _, err := sessionstring.Parse(out["session"].(string)); err != nil {

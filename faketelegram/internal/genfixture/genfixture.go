@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
+	"unicode/utf16"
 
 	"github.com/communicator/communicator/faketelegram"
 )
@@ -407,7 +409,122 @@ func Generate() *faketelegram.Fixture {
 		}
 		f.Channels = append(f.Channels, fc)
 	}
+	entities(f)
+	readState(f)
 	return f
+}
+
+// entities marks what Telegram's clients mark in the text the fixture holds:
+// the "#<id>" of broadcast posts as hashtags, "/weather" as a bot command.
+func entities(f *faketelegram.Fixture) {
+	mark := func(ms []faketelegram.FixtureMessage, broadcast bool) {
+		for i := range ms {
+			m := &ms[i]
+			if m.Text == "/weather" {
+				m.Entities = []faketelegram.FixtureEntity{{Type: faketelegram.EntityBotCommand, Offset: 0, Length: utf16Len(m.Text)}}
+			}
+			if j := strings.Index(m.Text, "\n\n#"); broadcast && j >= 0 {
+				tag := m.Text[j+2:]
+				if k := strings.IndexByte(tag, '\n'); k >= 0 {
+					tag = tag[:k]
+				}
+				m.Entities = []faketelegram.FixtureEntity{{Type: faketelegram.EntityHashtag, Offset: utf16Len(m.Text[:j+2]), Length: utf16Len(tag)}}
+			}
+		}
+	}
+	for i := range f.PrivateChats {
+		mark(f.PrivateChats[i].Messages, false)
+	}
+	for i := range f.Channels {
+		mark(f.Channels[i].Messages, !f.Channels[i].Megagroup)
+	}
+}
+
+func utf16Len(s string) int { return len(utf16.Encode([]rune(s))) }
+
+// The demo user's pinned dialogs and unread messages per dialog (all other
+// dialogs are read), and one unread message of 1002's.
+var (
+	pinned1001 = []faketelegram.Peer{{Chat: 5001}, {User: 1021}, {Channel: 1_700_000_003}}
+	pinned1002 = []faketelegram.Peer{{User: 1003}}
+	unread     = []struct {
+		user int64
+		peer faketelegram.Peer
+		n    int
+	}{
+		{1001, faketelegram.Peer{User: 1002}, 4},
+		{1001, faketelegram.Peer{User: 1003}, 2},
+		{1001, faketelegram.Peer{User: 1021}, 7},
+		{1001, faketelegram.Peer{Chat: 5001}, 12},
+		{1001, faketelegram.Peer{Chat: 5003}, 3},
+		{1001, faketelegram.Peer{Channel: 1_700_000_001}, 25},
+		{1001, faketelegram.Peer{Channel: 1_700_000_002}, 9},
+		{1001, faketelegram.Peer{Channel: 1_700_000_003}, 40},
+		{1001, faketelegram.Peer{Channel: 1_700_000_006}, 5},
+		{1002, faketelegram.Peer{User: 1001}, 1},
+	}
+)
+
+// readState sets the pinned dialogs and each chat's readInbox so that the
+// unread counts above hold: a user's read_inbox_max_id is the message just
+// before the nth newest message they did not send.
+func readState(f *faketelegram.Fixture) {
+	for i := range f.Users {
+		switch f.Users[i].ID {
+		case 1001:
+			f.Users[i].Pinned = pinned1001
+		case 1002:
+			f.Users[i].Pinned = pinned1002
+		}
+	}
+	for _, u := range unread {
+		var ms []faketelegram.FixtureMessage
+		var read *map[int64]int
+		broadcastBy := int64(-1) // the creator of a broadcast channel sends its posts
+		switch {
+		case u.peer.User != 0:
+			for i := range f.PrivateChats {
+				if p := &f.PrivateChats[i]; p.Users == [2]int64{u.user, u.peer.User} || p.Users == [2]int64{u.peer.User, u.user} {
+					ms, read = p.Messages, &p.ReadInbox
+				}
+			}
+		case u.peer.Chat != 0:
+			for i := range f.Groups {
+				if g := &f.Groups[i]; g.ID == u.peer.Chat {
+					ms, read = g.Messages, &g.ReadInbox
+				}
+			}
+		default:
+			for i := range f.Channels {
+				if c := &f.Channels[i]; c.ID == u.peer.Channel {
+					ms, read = c.Messages, &c.ReadInbox
+					if !c.Megagroup {
+						broadcastBy = c.Creator
+					}
+				}
+			}
+		}
+		if read == nil {
+			panic(fmt.Sprintf("genfixture: user %d has no chat %+v", u.user, u.peer))
+		}
+		n, j := 0, len(ms)
+		for n < u.n {
+			if j--; j < 0 {
+				panic(fmt.Sprintf("genfixture: user %d has fewer than %d messages to read in %+v", u.user, u.n, u.peer))
+			}
+			if m := ms[j]; m.From != u.user && broadcastBy != u.user {
+				n++
+			}
+		}
+		id := 0
+		if j > 0 {
+			id = ms[j-1].ID
+		}
+		if *read == nil {
+			*read = map[int64]int{}
+		}
+		(*read)[u.user] = id
+	}
 }
 
 func creatorIf(megagroup bool, creator int64) int64 {

@@ -26,9 +26,12 @@ import (
 const (
 	syncQueueBinding = "SYNC_QUEUE"
 	shardPrefix      = "MESSAGES_"
-	// sliceTimeout bounds one slice's connection to Telegram (a slice reads
-	// at most ingest.DefaultPagesPerSlice pages).
-	sliceTimeout = 3 * time.Minute
+	// sliceTimeout bounds one slice's connection to Telegram. A slice reads
+	// at most ingest.DefaultPagesPerSlice pages, 4 at a time: seconds at
+	// Telegram's pace. A connection that keeps dropping (gotd reconnects and
+	// sends again) ends here; the pages committed stay, and the retry
+	// resumes from them.
+	sliceTimeout = time.Minute
 	// cronBatch bounds the accounts one cron run queues.
 	cronBatch = 500
 )

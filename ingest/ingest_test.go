@@ -219,7 +219,9 @@ func newFixture(t *testing.T, cfg Config, tg *telegram) *fixture {
 	if cfg.Shards == 0 {
 		cfg.Shards = 2
 	}
-	f.dial = func(ctx context.Context, userID int64, fn func(context.Context, Source) error) error { return fn(ctx, tg) }
+	f.dial = func(ctx context.Context, userID int64, fn func(context.Context, Source) error) error {
+		return fn(ctx, tg)
+	}
 	svc, err := New(f.db, f.shards, cfg, func(ctx context.Context, userID int64, fn func(context.Context, Source) error) error {
 		return f.dial(ctx, userID, fn)
 	}, f.q, Options{Now: f.clock.Now, Logger: slog.New(slog.NewTextHandler(&f.logs, nil))})
@@ -523,7 +525,9 @@ func TestNeedsLoginAndPause(t *testing.T) {
 		t.Errorf("the cron queued an account that needs a login")
 	}
 	// A new login, a new request: it runs.
-	f.dial = func(ctx context.Context, userID int64, fn func(context.Context, Source) error) error { return fn(ctx, tg) }
+	f.dial = func(ctx context.Context, userID int64, fn func(context.Context, Source) error) error {
+		return fn(ctx, tg)
+	}
 	f.start(9)
 	f.drain(3)
 	f.wantStored(9, 0)

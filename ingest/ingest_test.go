@@ -430,7 +430,7 @@ func TestSliceLogsItsWork(t *testing.T) {
 	}
 	f.start(1001)
 	slices := f.drain(50)
-	line := regexp.MustCompile(`msg="ingest: slice ended" user_id=1001 sync_id=syn_\w+ pages=(\d+) rows=(\d+) done=(true|false) ms=1500 connect_ms=1500 telegram_ms=0 store_ms=0`)
+	line := regexp.MustCompile(`msg="ingest: slice ended" user_id=1001 sync_id=syn_\w+ pages=(\d+) rows=(\d+) done=(true|false) ms=1500 connect_ms=1500 telegram_ms=0 store_ms=0 commit_ms=0`)
 	var lines, pages, rows int
 	done := ""
 	for _, l := range strings.Split(f.logs.String(), "\n") {

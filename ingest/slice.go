@@ -32,9 +32,10 @@ type slice struct {
 	// Where the slice's time went, for its log line: from its start until
 	// the connection was up (the session and the handshake), waiting on
 	// Telegram's answers (their decoding included), and on the shard and DB
-	// (choosing dialogs, checking the lease, committing pages).
-	begin, connected time.Time
-	telegram, store  time.Duration
+	// (choosing dialogs, checking the lease, committing pages), of which
+	// the batches that commit history pages.
+	begin, connected         time.Time
+	telegram, store, batches time.Duration
 }
 
 // RunSlice runs one slice of job's sync: attempts is how many times the
@@ -92,7 +93,7 @@ func (sl *slice) logEnd(job Job) {
 	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	sl.s.log.Info("ingest: slice ended", "user_id", job.UserID, "sync_id", job.SyncID, "pages", sl.pages, "rows", sl.rows,
 		"done", sl.done, "ms", msOf(sl.s.now().Sub(sl.begin)), "connect_ms", msOf(connect),
-		"telegram_ms", msOf(sl.telegram), "store_ms", msOf(sl.store))
+		"telegram_ms", msOf(sl.telegram), "store_ms", msOf(sl.store), "commit_ms", msOf(sl.batches))
 }
 
 // since is the time from t to now.
@@ -411,7 +412,9 @@ func (sl *slice) commit(ctx context.Context, d *dialogRow, page []Message) error
 		}
 		d.historyDone = short
 	}
-	stored, err := commitPage(ctx, sl.shard, sl.a.UserID, d, page, sl.s.now())
+	t := sl.s.now()
+	stored, err := commitPage(ctx, sl.shard, sl.a.UserID, d, page, t)
+	sl.batches += sl.since(t)
 	if err != nil {
 		return err
 	}

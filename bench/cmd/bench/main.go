@@ -35,7 +35,7 @@ var (
 	pairN   = flag.Int("pair-calls", 3000, "RPC calls per request in the worker-pair comparison")
 	authN   = flag.Int("auth-calls", 200, "getSessionByUserId calls per request in the transport comparison")
 	verbose = flag.Bool("v", false, "print the workers' logs")
-	only    = flag.String("only", "", "run only these parts, comma-separated: sizes, cold, system, client, telegram")
+	only    = flag.String("only", "", "run only these parts, comma-separated: sizes, cold, system, client, telegram, ingest")
 )
 
 var root string
@@ -67,6 +67,9 @@ func main() {
 	}
 	if run("telegram") {
 		telegramMe(&rep)
+	}
+	if run("ingest") {
+		ingestion(&rep)
 	}
 
 	fmt.Print(rep.String())

@@ -37,8 +37,6 @@ const (
 	addedLatency = 50 * time.Millisecond
 	// pollEvery is how often the bench asks for the sync's state.
 	pollEvery = 20 * time.Millisecond
-	// benchOperator is the ingestor's caller here, allowed to read and sync.
-	benchOperator = "bench-operator"
 )
 
 // The Telegram methods a sync calls.
@@ -50,7 +48,6 @@ type ingestBench struct {
 	st       *devstack.Stack
 	ingestor string // base URL
 	auth     string
-	opKey    string
 	nextUser int64
 	tick     float64 // seconds per clock tick of /proc/<pid>/stat
 	hostPort string  // the stack's address: wrangler's proxy listens there
@@ -94,11 +91,9 @@ func startIngestBench() *ingestBench {
 	if err != nil {
 		log.Fatal(err)
 	}
-	b := &ingestBench{fake: fake, opKey: "bench-op-" + devstack.RandomHex(16), nextUser: 2000, tick: clockTick()}
+	b := &ingestBench{fake: fake, nextUser: 2000, tick: clockTick()}
 	iv := secretsFor("ingestor")
 	maps.Copy(iv, fake.EndpointVars())
-	iv["INGESTOR_API_KEYS"] = fmt.Sprintf(`{%q:%q}`, benchOperator, httpapi.HashAPIKey(b.opKey))
-	iv["INGESTOR_ACCESS_POLICY"] = fmt.Sprintf(`{"read":[%q],"sync":[%q]}`, benchOperator, benchOperator)
 	b.st = startStack(devstack.Options{
 		Workers: []devstack.Worker{
 			{Name: "ingestor", Dir: filepath.Join(root, "services", "ingestor"), Migrate: true, Vars: iv},
@@ -142,7 +137,7 @@ func (b *ingestBench) newUser() int64 {
 // api calls the ingestor's API as the operator and decodes the envelope's data.
 func (b *ingestBench) api(method, path string, want int, data any) {
 	req, _ := http.NewRequest(method, b.ingestor+path, nil)
-	httpapi.SetAPIKey(req.Header, benchOperator, b.opKey)
+	httpapi.SetAPIKey(req.Header, benchOperator, operatorKey)
 	resp, err := client.Do(req)
 	if err != nil {
 		log.Fatalf("%s %s: %v", method, path, err)

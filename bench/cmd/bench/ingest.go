@@ -482,11 +482,11 @@ func ingestion(rep *strings.Builder) {
 	row("CPU of wrangler's proxy (a second workerd) and node", "%.0f ms", func(s split) float64 { return s.group - s.cpu })
 	rep.WriteString("\n")
 	fmt.Fprintf(rep, "Without added latency, D1 takes %.0f%% of the slices' time: %.1f ms a history page's commit batch (%d pages), and %.0f ms for the other D1 calls (a lease check before every page, a choice of dialogs before every round of pages). "+
-		"Telegram's %d answers, decoded in wasm, take %.0f ms. workerd runs the workers and the local D1 databases on one thread, and its CPU time during the sync (%.0f ms) is %.0f%% of the sync's wall time (%.0f ms): most of the sync is work on that thread, not waiting. "+
+		"Telegram's %d answers, decoded in wasm, take %.0f ms. workerd runs the workers and the local D1 databases on one thread, and its CPU time during the sync (%.0f ms) is %.0f%% of the sync's wall time (%.0f ms)%s. "+
 		"With latency the waits add to that work rather than hide it: a round of up to %d pages is waited for, then committed, before the next round is requested. "+
 		"The same code natively (SQLite, no wasm, no bridge) takes %.0f ms without latency, against %.0f ms in workerd. "+
 		"wrangler's node process and its proxy's workerd spend %.0f ms of CPU during a sync that sends them two HTTP requests: local overhead that competes for this machine's %d cores and that production does not have.\n\n",
-		s0.store/s0.slice*100, s0.commit/(s0.pages-1), int(s0.pages-1), s0.store-s0.commit, int(s0.pages), s0.telegram, s0.cpu, s0.cpu/s0.wall*100, s0.wall, ingest.DefaultInFlight, n0, i0, s0.group-s0.cpu, runtime.NumCPU())
+		s0.store/s0.slice*100, s0.commit/(s0.pages-1), int(s0.pages-1), s0.store-s0.commit, int(s0.pages), s0.telegram, s0.cpu, s0.cpu/s0.wall*100, s0.wall, cpuBound(s0.cpu/s0.wall), ingest.DefaultInFlight, n0, i0, s0.group-s0.cpu, runtime.NumCPU())
 
 	fmt.Fprintf(rep, "**workerd CPU per 1,000 messages stored** (first sync, no added latency; utime+stime from `/proc/<pid>/stat`, before and after, of the workerd in the stack's process group that runs the workers, not wrangler's proxy): %.0f ms. "+
 		"A status poll costs %.1f ms of workerd CPU (%.1f ms wall, %d polls measured alone); a sync here is polled once or twice.\n\n",
@@ -498,6 +498,14 @@ func ingestion(rep *strings.Builder) {
 	fmt.Fprintf(rep, "**Into one D1 shard.** Rows committed per second of the slices' D1 time: %.0f (no added latency: %d messages in %.0f ms of D1 calls, %d pages, %.1f ms a page); end to end, %.0f messages a second. "+
 		"A stored message takes %.0f bytes of text and JSON columns on average (%.0f of it the message's text; SQL `length(CAST(column AS BLOB))` over every message of both shards, %d rows) and %.0f bytes of the shards' SQLite files (with the primary key's b-tree; the fixture's messages are short).\n\n",
 		msgs/s0.store*1000, fixtureMsgs, s0.store, int(s0.pages), s0.store/s0.pages, msgs/i0*1000, payload, text, shardRows, onDisk)
+}
+
+// cpuBound says what a share of CPU time in a sync's wall time means.
+func cpuBound(share float64) string {
+	if share >= 0.7 {
+		return ": most of the sync is work on that thread"
+	}
+	return ": the rest is waiting, on Telegram's answers and for a core (wrangler's own processes, below, run beside it)"
 }
 
 // storage reports what the shards hold: rows, and per row the bytes of the

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -415,6 +417,37 @@ func TestFirstSyncStoresEverything(t *testing.T) {
 	f.start(1001)
 	f.drain(5)
 	f.wantStored(1001, 0)
+}
+
+// TestSliceLogsItsWork: every slice logs its pages, rows and where its time
+// went, and the pages of all slices are the Telegram calls made.
+func TestSliceLogsItsWork(t *testing.T) {
+	tg := newTelegram(250, 0, 100, 99, 1, 301)
+	f := newFixture(t, Config{PagesPerSlice: 4}, tg)
+	f.dial = func(ctx context.Context, userID int64, fn func(context.Context, Source) error) error {
+		f.clock.Advance(1500 * time.Millisecond) // connecting
+		return fn(ctx, tg)
+	}
+	f.start(1001)
+	slices := f.drain(50)
+	line := regexp.MustCompile(`msg="ingest: slice ended" user_id=1001 sync_id=syn_\w+ pages=(\d+) rows=(\d+) done=(true|false) ms=1500 connect_ms=1500 telegram_ms=0 store_ms=0 commit_ms=0`)
+	var lines, pages, rows int
+	done := ""
+	for _, l := range strings.Split(f.logs.String(), "\n") {
+		if !strings.Contains(l, "slice ended") {
+			continue
+		}
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			t.Fatalf("slice log line %q", l)
+		}
+		p, _ := strconv.Atoi(m[1])
+		r, _ := strconv.Atoi(m[2])
+		lines, pages, rows, done = lines+1, pages+p, rows+r, m[3]
+	}
+	if lines != slices || rows != 751 || done != "true" || pages != tg.calls["getDialogs"]+tg.calls["getHistory"] {
+		t.Fatalf("%d slice lines for %d slices, %d pages for %v calls, %d rows (want 751), last done=%s", lines, slices, pages, tg.calls, rows, done)
+	}
 }
 
 func TestHistoryLimit(t *testing.T) {

@@ -29,11 +29,19 @@ type slice struct {
 	rows    int
 	done    bool // the sync has nothing left
 	checked time.Time
+	// Where the slice's time went, for its log line: from its start until
+	// the connection was up (the session and the handshake), waiting on
+	// Telegram's answers (their decoding included), and on the shard and DB
+	// (choosing dialogs, checking the lease, committing pages), of which
+	// the batches that commit history pages.
+	begin, connected         time.Time
+	telegram, store, batches time.Duration
 }
 
 // RunSlice runs one slice of job's sync: attempts is how many times the
 // queue has delivered the job (1 the first time).
 func (s *Service) RunSlice(ctx context.Context, job Job, attempts int) SliceResult {
+	begin := s.now()
 	a, err := s.account(ctx, job.UserID)
 	if errors.Is(err, ErrNotFound) {
 		s.log.Info("ingest: a job for an account no longer registered; dropped", "user_id", job.UserID)
@@ -66,10 +74,30 @@ func (s *Service) RunSlice(ctx context.Context, job Job, attempts int) SliceResu
 		s.release(ctx, job.UserID, owner, StateQueued, "INTERNAL: "+err.Error(), 0)
 		return s.retry(job, attempts, "the account's shard is missing", err)
 	}
-	sl := &slice{s: s, a: a, owner: owner, shard: shard, checked: now}
-	err = s.dial(ctx, job.UserID, func(ctx context.Context, src Source) error { return sl.run(ctx, src) })
-	return s.finish(ctx, sl, job, attempts, err)
+	sl := &slice{s: s, a: a, owner: owner, shard: shard, checked: now, begin: begin}
+	err = s.dial(ctx, job.UserID, func(ctx context.Context, src Source) error {
+		sl.connected = s.now()
+		return sl.run(ctx, src)
+	})
+	out := s.finish(ctx, sl, job, attempts, err)
+	sl.logEnd(job)
+	return out
 }
+
+// logEnd logs what the slice did and where its time went (milliseconds).
+func (sl *slice) logEnd(job Job) {
+	connect := time.Duration(0)
+	if !sl.connected.IsZero() {
+		connect = sl.connected.Sub(sl.begin)
+	}
+	msOf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	sl.s.log.Info("ingest: slice ended", "user_id", job.UserID, "sync_id", job.SyncID, "pages", sl.pages, "rows", sl.rows,
+		"done", sl.done, "ms", msOf(sl.s.now().Sub(sl.begin)), "connect_ms", msOf(connect),
+		"telegram_ms", msOf(sl.telegram), "store_ms", msOf(sl.store), "commit_ms", msOf(sl.batches))
+}
+
+// since is the time from t to now.
+func (sl *slice) since(t time.Time) time.Duration { return sl.s.now().Sub(t) }
 
 // finish records the slice's outcome and says what the queue should do.
 func (s *Service) finish(ctx context.Context, sl *slice, job Job, attempts int, err error) SliceResult {
@@ -213,29 +241,17 @@ func (sl *slice) run(ctx context.Context, src Source) error {
 func (sl *slice) listDialogs(ctx context.Context, src Source) error {
 	cursor := sl.a.dialogsCursor
 	for sl.budgetLeft() {
+		t := sl.s.now()
 		page, total, next, err := src.Dialogs(ctx, cursor, DialogsPageSize)
+		sl.telegram += sl.since(t)
 		sl.pages++
 		if err != nil {
 			return err
 		}
-		if err := sl.stillOurs(ctx); err != nil {
-			return err
-		}
-		var tops []Message
-		for _, d := range page {
-			if d.Top != nil {
-				tops = append(tops, *d.Top)
-			}
-		}
-		if err := upsertDialogs(ctx, sl.shard, sl.a.UserID, page, tops, sl.s.now()); err != nil {
-			return err
-		}
-		phase := PhaseDialogs
-		if next == "" {
-			phase = PhaseHistory
-		}
-		if _, err := sl.s.db.ExecContext(ctx, "UPDATE accounts SET dialogs_cursor = ?, dialogs_total = ?, phase = ? WHERE user_id = ? AND lease_owner = ?",
-			nullIfEmpty(next), total, phase, sl.a.UserID, sl.owner); err != nil {
+		t = sl.s.now()
+		err = sl.storeDialogs(ctx, page, total, next)
+		sl.store += sl.since(t)
+		if err != nil {
 			return err
 		}
 		if next == "" {
@@ -245,6 +261,30 @@ func (sl *slice) listDialogs(ctx context.Context, src Source) error {
 		cursor = next
 	}
 	return nil
+}
+
+// storeDialogs stores a page of the listing and moves the account's dialogs
+// cursor past it (to the history phase after the last page).
+func (sl *slice) storeDialogs(ctx context.Context, page []Dialog, total int, next string) error {
+	if err := sl.stillOurs(ctx); err != nil {
+		return err
+	}
+	var tops []Message
+	for _, d := range page {
+		if d.Top != nil {
+			tops = append(tops, *d.Top)
+		}
+	}
+	if err := upsertDialogs(ctx, sl.shard, sl.a.UserID, page, tops, sl.s.now()); err != nil {
+		return err
+	}
+	phase := PhaseDialogs
+	if next == "" {
+		phase = PhaseHistory
+	}
+	_, err := sl.s.db.ExecContext(ctx, "UPDATE accounts SET dialogs_cursor = ?, dialogs_total = ?, phase = ? WHERE user_id = ? AND lease_owner = ?",
+		nullIfEmpty(next), total, phase, sl.a.UserID, sl.owner)
+	return err
 }
 
 func nullIfEmpty(s string) any {
@@ -261,7 +301,9 @@ func (sl *slice) readHistory(ctx context.Context, src Source) error {
 	limit := sl.s.cfg.HistoryLimit
 	for sl.budgetLeft() {
 		want := min(sl.s.cfg.InFlight, sl.s.cfg.PagesPerSlice-sl.pages)
+		t := sl.s.now()
 		dialogs, err := dialogsToWork(ctx, sl.shard, sl.a.UserID, limit, want)
+		sl.store += sl.since(t)
 		if err != nil {
 			return err
 		}
@@ -272,6 +314,7 @@ func (sl *slice) readHistory(ctx context.Context, src Source) error {
 		pages := make([][]Message, len(dialogs))
 		errs := make([]error, len(dialogs))
 		var wg sync.WaitGroup
+		t = sl.s.now()
 		for i, d := range dialogs {
 			wg.Add(1)
 			go func() {
@@ -280,19 +323,32 @@ func (sl *slice) readHistory(ctx context.Context, src Source) error {
 			}()
 		}
 		wg.Wait()
+		sl.telegram += sl.since(t)
 		sl.pages += len(dialogs)
-		for i, d := range dialogs {
-			if errs[i] != nil {
-				return errs[i] // what was committed stays; the retry resumes from it
-			}
-			if err := sl.stillOurs(ctx); err != nil {
-				return err
-			}
-			if err := sl.commit(ctx, d, pages[i]); err != nil {
-				return err
-			}
-			sl.rows += len(pages[i])
+		t = sl.s.now()
+		err = sl.commitAll(ctx, dialogs, pages, errs)
+		sl.store += sl.since(t)
+		if err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// commitAll commits the pages of a round in order, up to the first that
+// failed to arrive.
+func (sl *slice) commitAll(ctx context.Context, dialogs []*dialogRow, pages [][]Message, errs []error) error {
+	for i, d := range dialogs {
+		if errs[i] != nil {
+			return errs[i] // what was committed stays; the retry resumes from it
+		}
+		if err := sl.stillOurs(ctx); err != nil {
+			return err
+		}
+		if err := sl.commit(ctx, d, pages[i]); err != nil {
+			return err
+		}
+		sl.rows += len(pages[i])
 	}
 	return nil
 }
@@ -356,7 +412,9 @@ func (sl *slice) commit(ctx context.Context, d *dialogRow, page []Message) error
 		}
 		d.historyDone = short
 	}
-	stored, err := commitPage(ctx, sl.shard, sl.a.UserID, d, page, sl.s.now())
+	t := sl.s.now()
+	stored, err := commitPage(ctx, sl.shard, sl.a.UserID, d, page, t)
+	sl.batches += sl.since(t)
 	if err != nil {
 		return err
 	}

@@ -604,6 +604,19 @@ func (s *Stack) Stop() {
 	s.tmp = nil
 }
 
+// Pids returns the process ids of the stack's wrangler processes, in the
+// order of Options.Processes. Each leads its own process group, which holds
+// its workerd: benchmarks read their CPU time from /proc.
+func (s *Stack) Pids() []int {
+	var out []int
+	for _, cmd := range s.procs {
+		if cmd.Process != nil {
+			out = append(out, cmd.Process.Pid)
+		}
+	}
+	return out
+}
+
 // Wait blocks until a process exits (for `make dev`).
 func (s *Stack) Wait() error {
 	errs := make(chan error, len(s.procs))

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/faketelegram"
+	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/devstack"
 )
 
@@ -35,7 +36,7 @@ var (
 	pairN   = flag.Int("pair-calls", 3000, "RPC calls per request in the worker-pair comparison")
 	authN   = flag.Int("auth-calls", 200, "getSessionByUserId calls per request in the transport comparison")
 	verbose = flag.Bool("v", false, "print the workers' logs")
-	only    = flag.String("only", "", "run only these parts, comma-separated: sizes, cold, system, client, telegram")
+	only    = flag.String("only", "", "run only these parts, comma-separated: sizes, cold, system, client, telegram, ingest")
 )
 
 var root string
@@ -67,6 +68,9 @@ func main() {
 	}
 	if run("telegram") {
 		telegramMe(&rep)
+	}
+	if run("ingest") {
+		ingestion(&rep)
 	}
 
 	fmt.Print(rep.String())
@@ -124,14 +128,22 @@ func coldStarts(rep *strings.Builder) {
 var (
 	apiKey = "bench-" + devstack.RandomHex(16)
 	secret = devstack.RandomHex(32)
+	// operatorKey is benchOperator's key for the ingestor's routes.
+	operatorKey = "bench-op-" + devstack.RandomHex(16)
 )
+
+// benchOperator is the ingestor's caller in the benchmarks, allowed to read
+// and sync.
+const benchOperator = "bench-operator"
 
 func secretsFor(worker string) map[string]string {
 	switch worker {
 	case "auth-telegram":
 		return devstack.AuthTelegramVars(secret, apiKey)
 	case "ingestor":
-		return map[string]string{"TELEGRAM_API_ID": "17349", "TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb", "TELEGRAM_AUTH_SERVICE_API_KEY": apiKey}
+		return map[string]string{"TELEGRAM_API_ID": "17349", "TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb", "TELEGRAM_AUTH_SERVICE_API_KEY": apiKey,
+			"INGESTOR_API_KEYS":      fmt.Sprintf(`{%q:%q}`, benchOperator, httpapi.HashAPIKey(operatorKey)),
+			"INGESTOR_ACCESS_POLICY": fmt.Sprintf(`{"read":[%q],"sync":[%q]}`, benchOperator, benchOperator)}
 	}
 	return nil
 }
@@ -362,10 +374,10 @@ func telegramMe(rep *strings.Builder) {
 			log.Fatal(err)
 		}
 		me := st.URL["ingestor"] + "/telegram/me/1"
-		cold = append(cold, timeGetOK(me))
+		cold = append(cold, timeGetOK(me, operatorHeaders...))
 		for j := 0; j < 5; j++ {
-			warm = append(warm, timeGetOK(me))
-			status = append(status, timeGetOK(st.URL["ingestor"]+"/telegram/session-status/1"))
+			warm = append(warm, timeGetOK(me, operatorHeaders...))
+			status = append(status, timeGetOK(st.URL["ingestor"]+"/telegram/session-status/1", operatorHeaders...))
 		}
 		st.Stop()
 	}
@@ -377,8 +389,12 @@ func telegramMe(rep *strings.Builder) {
 	fmt.Fprintf(rep, "Cold under 500 ms: %v. No new auth key is made: the imported session's key is used as is (a fresh key exchange in wasm costs seconds with stock gotd, measured in workerd).\n\n", c < 500)
 }
 
-// timeGetOK is timeGet that accepts only 200.
-func timeGetOK(url string) float64 { return timeGetStatus(url, 200) }
+// operatorHeaders are benchOperator's credentials for the ingestor's routes.
+var operatorHeaders = []string{"Authorization", "ApiKey " + operatorKey, "X-Service-ID", benchOperator}
+
+// timeGetOK is timeGet that accepts only 200, with headers (name, value,
+// name, value...).
+func timeGetOK(url string, headers ...string) float64 { return timeRequest(url, []int{200}, headers) }
 
 var client = &http.Client{Timeout: 5 * time.Minute}
 
@@ -387,9 +403,18 @@ var client = &http.Client{Timeout: 5 * time.Minute}
 func timeGet(url string) float64 { return timeGetStatus(url, 200, 404) }
 
 // timeGetStatus is timeGet that fails on any status but ok.
-func timeGetStatus(url string, ok ...int) float64 {
+func timeGetStatus(url string, ok ...int) float64 { return timeRequest(url, ok, nil) }
+
+func timeRequest(url string, ok []int, headers []string) float64 {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	start := time.Now()
-	resp, err := client.Get(url)
+	resp, err := client.Do(req)
 	if err != nil {
 		log.Fatalf("GET %s: %v", url, err)
 	}

@@ -198,7 +198,7 @@ func (sl *slice) budgetLeft() bool {
 	return sl.pages < sl.s.cfg.PagesPerSlice && sl.rows < sl.s.cfg.RowsPerSlice
 }
 
-// stillOurs checks, before a page is committed, that the sync is still this
+// stillOurs checks, before pages are committed, that the sync is still this
 // slice's (not paused, replaced or deleted), and extends the lease when half
 // of it is gone.
 func (sl *slice) stillOurs(ctx context.Context) error {
@@ -336,14 +336,16 @@ func (sl *slice) readHistory(ctx context.Context, src Source) error {
 }
 
 // commitAll commits the pages of a round in order, up to the first that
-// failed to arrive.
+// failed to arrive. The sync is checked to be still this slice's once for
+// the round (at most InFlight pages), not before every page: a pause or a
+// delete takes effect within a round, for one D1 read instead of four.
 func (sl *slice) commitAll(ctx context.Context, dialogs []*dialogRow, pages [][]Message, errs []error) error {
+	if err := sl.stillOurs(ctx); err != nil {
+		return err
+	}
 	for i, d := range dialogs {
 		if errs[i] != nil {
 			return errs[i] // what was committed stays; the retry resumes from it
-		}
-		if err := sl.stillOurs(ctx); err != nil {
-			return err
 		}
 		if err := sl.commit(ctx, d, pages[i]); err != nil {
 			return err

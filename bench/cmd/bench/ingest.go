@@ -481,7 +481,7 @@ func ingestion(rep *strings.Builder) {
 	row("CPU of workerd (the workers, local D1 and queue) during the sync", "%.0f ms", func(s split) float64 { return s.cpu })
 	row("CPU of wrangler's proxy (a second workerd) and node", "%.0f ms", func(s split) float64 { return s.group - s.cpu })
 	rep.WriteString("\n")
-	fmt.Fprintf(rep, "Without added latency, D1 takes %.0f%% of the slices' time: %.1f ms a history page's commit batch (%d pages), and %.0f ms for the other D1 calls (a lease check before every page, a choice of dialogs before every round of pages). "+
+	fmt.Fprintf(rep, "Without added latency, D1 takes %.0f%% of the slices' time: %.1f ms a history page's commit batch (%d pages), and %.0f ms for the other D1 calls (before every round of up to 4 pages: a choice of dialogs on the shard and a check of the lease on DB). "+
 		"Telegram's %d answers, decoded in wasm, take %.0f ms. workerd runs the workers and the local D1 databases on one thread, and its CPU time during the sync (%.0f ms) is %.0f%% of the sync's wall time (%.0f ms)%s. "+
 		"With latency the waits add to that work rather than hide it: a round of up to %d pages is waited for, then committed, before the next round is requested. "+
 		"The same code natively (SQLite, no wasm, no bridge) takes %.0f ms without latency, against %.0f ms in workerd. "+

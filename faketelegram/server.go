@@ -166,7 +166,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	s.cancel = cancel
 	go func() {
 		defer close(s.served)
-		if err := s.srv.Serve(sctx, transport.ListenCodec(nil, &trackingListener{Listener: ln, s: s})); err != nil {
+		if err := s.srv.Serve(sctx, transport.ListenCodec(nil, newListener(ln, s))); err != nil {
 			s.log.Warn("serve", zap.Error(err))
 		}
 	}()
@@ -375,42 +375,6 @@ func (s *Server) ResetCalls() {
 
 // Connections returns how many connections the server has accepted.
 func (s *Server) Connections() int { return int(s.accepted.Load()) }
-
-// trackingListener records connections so Close can close them.
-type trackingListener struct {
-	net.Listener
-	s *Server
-}
-
-func (l *trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	tc := &trackedConn{Conn: c, s: l.s}
-	l.s.mu.Lock()
-	if l.s.closed {
-		l.s.mu.Unlock()
-		_ = c.Close()
-		return nil, net.ErrClosed
-	}
-	l.s.conns[tc] = struct{}{}
-	l.s.mu.Unlock()
-	l.s.accepted.Add(1)
-	return tc, nil
-}
-
-type trackedConn struct {
-	net.Conn
-	s *Server
-}
-
-func (c *trackedConn) Close() error {
-	c.s.mu.Lock()
-	delete(c.s.conns, c)
-	c.s.mu.Unlock()
-	return c.Conn.Close()
-}
 
 // countingCore counts tgtest's "Starting key exchange" debug entries.
 type countingCore struct {

@@ -73,7 +73,7 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 	if err := (&session.Loader{Storage: storage}).Save(ctx, SessionData(s)); err != nil {
 		return &Error{Kind: KindUnavailable, Err: err}
 	}
-	opts := c.options(s, storage, unitDial(ctx, c.dial))
+	opts := c.options(s, storage, unitDial(ctx, stop, c.dial))
 	opts.Logger = zap.New(keyNotFoundWatch{stop: stop})
 	client := telegram.NewClient(c.app.ID, c.app.Hash, opts)
 	// gotd's Run answers nil when its work group ends with anything that
@@ -98,7 +98,7 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 	}
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 		switch cause.(type) {
-		case errTimeout:
+		case errTimeout, errUnreachable:
 			err = cause
 		case errKeyNotFound:
 			return &Error{Kind: KindSessionRejected, Type: "AUTH_KEY_NOT_FOUND", Err: cause}
@@ -111,10 +111,16 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 // they refuse every read and write (checked before each, so nothing more is
 // sent after the unit ends) and are closed, which unblocks a waiting read.
 // gotd does not check its context before sending.
-func unitDial(unit context.Context, dial DialFunc) DialFunc {
+//
+// A dial that fails ends the unit with errUnreachable: gotd would retry it
+// with backoff until the unit's timeout, holding the caller for the whole
+// of it while the reason (a refused connection, a name that does not
+// resolve) stays in gotd's logs.
+func unitDial(unit context.Context, stop context.CancelCauseFunc, dial DialFunc) DialFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
+			stop(errUnreachable{err})
 			return nil, err
 		}
 		context.AfterFunc(unit, func() { conn.Close() })
@@ -195,6 +201,12 @@ func (c *Client) options(s sessionstring.Session, storage telegram.SessionStorag
 
 // errDropped is the outcome of a unit whose connection ended before it ran.
 var errDropped = errors.New("the connection to Telegram closed before the call completed")
+
+// errUnreachable is the cause of a unit whose connection could not be made.
+type errUnreachable struct{ err error }
+
+func (u errUnreachable) Error() string { return "cannot connect to Telegram: " + u.err.Error() }
+func (u errUnreachable) Unwrap() error { return u.err }
 
 // errTimeout is the cause of a unit of work that ran out of time.
 type errTimeout struct{ e Endpoint }

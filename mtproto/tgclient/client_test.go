@@ -160,6 +160,64 @@ func TestRunFailures(t *testing.T) {
 	}
 }
 
+// A connection that cannot be made ends the unit at once, naming why,
+// rather than after gotd's retries have used up the unit's timeout.
+func TestRunUnreachable(t *testing.T) {
+	fake, s := server(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	ep := fake.Endpoint()
+	ep.Addr = closed
+	ep.Timeout = time.Minute
+	c := tgclient.New(tgclient.App{ID: 17349, Hash: "344583e45741c457fe1862106095a5eb"}, ep, (&net.Dialer{}).DialContext)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := kindOf(t, c.Run(ctx, s, getSelf))
+	if e.Kind != tgclient.KindUnavailable || !e.Retryable() ||
+		!strings.HasPrefix(e.Error(), "Telegram is unavailable: cannot connect to Telegram: ") ||
+		!strings.Contains(e.Error(), "connection refused") {
+		t.Fatalf("unreachable: %v %q", e.Kind, e)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the unit waited out its timeout instead of ending at the failed dial")
+	}
+}
+
+// Calls in flight when the connection drops all end, and the unit says the
+// connection closed under them; the next unit works.
+func TestRunDropWithCallsInFlight(t *testing.T) {
+	fake, s := server(t)
+	t.Cleanup(fake.ClearFaults)
+	c := client(fake, 20*time.Second)
+	if err := fake.AddFault(faketelegram.Fault{Kind: faketelegram.FaultDrop, Method: "users.getUsers", After: 2, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Run(context.Background(), s, func(ctx context.Context, api *tg.Client) error {
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- getSelf(ctx, api) }()
+		}
+		var first error
+		for range 4 {
+			if err := <-errs; err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	})
+	e := kindOf(t, err)
+	if e.Kind != tgclient.KindUnavailable || !e.Retryable() || !strings.Contains(e.Error(), "closed before the call completed") {
+		t.Fatalf("dropped with calls in flight: %v %q", e.Kind, e)
+	}
+	if err := c.Run(context.Background(), s, getSelf); err != nil {
+		t.Fatalf("after the drop: %v", err)
+	}
+}
+
 // Revoking needs its own session: the shared one serves the other tests.
 func TestRunRevoked(t *testing.T) {
 	fake, _ := server(t)

@@ -27,9 +27,10 @@ type ingestSystem struct {
 
 func startIngestSystem(t *testing.T) *ingestSystem {
 	t.Helper()
-	sys := &ingestSystem{telegramSystem: startTelegramSystem(t, map[string]string{
+	// e2e-reader has a key of the ingestor's but no permission.
+	sys := &ingestSystem{telegramSystem: startTelegramSystemWith(t, map[string]string{
 		"INGESTOR_ACCESS_POLICY": `{"read":["e2e-operator"],"sync":["e2e-operator"],"operate":["e2e-operator"]}`,
-	}), users: map[int64]int64{1: 1001, 2: 1002}, sessions: map[int64]string{}}
+	}, map[string]string{"e2e-reader": "reader-key"}), users: map[int64]int64{1: 1001, 2: 1002}, sessions: map[int64]string{}}
 	if ingest.ShardOf(1, 2) == ingest.ShardOf(2, 2) {
 		t.Fatal("users 1 and 2 share a shard: pick others")
 	}
@@ -203,16 +204,22 @@ func (s *ingestSystem) wantLikeTelegram(t *testing.T, user int64) {
 	}
 }
 
-// rowsInShards counts user's messages in each shard, read with D1 directly.
-func (s *ingestSystem) rowsInShards(t *testing.T, user int64) [2]int {
+// rowsInShards counts each user's messages in each shard, read with D1
+// directly (one wrangler d1 execute a shard).
+func (s *ingestSystem) rowsInShards(t *testing.T) map[int64][2]int {
 	t.Helper()
-	var out [2]int
+	out := map[int64][2]int{}
 	for i := range 2 {
-		rows, err := s.D1On(context.Background(), "ingestor", "MESSAGES_"+strconv.Itoa(i), fmt.Sprintf("SELECT count(*) AS n FROM messages WHERE user_id = %d", user))
+		rows, err := s.D1On(context.Background(), "ingestor", "MESSAGES_"+strconv.Itoa(i), "SELECT user_id, count(*) AS n FROM messages GROUP BY user_id")
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[i] = int(rows[0]["n"].(float64))
+		for _, r := range rows {
+			user := int64(r["user_id"].(float64))
+			c := out[user]
+			c[i] = int(r["n"].(float64))
+			out[user] = c
+		}
 	}
 	return out
 }
@@ -232,8 +239,9 @@ func TestIngestion(t *testing.T) {
 		}
 		sys.wantLikeTelegram(t, 1)
 		sys.wantLikeTelegram(t, 2)
+		byUser := sys.rowsInShards(t)
 		for user := int64(1); user <= 2; user++ {
-			rows := sys.rowsInShards(t, user)
+			rows := byUser[user]
 			if mine := ingest.ShardOf(user, 2); rows[mine] == 0 || rows[1-mine] != 0 {
 				t.Errorf("user %d's rows by shard: %v, want all in shard %d", user, rows, mine)
 			}
@@ -346,23 +354,77 @@ func TestIngestion(t *testing.T) {
 	})
 
 	t.Run("DeleteRemovesEveryRow", func(t *testing.T) {
-		other := sys.rowsInShards(t, 2)
+		_, before := sys.stored(t, 2)
 		sys.deleteUser(t, 1)
-		if rows := sys.rowsInShards(t, 1); rows != [2]int{} {
+		byUser := sys.rowsInShards(t)
+		if rows := byUser[1]; rows != [2]int{} {
 			t.Errorf("user 1's rows after delete: %v", rows)
 		}
 		if r, _ := sys.v1(t, "GET", "1/sync"); r.Status != 404 {
 			t.Errorf("status after delete: %d %s", r.Status, r.Body)
 		}
-		if rows := sys.rowsInShards(t, 2); rows != other {
-			t.Errorf("user 2's rows changed: %v, were %v", rows, other)
+		if rows := byUser[2]; rows[0]+rows[1] != len(before) {
+			t.Errorf("user 2's rows: %v, %d stored before", rows, len(before))
 		}
 	})
+
+	t.Run("EveryRouteNeedsACaller", func(t *testing.T) { testRoutesNeedACaller(t, sys) })
 }
 
 func (s *ingestSystem) deleteUser(t *testing.T, user int64) {
 	t.Helper()
 	if r, _ := s.v1(t, "DELETE", strconv.FormatInt(user, 10)); r.Status != 200 {
 		t.Fatalf("DELETE: %d %s", r.Status, r.Body)
+	}
+}
+
+// testRoutesNeedACaller: every ingestor route but /health answers 401
+// without credentials and 403 without the permission, before anything
+// happens: no call reaches auth-telegram (no access-log row), no connection
+// reaches Telegram, no account is registered.
+func testRoutesNeedACaller(t *testing.T, sys *ingestSystem) {
+	logRows := func() int {
+		return len(sys.d1(t, "auth-telegram", "SELECT id FROM access_log WHERE action != 'import_session'"))
+	}
+	rows, conns := logRows(), sys.tg.Connections()
+	routes := []struct{ method, path string }{
+		{"GET", "/telegram/session-status/7"},
+		{"GET", "/telegram/me/7"},
+		{"GET", "/telegram/client-stats"},
+		{"DELETE", "/telegram/sessions/ses_abcdefghijklmnopqrstuvwxyz"},
+		{"POST", "/v1/users/7/sync"},
+		{"GET", "/v1/users/7/sync"},
+		{"DELETE", "/v1/users/7/sync"},
+		{"GET", "/v1/users/7/dialogs"},
+		{"GET", "/v1/users/7/dialogs/user:1002/messages"},
+		{"DELETE", "/v1/users/7"},
+	}
+	for _, rt := range routes {
+		for _, c := range []struct {
+			name    string
+			headers []string
+			status  int
+			code    string
+		}{
+			{"no credentials", nil, 401, "UNAUTHENTICATED"},
+			{"a wrong key", []string{"Authorization", "ApiKey nope", "X-Service-ID", "e2e-operator"}, 401, "UNAUTHENTICATED"},
+			{"auth-telegram's key", []string{"Authorization", "ApiKey " + sys.apiKey, "X-Service-ID", "ingestor-service"}, 401, "UNAUTHENTICATED"},
+			{"no permission", []string{"Authorization", "ApiKey reader-key", "X-Service-ID", "e2e-reader"}, 403, "FORBIDDEN"},
+		} {
+			r := do(t, rt.method, sys.ingestor+rt.path, nil, c.headers...)
+			var env envelope
+			if r.json(t, &env); r.Status != c.status || env.Error == nil || env.Error.Code != c.code {
+				t.Errorf("%s %s, %s: %d %s", rt.method, rt.path, c.name, r.Status, r.Body)
+			}
+		}
+	}
+	if n := logRows(); n != rows {
+		t.Errorf("refused calls reached auth-telegram: %d access-log rows, want %d", n, rows)
+	}
+	if n := sys.tg.Connections(); n != conns {
+		t.Errorf("refused calls opened %d connections to Telegram", n-conns)
+	}
+	if r, _ := sys.v1(t, "GET", "7/sync"); r.Status != 404 {
+		t.Errorf("a refused POST registered the account: %d %s", r.Status, r.Body)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -250,45 +249,6 @@ func TestSessionOverTheBinding(t *testing.T) {
 
 	t.Run("CallableFromPlainJavaScript", func(t *testing.T) { testJavaScriptCaller(t, sys) })
 	t.Run("BadInputChangesNothing", func(t *testing.T) { testBadInput(t, sys) })
-}
-
-// TestIngestorDatabases: the ingestor starts with every database of its
-// wrangler.toml migrated: DB from migrations/ (accounts), and each message
-// shard, MESSAGES_0 and MESSAGES_1, from migrations-messages/ (dialogs and
-// messages), each its own database.
-func TestIngestorDatabases(t *testing.T) {
-	sys := startSystem(t, systemOptions{noJSCaller: true})
-	tables := func(binding string) []string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		rows, err := sys.D1On(ctx, "ingestor", binding, "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('accounts', 'dialogs', 'messages') ORDER BY name")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var names []string
-		for _, r := range rows {
-			names = append(names, fmt.Sprint(r["name"]))
-		}
-		return names
-	}
-	if got := tables("DB"); !slices.Equal(got, []string{"accounts"}) {
-		t.Errorf("DB has %v, want accounts (0002 drops 0001's dialogs and messages)", got)
-	}
-	for _, shard := range []string{"MESSAGES_0", "MESSAGES_1"} {
-		if got := tables(shard); !slices.Equal(got, []string{"dialogs", "messages"}) {
-			t.Errorf("%s has %v, want dialogs and messages", shard, got)
-		}
-	}
-	// Separate databases: a row in one shard is not in the other.
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := sys.D1On(ctx, "ingestor", "MESSAGES_0", "CREATE TABLE e2e_marker (x INTEGER)"); err != nil {
-		t.Fatal(err)
-	}
-	if rows, err := sys.D1On(ctx, "ingestor", "MESSAGES_1", "SELECT name FROM sqlite_master WHERE name = 'e2e_marker'"); err != nil || len(rows) != 0 {
-		t.Errorf("MESSAGES_1 sees MESSAGES_0's table: %v %v", rows, err)
-	}
 }
 
 // TestSessionOverHTTP: with TELEGRAM_AUTH_TRANSPORT=http the same works over

@@ -83,7 +83,7 @@ func main() {
 }
 
 func sizes(rep *strings.Builder) {
-	fmt.Fprintf(rep, "## Size of each .wasm\n\nTarget: at most 5 MiB gzipped. The ingestor carries gotd/td (MTProto, its generated Telegram API types are most of the size).\n\n| worker | raw | gzip -9 | target met |\n|---|---:|---:|---|\n")
+	fmt.Fprintf(rep, "## Size of each .wasm\n\nTarget: at most 5 MiB gzipped. The ingestor carries gotd/td (MTProto, its generated Telegram API types are most of the size), and on js/wasm gotd's package `dcs` builds its WebSocket resolver in a package-level variable, so nhooyr.io/websocket, net/http's client, crypto/tls and a flate encoder are linked though the ingestor dials with its own resolver; removing them needs a change in gotd.\n\n| worker | raw | gzip -9 | target met |\n|---|---:|---:|---|\n")
 	for _, s := range []string{"auth-telegram", "ingestor"} {
 		b, err := os.ReadFile(filepath.Join(root, "services", s, "build", "app.wasm"))
 		if err != nil {

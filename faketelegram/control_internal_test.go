@@ -1,6 +1,7 @@
 package faketelegram
 
 import (
+	"encoding/binary"
 	"context"
 	"encoding/json"
 	"net/http/httptest"
@@ -61,5 +62,23 @@ func TestControlRefusesBadInput(t *testing.T) {
 	}
 	if after, _ := s.Digest(1001); after != before {
 		t.Fatalf("after refused requests: %+v, was %+v", after, before)
+	}
+}
+
+func TestHasDHGenOK(t *testing.T) {
+	msg := func(keyID byte, body uint32) []byte {
+		b := make([]byte, 4+20+4+16)
+		b[4] = keyID // auth_key_id's first byte
+		binary.LittleEndian.PutUint32(b[24:], body)
+		return b
+	}
+	if !hasDHGenOK(msg(0, 0x3bcbf734)) {
+		t.Error("an unencrypted dh_gen_ok was missed")
+	}
+	if hasDHGenOK(msg(1, 0x3bcbf734)) {
+		t.Error("an encrypted message was taken for dh_gen_ok")
+	}
+	if hasDHGenOK(msg(0, 0x46dc1fb9)) || hasDHGenOK([]byte{0x34, 0xf7, 0xcb, 0x3b}) {
+		t.Error("something else was taken for dh_gen_ok")
 	}
 }

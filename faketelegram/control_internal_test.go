@@ -1,8 +1,8 @@
 package faketelegram
 
 import (
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"

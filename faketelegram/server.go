@@ -69,7 +69,7 @@ type Server struct {
 	once    sync.Once
 
 	exchanges atomic.Int64
-	keys      keyGate // reads wait while tgtest stores a new key
+	keys      keyGate      // reads wait while tgtest stores a new key
 	accepted  atomic.Int64 // connections accepted
 
 	mu       sync.Mutex

@@ -75,7 +75,7 @@ test-unit:
 FUZZTIME ?= 10s
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mtproto/sessionstring/
-	$(GO) test -run '^$$$$' -fuzz '^FuzzServerAnswers$$$$' -fuzztime $(FUZZTIME) ./mtproto/authkey/
+	$(GO) test -run '^$$' -fuzz '^FuzzServerAnswers$$' -fuzztime $(FUZZTIME) ./mtproto/authkey/
 
 # The Pulumi program (its own module) with Pulumi's mocks, and its reading of
 # wrangler.toml compared with the pinned wrangler's (so not -short: it needs deps).

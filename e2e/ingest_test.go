@@ -90,6 +90,7 @@ func (s *ingestSystem) state(t *testing.T, user int64) syncState {
 func (s *ingestSystem) waitSync(t *testing.T, user int64, syncID string, within time.Duration, seen map[string]bool) syncState {
 	t.Helper()
 	deadline := time.Now().Add(within)
+	from := len(s.Logs().Lines())
 	for {
 		st := s.state(t, user)
 		if seen != nil {
@@ -99,10 +100,26 @@ func (s *ingestSystem) waitSync(t *testing.T, user int64, syncID string, within 
 			return st
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("sync %s of user %d not over after %v: %+v\n%s", syncID, user, within, st, s.Logs().Tail(30))
+			t.Fatalf("sync %s of user %d not over after %v: %+v\nworker logs since the sync was asked for, polls left out:\n%s",
+				syncID, user, within, st, s.logsSince(from, fmt.Sprintf("/v1/users/%d/sync ", user), 80))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// logsSince returns at most n worker log lines after the first from, without
+// the lines that contain skip.
+func (s *ingestSystem) logsSince(from int, skip string, n int) string {
+	var out []string
+	for _, line := range s.Logs().Lines()[from:] {
+		if !strings.Contains(line, skip) && !strings.Contains(line, strings.TrimSpace(skip)+`"`) {
+			out = append(out, line)
+		}
+	}
+	if len(out) > n {
+		out = append([]string{fmt.Sprintf("[… %d lines left out]", len(out)-n)}, out[len(out)-n:]...)
+	}
+	return strings.Join(out, "\n")
 }
 
 // stored reads every stored dialog and message of user through the API.

@@ -120,7 +120,11 @@ func unitDial(unit context.Context, stop context.CancelCauseFunc, dial DialFunc)
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
-			stop(errUnreachable{err})
+			// A redial cancelled because the unit is ending is not
+			// Telegram being unreachable: the unit's own outcome stands.
+			if ctx.Err() == nil && unit.Err() == nil {
+				stop(errUnreachable{err})
+			}
 			return nil, err
 		}
 		context.AfterFunc(unit, func() { conn.Close() })

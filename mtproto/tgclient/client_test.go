@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,6 +217,42 @@ func TestRunDropWithCallsInFlight(t *testing.T) {
 	}
 	if err := c.Run(context.Background(), s, getSelf); err != nil {
 		t.Fatalf("after the drop: %v", err)
+	}
+}
+
+// A redial that is still under way when the unit ends is cancelled with
+// it: that is the drop's outcome, not an unreachable Telegram.
+func TestRunDropWhileRedialing(t *testing.T) {
+	fake, s := server(t)
+	t.Cleanup(fake.ClearFaults)
+	ep := fake.Endpoint()
+	ep.Timeout = 20 * time.Second
+	var dials atomic.Int32
+	redialing := make(chan struct{})
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if dials.Add(1) == 1 {
+			return (&net.Dialer{}).DialContext(ctx, network, addr)
+		}
+		close(redialing)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	c := tgclient.New(tgclient.App{ID: 17349, Hash: "344583e45741c457fe1862106095a5eb"}, ep, dial)
+	if err := fake.AddFault(faketelegram.Fault{Kind: faketelegram.FaultDrop, Method: "users.getUsers", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Run(context.Background(), s, func(ctx context.Context, api *tg.Client) error {
+		err := getSelf(ctx, api)
+		select { // the unit ends only once gotd is redialing
+		case <-redialing:
+		case <-time.After(10 * time.Second):
+			t.Error("gotd did not redial after the drop")
+		}
+		return err
+	})
+	e := kindOf(t, err)
+	if e.Kind != tgclient.KindUnavailable || strings.Contains(e.Error(), "cannot connect") {
+		t.Fatalf("dropped while redialing: %v %q", e.Kind, e)
 	}
 }
 

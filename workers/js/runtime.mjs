@@ -537,7 +537,7 @@ export class Runtime {
     if (!this.#connect) throw new Error("sockets are not available: the runtime was built without connect()");
     const sock = this.#connect({ hostname, port }, { secureTransport: tls ? "on" : "off", allowHalfOpen });
     const id = this.#nextSocket++;
-    const s = { sock, reader: sock.readable.getReader(), writer: sock.writable.getWriter(), calls: new Set() };
+    const s = { sock, reader: sock.readable.getReader(), writer: sock.writable.getWriter(), calls: new Set(), allowHalfOpen };
     (req.sockets ??= new Map()).set(id, s);
     this.#openSockets++;
     this.#socketOp(req, s, call, sock.opened.catch((e) => {
@@ -881,9 +881,16 @@ export class Runtime {
         this.#openSocket(req, call, bytes);
         return;
       case OP_SOCK_READ: {
-        const [, s] = this.#socket(req, new Reader(bytes));
-        this.#socketOp(req, s, call, s.reader.read(), ({ done, value }) =>
-          done ? { status: S_EOF, bytes: null } : { bytes: value });
+        const [id, s] = this.#socket(req, new Reader(bytes));
+        this.#socketOp(req, s, call, s.reader.read(), ({ done, value }) => {
+          // Reading has ended, and without allowHalfOpen so has writing:
+          // workerd may leave a write to a connection the peer reset
+          // unsettled, and Go would wait on it (holding up whatever waits
+          // for that writer) until its own timeout. Close the socket now,
+          // which fails what still waits on it.
+          if (done && !s.allowHalfOpen) this.#closeSocket(req, id, "connection closed by the peer");
+          return done ? { status: S_EOF, bytes: null } : { bytes: value };
+        });
         return;
       }
       case OP_SOCK_WRITE: {

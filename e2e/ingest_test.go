@@ -101,18 +101,19 @@ func (s *ingestSystem) waitSync(t *testing.T, user int64, syncID string, within 
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("sync %s of user %d not over after %v: %+v\nworker logs since the sync was asked for, polls left out:\n%s",
-				syncID, user, within, st, s.logsSince(from, fmt.Sprintf("/v1/users/%d/sync ", user), 80))
+				syncID, user, within, st, s.logsSince(from, fmt.Sprintf("/v1/users/%d/sync", user), 80))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
 // logsSince returns at most n worker log lines after the first from, without
-// the lines that contain skip.
-func (s *ingestSystem) logsSince(from int, skip string, n int) string {
+// those of requests to path (wrangler's "GET path 200 …" and the worker's
+// "path":"path").
+func (s *ingestSystem) logsSince(from int, path string, n int) string {
 	var out []string
 	for _, line := range s.Logs().Lines()[from:] {
-		if !strings.Contains(line, skip) && !strings.Contains(line, strings.TrimSpace(skip)+`"`) {
+		if !strings.Contains(line, path+" ") && !strings.Contains(line, path+`"`) {
 			out = append(out, line)
 		}
 	}

@@ -26,11 +26,11 @@ var telegramPrime, _ = new(big.Int).SetString(""+
 // other than the published one would mean Telegram changed it, and this
 // package should be updated with the new value after it is checked once,
 // offline.
+var errUnknownPrime = errors.New("the server's dh_prime is not Telegram's published 2048-bit prime; refused (a new prime must be checked and added to package authkey)")
+
 // TelegramPrime returns Telegram's published 2048-bit safe prime (also the
 // prime of its SRP 2FA), a copy the caller may change.
 func TelegramPrime() *big.Int { return new(big.Int).Set(telegramPrime) }
-
-var errUnknownPrime = errors.New("the server's dh_prime is not Telegram's published 2048-bit prime; refused (a new prime must be checked and added to package authkey)")
 
 var (
 	one = big.NewInt(1)

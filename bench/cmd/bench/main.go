@@ -36,7 +36,7 @@ var (
 	pairN   = flag.Int("pair-calls", 3000, "RPC calls per request in the worker-pair comparison")
 	authN   = flag.Int("auth-calls", 200, "getSessionByUserId calls per request in the transport comparison")
 	verbose = flag.Bool("v", false, "print the workers' logs")
-	only    = flag.String("only", "", "run only these parts, comma-separated: sizes, cold, system, client, telegram, ingest")
+	only    = flag.String("only", "", "run only these parts, comma-separated: sizes, cold, system, client, telegram, ingest, keyexchange")
 )
 
 var root string
@@ -71,6 +71,9 @@ func main() {
 	}
 	if run("ingest") {
 		ingestion(&rep)
+	}
+	if run("keyexchange") {
+		keyExchange(&rep)
 	}
 
 	fmt.Print(rep.String())

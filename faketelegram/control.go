@@ -22,7 +22,7 @@ import (
 //	                after: calls of method let through first (after 2: the 3rd call from now
 //	                is the first to fail); times <= 0: until DELETE /faults (see AddFault)
 //	DELETE /faults  clears every fault
-//	POST   /mint    {"userId":1001}          → {"userId":1001,"session":"1..."}
+//	POST   /mint    {"userId":1001,"dc":0}   → {"userId":1001,"dc":2,"session":"1..."} (dc 0: the main DC)
 //	POST   /revoke  {"session":"1..."}       → {"revoked":true}
 //	GET    /calls?method=messages.getHistory → {"method":"messages.getHistory","calls":2} (method=* for all)
 //	DELETE /calls   sets every call count to zero
@@ -66,6 +66,7 @@ func (s *Server) ControlHandler() http.Handler {
 	mux.HandleFunc("POST /mint", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
 			UserID int64 `json:"userId"`
+			DC     int   `json:"dc"`
 		}
 		if !decode(w, r, &in) {
 			return
@@ -74,12 +75,19 @@ func (s *Server) ControlHandler() http.Handler {
 			fail(w, http.StatusBadRequest, "userId", fmt.Sprintf("no fixture user %d", in.UserID))
 			return
 		}
-		sess, err := s.MintSession(r.Context(), in.UserID)
+		if in.DC == 0 {
+			in.DC = s.dc
+		}
+		if _, ok := s.dcs[in.DC]; !ok {
+			fail(w, http.StatusBadRequest, "dc", fmt.Sprintf("dc %d is not served here", in.DC))
+			return
+		}
+		sess, err := s.MintSessionOn(r.Context(), in.DC, in.UserID)
 		if err != nil {
 			fail(w, http.StatusInternalServerError, "", err.Error())
 			return
 		}
-		reply(w, map[string]any{"userId": in.UserID, "session": sess})
+		reply(w, map[string]any{"userId": in.UserID, "dc": in.DC, "session": sess})
 	})
 	mux.HandleFunc("POST /revoke", func(w http.ResponseWriter, r *http.Request) {
 		var in struct {

@@ -46,6 +46,7 @@ func TestControlRefusesBadInput(t *testing.T) {
 		{"POST", "/messages/delete", `{"userId":1001,"peer":{"user":1002},"ids":"1"}`, "ids"},
 		{"GET", "/dialogs?userId=abc", ``, "userId"},
 		{"GET", "/digest?userId=999", ``, "userId"},
+		{"POST", "/mint", `{"userId":1001,"dc":3}`, "dc"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))

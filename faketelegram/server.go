@@ -39,10 +39,11 @@ import (
 type Options struct {
 	// Fixture is what the server serves. Default: DefaultFixture().
 	Fixture *Fixture
-	// Addr is the TCP address to listen on. Default "127.0.0.1:0". Only
-	// loopback addresses are accepted: the server has no real security.
+	// Addr is the TCP address the main DC listens on. Default
+	// "127.0.0.1:0". Only loopback addresses are accepted: the server has
+	// no real security. The other DCs listen on its IP address, any port.
 	Addr string
-	// DC is the data center id the server claims to be. Default 2.
+	// DC is the id of the main data center, the one Addr serves. Default 2.
 	DC int
 	// Logger receives the server's logs (never session strings or keys).
 	// Default: none.
@@ -50,21 +51,32 @@ type Options struct {
 	// Key is the server's RSA key. Default: a new 2048-bit key. Tests that
 	// start many servers may share one.
 	Key *rsa.PrivateKey
+	// HomeDCs maps fixture users to the data center they live on; users
+	// not listed live on DC. Start also serves every other DC named here,
+	// each on its own loopback port (DCAddrs), with the same key and the
+	// same users, messages, logins and codes. Default (nil): users 1005
+	// and 1006 live on DC 4 (those of them the fixture has). An empty map:
+	// every user lives on DC, and only DC is served.
+	HomeDCs map[int64]int
 }
 
-// Server is a running fake Telegram data center.
+// defaultHomeDCs is where HomeDCs' default puts users.
+var defaultHomeDCs = map[int64]int{1005: 4, 1006: 4}
+
+// Server is a running fake Telegram: its main data center, and the other
+// DCs its users live on (Options.HomeDCs), in one process.
 type Server struct {
 	fx      *Fixture
 	w       *world
-	dc      int
+	dc      int                 // the main DC
+	home    map[int64]int       // users who live on another DC than dc
+	dcs     map[int]*dataCenter // every DC served, dc included
 	log     *zap.Logger
-	addr    netip.AddrPort
+	addr    netip.AddrPort // the main DC's
 	key     *rsa.PrivateKey
 	pubPEM  []byte
-	srv     *tgtest.Server
 	dispat  *tg.ServerDispatcher
 	cancel  context.CancelFunc
-	served  chan struct{}
 	closing chan struct{}
 	once    sync.Once
 
@@ -85,6 +97,14 @@ type Server struct {
 	calls    map[string]int   // since Start or ResetCalls
 	seq      map[string]int64 // calls of each method since Start (faults count from them)
 	seqAll   int64
+}
+
+// dataCenter is one DC the Server serves: its own listener and tgtest
+// server, so its own auth keys; everything else is the Server's.
+type dataCenter struct {
+	id     int
+	addr   netip.AddrPort
+	served chan struct{} // closed when its tgtest server has stopped
 }
 
 type pendingCode struct {
@@ -121,6 +141,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := checkLoopback(opts.Addr); err != nil {
 		return nil, err
 	}
+	home, err := homeDCs(opts)
+	if err != nil {
+		return nil, err
+	}
 	key := opts.Key
 	if key == nil {
 		var err error
@@ -133,18 +157,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("faketelegram: listen: %w", err)
 	}
-	addr := ln.Addr().(*net.TCPAddr).AddrPort()
-	addr = netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())
 
 	s := &Server{
 		fx:       opts.Fixture,
 		w:        newWorld(opts.Fixture.idx),
 		dc:       opts.DC,
+		home:     home,
+		dcs:      map[int]*dataCenter{},
 		log:      opts.Logger,
-		addr:     addr,
+		addr:     listenAddr(ln),
 		key:      key,
 		pubPEM:   pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&key.PublicKey)}),
-		served:   make(chan struct{}),
 		closing:  make(chan struct{}),
 		conns:    map[net.Conn]struct{}{},
 		bound:    map[[8]byte]int64{},
@@ -159,21 +182,101 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// tgtest logs "Starting key exchange" at debug level; the counting core
 	// turns that into KeyExchanges and passes everything to opts.Logger.
 	tlog := zap.New(&countingCore{Core: opts.Logger.Core(), n: &s.exchanges})
-	s.srv = tgtest.NewServer(tgtest.NewPrivateKey(key), tgtest.UnpackInvoke(tgtest.HandlerFunc(s.onMessage)), tgtest.ServerOptions{
-		DC:     opts.DC,
+	sctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	lns := map[int]net.Listener{opts.DC: ln}
+	for _, id := range otherDCs(home) {
+		// The other DCs listen on the main DC's address, any port.
+		l, err := lc.Listen(ctx, "tcp", net.JoinHostPort(s.Host(), "0"))
+		if err != nil {
+			for _, l := range lns {
+				_ = l.Close()
+			}
+			cancel()
+			return nil, fmt.Errorf("faketelegram: listen for dc %d: %w", id, err)
+		}
+		lns[id] = l
+	}
+	// Every DC is known before any serves: help.getConfig lists them all.
+	for id, l := range lns {
+		s.dcs[id] = &dataCenter{id: id, addr: listenAddr(l), served: make(chan struct{})}
+	}
+	for id, l := range lns {
+		s.serveDC(sctx, s.dcs[id], l, tlog)
+	}
+	return s, nil
+}
+
+// serveDC serves d on ln with a tgtest server of its own, logging to tlog,
+// until ctx is done.
+func (s *Server) serveDC(ctx context.Context, d *dataCenter, ln net.Listener, tlog *zap.Logger) {
+	id := d.id
+	handler := tgtest.HandlerFunc(func(srv *tgtest.Server, req *tgtest.Request) error {
+		return s.onMessage(id, srv, req)
+	})
+	srv := tgtest.NewServer(tgtest.NewPrivateKey(s.key), tgtest.UnpackInvoke(handler), tgtest.ServerOptions{
+		DC:     id,
 		Logger: tlog,
 		Random: nonZeroRandom{},
 	})
-	sctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	go func() {
-		defer close(s.served)
-		if err := s.srv.Serve(sctx, transport.ListenCodec(nil, newListener(ln, s))); err != nil {
-			s.log.Warn("serve", zap.Error(err))
+		defer close(d.served)
+		if err := srv.Serve(ctx, transport.ListenCodec(nil, newListener(ln, s))); err != nil {
+			s.log.Warn("serve", zap.Int("dc", id), zap.Error(err))
 		}
 	}()
-	s.log.Info("fake telegram listening", zap.String("addr", s.Addr()), zap.Int("dc", s.dc))
-	return s, nil
+	s.log.Info("fake telegram listening", zap.String("addr", d.addr.String()), zap.Int("dc", id))
+}
+
+func listenAddr(ln net.Listener) netip.AddrPort {
+	a := ln.Addr().(*net.TCPAddr).AddrPort()
+	return netip.AddrPortFrom(a.Addr().Unmap(), a.Port())
+}
+
+// homeDCs checks opts.HomeDCs (or takes its default) and returns the users
+// who live on another DC than opts.DC.
+func homeDCs(opts Options) (map[int64]int, error) {
+	home := map[int64]int{}
+	if opts.HomeDCs == nil {
+		for id, dc := range defaultHomeDCs {
+			if _, ok := opts.Fixture.User(id); ok && dc != opts.DC {
+				home[id] = dc
+			}
+		}
+		return home, nil
+	}
+	for id, dc := range opts.HomeDCs {
+		if _, ok := opts.Fixture.User(id); !ok {
+			return nil, fmt.Errorf("faketelegram: HomeDCs: no fixture user %d", id)
+		}
+		if dc < 1 || dc > 255 {
+			return nil, fmt.Errorf("faketelegram: HomeDCs: user %d: dc %d out of range 1..255", id, dc)
+		}
+		if dc != opts.DC {
+			home[id] = dc
+		}
+	}
+	return home, nil
+}
+
+// otherDCs returns the DCs of home, in order, once each.
+func otherDCs(home map[int64]int) []int {
+	var ids []int
+	for _, dc := range home {
+		if !slices.Contains(ids, dc) {
+			ids = append(ids, dc)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// homeDC returns the DC a user lives on.
+func (s *Server) homeDC(user int64) int {
+	if dc, ok := s.home[user]; ok {
+		return dc
+	}
+	return s.dc
 }
 
 func checkLoopback(addr string) error {
@@ -188,17 +291,31 @@ func checkLoopback(addr string) error {
 	return nil
 }
 
-// Addr returns the listening address, "127.0.0.1:port".
+// Addr returns the main DC's listening address, "127.0.0.1:port".
 func (s *Server) Addr() string { return s.addr.String() }
 
-// Host returns the listening IP address as text.
+// Host returns the listening IP address as text (every DC's).
 func (s *Server) Host() string { return s.addr.Addr().String() }
 
-// Port returns the listening TCP port.
+// Port returns the main DC's listening TCP port.
 func (s *Server) Port() int { return int(s.addr.Port()) }
 
-// DC returns the data center id.
+// DC returns the main data center's id.
 func (s *Server) DC() int { return s.dc }
+
+// DCAddrs returns the address of every DC the server serves, the main one
+// included: {2: "127.0.0.1:N", 4: "127.0.0.1:M"}.
+func (s *Server) DCAddrs() map[int]string {
+	out := make(map[int]string, len(s.dcs))
+	for id, d := range s.dcs {
+		out[id] = d.addr.String()
+	}
+	return out
+}
+
+// HomeDC returns the DC a fixture user lives on (see Options.HomeDCs): the
+// main DC for users not listed there, and for ids the fixture does not have.
+func (s *Server) HomeDC(userID int64) int { return s.homeDC(userID) }
 
 // Fixture returns the fixture the server started from. PostMessage,
 // EditMessage and DeleteMessages do not change it; Dialogs tells what the
@@ -206,26 +323,33 @@ func (s *Server) DC() int { return s.dc }
 func (s *Server) Fixture() *Fixture { return s.fx }
 
 // PublicKeyPEM returns the server's RSA public key as a PKCS#1 "RSA PUBLIC
-// KEY" PEM block (x509.ParsePKCS1PublicKey reads it).
+// KEY" PEM block (x509.ParsePKCS1PublicKey reads it). Every DC has it.
 func (s *Server) PublicKeyPEM() []byte { return slices.Clone(s.pubPEM) }
 
 // PublicKey returns the server's RSA public key.
 func (s *Server) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
 
-// KeyExchanges returns how many MTProto key exchanges clients started.
+// KeyExchanges returns how many MTProto key exchanges clients started, on
+// every DC.
 func (s *Server) KeyExchanges() int { return int(s.exchanges.Load()) }
 
 // ClientOptions returns options for a gotd client of this server: plain TCP
-// to the server's address, its DC and public key, no updates, and storage as
-// the session storage (nil: a fresh in-memory one).
+// to the main DC's address, its DC and public key (the other DCs in the DC
+// list), no updates, and storage as the session storage (nil: a fresh
+// in-memory one).
 func (s *Server) ClientOptions(storage session.Storage) telegram.Options {
+	return s.clientOptions(s.dc, storage)
+}
+
+// clientOptions is ClientOptions starting on DC dc.
+func (s *Server) clientOptions(dc int, storage session.Storage) telegram.Options {
 	if storage == nil {
 		storage = new(session.StorageMemory)
 	}
 	return telegram.Options{
 		PublicKeys:     []telegram.PublicKey{{RSA: s.PublicKey()}},
-		DC:             s.dc,
-		DCList:         dcs.List{Options: []tg.DCOption{s.dcOption()}},
+		DC:             dc,
+		DCList:         dcs.List{Options: s.dcOptions()},
 		Resolver:       dcs.Plain(dcs.PlainOptions{}),
 		SessionStorage: storage,
 		NoUpdates:      true,
@@ -233,11 +357,17 @@ func (s *Server) ClientOptions(storage session.Storage) telegram.Options {
 	}
 }
 
-func (s *Server) dcOption() tg.DCOption {
-	return tg.DCOption{ID: s.dc, IPAddress: s.Host(), Port: s.Port(), Ipv6: s.addr.Addr().Is6(), Static: true}
+// dcOptions lists every DC served, in order of id.
+func (s *Server) dcOptions() []tg.DCOption {
+	out := make([]tg.DCOption, 0, len(s.dcs))
+	for _, d := range s.dcs {
+		out = append(out, tg.DCOption{ID: d.id, IPAddress: d.addr.Addr().String(), Port: int(d.addr.Port()), Ipv6: d.addr.Addr().Is6(), Static: true})
+	}
+	slices.SortFunc(out, func(a, b tg.DCOption) int { return a.ID - b.ID })
+	return out
 }
 
-// Close stops the listener and every connection and waits for the
+// Close stops every DC's listener and every connection and waits for the
 // server's goroutines. It is idempotent.
 func (s *Server) Close() error {
 	s.once.Do(func() {
@@ -253,23 +383,37 @@ func (s *Server) Close() error {
 			_ = c.Close()
 		}
 		s.cancel()
-		<-s.served
+		for _, d := range s.dcs {
+			<-d.served
+		}
 		s.handlers.Wait()
 	})
 	return nil
 }
 
-// MintSession performs a real key exchange with the server, logs the new
-// auth key in as the fixture user userID, and returns a GramJS string
-// session (DC, this server's address and port, the key). The server accepts
-// the key until Close or RevokeSession. It costs one key exchange (about a
-// second natively, mostly the client's prime checks).
+// MintSession performs a real key exchange with the main DC, logs the new
+// auth key in as the fixture user userID (wherever the user lives), and
+// returns a GramJS string session (DC, the main DC's address and port, the
+// key). The server accepts the key until Close or RevokeSession. It costs
+// one key exchange (about a second natively, mostly the client's prime
+// checks).
 func (s *Server) MintSession(ctx context.Context, userID int64) (string, error) {
+	return s.MintSessionOn(ctx, s.dc, userID)
+}
+
+// MintSessionOn is MintSession on DC dc, one of DCAddrs: the session names
+// that DC and its address, and its key works there only (a DC has keys of
+// its own).
+func (s *Server) MintSessionOn(ctx context.Context, dc int, userID int64) (string, error) {
 	if _, ok := s.fx.User(userID); !ok {
 		return "", fmt.Errorf("faketelegram: mint: no fixture user %d", userID)
 	}
+	d, ok := s.dcs[dc]
+	if !ok {
+		return "", fmt.Errorf("faketelegram: mint: dc %d is not served here (DCAddrs)", dc)
+	}
 	storage := new(session.StorageMemory)
-	client := telegram.NewClient(1, "faketelegram", s.ClientOptions(storage))
+	client := telegram.NewClient(1, "faketelegram", s.clientOptions(dc, storage))
 	if err := client.Run(ctx, func(context.Context) error { return nil }); err != nil {
 		return "", fmt.Errorf("faketelegram: mint: key exchange: %w", err)
 	}
@@ -277,7 +421,7 @@ func (s *Server) MintSession(ctx context.Context, userID int64) (string, error) 
 	if err != nil {
 		return "", fmt.Errorf("faketelegram: mint: read key: %w", err)
 	}
-	data.DC, data.Addr = s.dc, s.Addr()
+	data.DC, data.Addr = dc, d.addr.String()
 	ss, err := tgclient.FromSessionData(data)
 	clear(data.AuthKey)
 	if err != nil {
@@ -457,10 +601,10 @@ var errDropped = errors.New("faketelegram: connection dropped (fault)")
 
 // onMessage receives every RPC request (after tgtest has handled pings,
 // salts and containers and UnpackInvoke has removed invokeWithLayer and
-// initConnection). Faults that drop the connection act here, on the
-// connection's own goroutine; everything else runs on its own goroutine so
-// a slow answer does not hold up the connection.
-func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
+// initConnection) on DC dc. Faults that drop the connection act here, on
+// the connection's own goroutine; everything else runs on its own goroutine
+// so a slow answer does not hold up the connection.
+func (s *Server) onMessage(dc int, srv *tgtest.Server, req *tgtest.Request) error {
 	id, err := req.Buf.PeekID()
 	if err != nil {
 		return err
@@ -489,7 +633,7 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 	r.Buf = &bin.Buffer{Buf: slices.Clone(req.Buf.Buf)}
 	go func() {
 		defer s.handlers.Done()
-		if err := s.answer(srv, &r, name, seq); err != nil {
+		if err := s.answer(dc, srv, &r, name, seq); err != nil {
 			s.log.Debug("answer", zap.String("method", name), zap.Error(err))
 		}
 	}()
@@ -497,6 +641,7 @@ func (s *Server) onMessage(srv *tgtest.Server, req *tgtest.Request) error {
 }
 
 type reqInfo struct {
+	dc   int // the DC the request came to
 	key  [8]byte
 	user int64 // 0: not logged in
 	now  time.Time
@@ -506,7 +651,7 @@ type reqInfoKey struct{}
 
 func info(ctx context.Context) reqInfo { return ctx.Value(reqInfoKey{}).(reqInfo) }
 
-func (s *Server) answer(srv *tgtest.Server, req *tgtest.Request, name string, seq callSeq) error {
+func (s *Server) answer(dc int, srv *tgtest.Server, req *tgtest.Request, name string, seq callSeq) error {
 	s.mu.Lock()
 	slow := s.takeFault(FaultSlow, name, seq)
 	s.mu.Unlock()
@@ -533,7 +678,7 @@ func (s *Server) answer(srv *tgtest.Server, req *tgtest.Request, name string, se
 	if !ok && !publicMethods[name] {
 		return srv.SendErr(req, tgerr.New(401, "AUTH_KEY_UNREGISTERED"))
 	}
-	ctx := context.WithValue(req.RequestCtx, reqInfoKey{}, reqInfo{key: key, user: user, now: time.Now()})
+	ctx := context.WithValue(req.RequestCtx, reqInfoKey{}, reqInfo{dc: dc, key: key, user: user, now: time.Now()})
 	res, err := s.dispat.Handle(ctx, req.Buf)
 	if err != nil {
 		var rpcErr *tgerr.Error
@@ -552,7 +697,8 @@ func (s *Server) newDispatcher() *tg.ServerDispatcher {
 	})
 	d.OnHelpGetConfig(s.helpGetConfig)
 	d.OnHelpGetNearestDC(func(ctx context.Context) (*tg.NearestDC, error) {
-		return &tg.NearestDC{Country: "SE", ThisDC: s.dc, NearestDC: s.dc}, nil
+		dc := info(ctx).dc
+		return &tg.NearestDC{Country: "SE", ThisDC: dc, NearestDC: dc}, nil
 	})
 	d.OnAuthSendCode(s.authSendCode)
 	d.OnAuthSignIn(s.authSignIn)
@@ -569,13 +715,14 @@ func (s *Server) newDispatcher() *tg.ServerDispatcher {
 	return d
 }
 
+// helpGetConfig names the DC asked and lists every DC served.
 func (s *Server) helpGetConfig(ctx context.Context) (*tg.Config, error) {
-	now := info(ctx).now
+	in := info(ctx)
 	return &tg.Config{
-		Date:                    int(now.Unix()),
-		Expires:                 int(now.Add(time.Hour).Unix()),
-		ThisDC:                  s.dc,
-		DCOptions:               []tg.DCOption{s.dcOption()},
+		Date:                    int(in.now.Unix()),
+		Expires:                 int(in.now.Add(time.Hour).Unix()),
+		ThisDC:                  in.dc,
+		DCOptions:               s.dcOptions(),
 		DCTxtDomainName:         "faketelegram.invalid",
 		ChatSizeMax:             200,
 		MegagroupSizeMax:        200000,
@@ -611,11 +758,16 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// authSendCode answers 303 PHONE_MIGRATE_<dc> for a user who lives on
+// another DC, as Telegram does.
 func (s *Server) authSendCode(ctx context.Context, req *tg.AuthSendCodeRequest) (tg.AuthSentCodeClass, error) {
 	in := info(ctx)
 	u, ok := s.fx.UserByPhone(req.PhoneNumber)
 	if !ok || u.Phone == "" {
 		return nil, tgerr.New(400, "PHONE_NUMBER_INVALID")
+	}
+	if dc := s.homeDC(u.ID); dc != in.dc {
+		return nil, tgerr.New(303, "PHONE_MIGRATE_"+strconv.Itoa(dc))
 	}
 	hash := randomHex(9)
 	s.mu.Lock()

@@ -5,10 +5,14 @@
 //
 // When ready it prints one JSON line on stdout:
 //
-//	{"addr":"127.0.0.1:NNN","dc":2,"publicKey":"-----BEGIN RSA PUBLIC KEY-----\n...","sessions":{"1001":"1..."},"control":"127.0.0.1:MMM"}
+//	{"addr":"127.0.0.1:NNN","dc":2,"dcs":{"2":"127.0.0.1:NNN","4":"127.0.0.1:KKK"},
+//	 "publicKey":"-----BEGIN RSA PUBLIC KEY-----\n...","sessions":{"1001":"1..."},"control":"127.0.0.1:MMM"}
 //
-// sessions holds a GramJS string session for each -mint user ("control"
-// only with -control; see faketelegram.Server.ControlHandler for its API).
+// addr and dc are the main data center; dcs is every DC served, the main
+// one included (users 1005 and 1006 live on DC 4: auth.sendCode for them
+// on the main DC answers PHONE_MIGRATE_4). sessions holds a GramJS string
+// session on the main DC for each -mint user ("control" only with
+// -control; see faketelegram.Server.ControlHandler for its API).
 // It serves until SIGINT or SIGTERM. Logs (never sessions or keys) go to
 // stderr with -v.
 package main
@@ -49,6 +53,7 @@ func main() {
 type ready struct {
 	Addr      string            `json:"addr"`
 	DC        int               `json:"dc"`
+	DCs       map[int]string    `json:"dcs"`
 	PublicKey string            `json:"publicKey"`
 	Sessions  map[string]string `json:"sessions"`
 	Control   string            `json:"control,omitempty"`
@@ -110,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer srv.Close()
 
-	out := ready{Addr: srv.Addr(), DC: srv.DC(), PublicKey: string(srv.PublicKeyPEM()), Sessions: map[string]string{}}
+	out := ready{Addr: srv.Addr(), DC: srv.DC(), DCs: srv.DCAddrs(), PublicKey: string(srv.PublicKeyPEM()), Sessions: map[string]string{}}
 	// Mint in parallel: each is a key exchange.
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)

@@ -36,6 +36,9 @@ func TestRun(t *testing.T) {
 	if r.DC != 3 || !strings.HasPrefix(r.Addr, "127.0.0.1:") || !strings.HasPrefix(r.PublicKey, "-----BEGIN RSA PUBLIC KEY-----") || r.Control == "" || len(r.Sessions) != 2 {
 		t.Fatalf("ready line: %s", line)
 	}
+	if len(r.DCs) != 2 || r.DCs[3] != r.Addr || !strings.HasPrefix(r.DCs[4], "127.0.0.1:") || r.DCs[4] == r.Addr {
+		t.Fatalf("dcs: %s", line)
+	}
 	s, _, err := sessionstring.Parse(r.Sessions["1001"])
 	if err != nil || s.DC != 3 || s.HostPort() != r.Addr {
 		t.Fatalf("session: %v %v", s, err)
@@ -126,8 +129,12 @@ func TestRun(t *testing.T) {
 
 	call("POST", "/revoke", `{"session":"`+r.Sessions["1002"]+`"}`, 200)
 	out := call("POST", "/mint", `{"userId":1003}`, 200)
-	if _, _, err := sessionstring.Parse(out["session"].(string)); err != nil {
-		t.Errorf("minted: %v", err)
+	if _, _, err := sessionstring.Parse(out["session"].(string)); err != nil || out["dc"] != float64(3) {
+		t.Errorf("minted: %v %v", out, err)
+	}
+	out = call("POST", "/mint", `{"userId":1005,"dc":4}`, 200)
+	if s, _, err := sessionstring.Parse(out["session"].(string)); err != nil || s.DC != 4 || s.HostPort() != r.DCs[4] {
+		t.Errorf("minted on DC 4: %v %v", s, err)
 	}
 
 	cancel()

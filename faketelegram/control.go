@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,9 +36,12 @@ import (
 //	GET    /dialogs?userId=1001 → {"userId":1001,"dialogs":[{"peer":...,"pinned":true,"topMessage":...,
 //	                          "readInboxMaxId":...,"readOutboxMaxId":...,"unreadCount":...,"messages":[...]}]}
 //	GET    /digest?userId=1001  → {"userId":1001,"dialogs":30,"messages":5512,"checksum":"<sha256 hex>"}
+//	GET    /codes?phone=15550101002 → {"phone":"15550101002","code":"01002","type":"app","sends":1,
+//	                          "sentAt":"2006-01-02T15:04:05Z"} (404 when no code was sent to the phone)
 //
-// See PostMessage, EditMessage, DeleteMessages, Dialogs and Checksum for
-// what they do. Serve it on loopback only: it hands out sessions.
+// See PostMessage, EditMessage, DeleteMessages, Dialogs, Checksum and
+// LastCode for what they do. Serve it on loopback only: it hands out
+// sessions and login codes.
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
@@ -192,7 +196,40 @@ func (s *Server) ControlHandler() http.Handler {
 		}
 		reply(w, map[string]any{"userId": user, "dialogs": d.Dialogs, "messages": d.Messages, "checksum": d.Checksum})
 	})
+	mux.HandleFunc("GET /codes", func(w http.ResponseWriter, r *http.Request) {
+		raw := r.URL.Query().Get("phone")
+		if raw == "" {
+			fail(w, http.StatusBadRequest, "phone", "phone is required")
+			return
+		}
+		if !phoneLike(raw) {
+			fail(w, http.StatusBadRequest, "phone", "phone must be 1 to 15 digits, with '+', spaces, dashes, dots or parentheses at most")
+			return
+		}
+		c, ok := s.LastCode(raw)
+		if !ok {
+			fail(w, http.StatusNotFound, "phone", "no code was sent to this phone")
+			return
+		}
+		reply(w, map[string]any{"phone": c.Phone, "code": c.Code, "type": c.Type, "sends": c.Sends, "sentAt": c.SentAt.UTC().Format(time.RFC3339)})
+	})
 	return mux
+}
+
+// phoneLike reports whether p is a phone number as a person may write it:
+// 1 to 15 digits, and '+', spaces, dashes, dots and parentheses.
+func phoneLike(p string) bool {
+	n := 0
+	for _, r := range p {
+		switch {
+		case r >= '0' && r <= '9':
+			n++
+		case strings.ContainsRune("+ -.()", r):
+		default:
+			return false
+		}
+	}
+	return n >= 1 && n <= 15
 }
 
 func queryUser(w http.ResponseWriter, r *http.Request) (int64, bool) {

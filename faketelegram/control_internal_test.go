@@ -5,8 +5,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gotd/td/telegram"
+	"github.com/gotd/td/tg"
 )
 
 // Every refused control request names the field and leaves the server as
@@ -47,6 +52,11 @@ func TestControlRefusesBadInput(t *testing.T) {
 		{"GET", "/dialogs?userId=abc", ``, "userId"},
 		{"GET", "/digest?userId=999", ``, "userId"},
 		{"POST", "/mint", `{"userId":1001,"dc":3}`, "dc"},
+		{"GET", "/codes", ``, "phone"},
+		{"GET", "/codes?phone=", ``, "phone"},
+		{"GET", "/codes?phone=1555o101002", ``, "phone"},
+		{"GET", "/codes?phone=%2B%20-", ``, "phone"},
+		{"GET", "/codes?phone=1555010100212345", ``, "phone"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))
@@ -56,10 +66,10 @@ func TestControlRefusesBadInput(t *testing.T) {
 		}
 	}
 	s.mu.Lock()
-	faults, bound := len(s.faults), len(s.bound)
+	faults, bound, sent := len(s.faults), len(s.bound), len(s.sent)
 	s.mu.Unlock()
-	if faults != 0 || bound != 0 {
-		t.Fatalf("after refused requests: %d faults, %d bound keys; want none", faults, bound)
+	if faults != 0 || bound != 0 || sent != 0 {
+		t.Fatalf("after refused requests: %d faults, %d bound keys, %d codes sent; want none", faults, bound, sent)
 	}
 	if after, _ := s.Digest(1001); after != before {
 		t.Fatalf("after refused requests: %+v, was %+v", after, before)
@@ -81,5 +91,46 @@ func TestHasDHGenOK(t *testing.T) {
 	}
 	if hasDHGenOK(msg(0, 0x46dc1fb9)) || hasDHGenOK([]byte{0x34, 0xf7, 0xcb, 0x3b}) {
 		t.Error("something else was taken for dh_gen_ok")
+	}
+}
+
+// GET /codes against what a client did.
+func TestControlCodes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := s.ControlHandler()
+	call := func(method, path, body string, wantStatus int) map[string]any {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		var out map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || rec.Code != wantStatus {
+			t.Fatalf("%s %s %s: %d %s, want %d", method, path, body, rec.Code, rec.Body, wantStatus)
+		}
+		return out
+	}
+	if out := call("GET", "/codes?phone=15550101002", "", 404); out["error"] != "no code was sent to this phone" || out["field"] != "phone" {
+		t.Errorf("no code: %v", out)
+	}
+	start := time.Now().Truncate(time.Second)
+	client := telegram.NewClient(telegram.TestAppID, telegram.TestAppHash, s.ClientOptions(nil))
+	err = client.Run(ctx, func(ctx context.Context) error {
+		if _, err := client.API().AuthSendCode(ctx, &tg.AuthSendCodeRequest{PhoneNumber: "15550101002", APIID: 1, APIHash: "x"}); err != nil {
+			return err
+		}
+		out := call("GET", "/codes?phone="+url.QueryEscape("+1 555 010 1002"), "", 200)
+		at, err := time.Parse(time.RFC3339, out["sentAt"].(string))
+		if len(out) != 5 || out["phone"] != "15550101002" || out["code"] != "01002" || out["type"] != "app" || out["sends"] != float64(1) || err != nil || at.Before(start) {
+			t.Errorf("GET /codes: %v", out)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -110,6 +110,9 @@ func TestSecondDC(t *testing.T) {
 			}
 			return nil
 		})
+		if _, ok := s.LastCode("15550101005"); ok {
+			t.Error("a PHONE_MIGRATE answer counted as a code sent")
+		}
 	})
 
 	t.Run("code login on DC 4", func(t *testing.T) {
@@ -137,6 +140,9 @@ func TestSecondDC(t *testing.T) {
 		}
 		if got := s.KeyExchanges() - exchanges; got != 2 {
 			t.Errorf("key exchanges: %d, want 2 (one a DC)", got)
+		}
+		if c, ok := s.LastCode("15550101005"); !ok || c.Sends != 1 {
+			t.Errorf("LastCode = %+v %v", c, ok)
 		}
 	})
 

@@ -97,6 +97,7 @@ type Server struct {
 	calls    map[string]int   // since Start or ResetCalls
 	seq      map[string]int64 // calls of each method since Start (faults count from them)
 	seqAll   int64
+	sent     map[string]*SentCode // phone → the last code sent to it
 }
 
 // dataCenter is one DC the Server serves: its own listener and tgtest
@@ -177,6 +178,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		verifier: map[int64]*big.Int{},
 		calls:    map[string]int{},
 		seq:      map[string]int64{},
+		sent:     map[string]*SentCode{},
 	}
 	s.dispat = s.newDispatcher()
 	// tgtest logs "Starting key exchange" at debug level; the counting core
@@ -595,6 +597,7 @@ var typeNames = func() map[uint32]string {
 var publicMethods = map[string]bool{
 	"help.getConfig": true, "help.getNearestDc": true, "auth.sendCode": true, "auth.signIn": true,
 	"auth.checkPassword": true, "account.getPassword": true, "auth.logOut": true,
+	"auth.resendCode": true, "auth.cancelCode": true,
 }
 
 var errDropped = errors.New("faketelegram: connection dropped (fault)")
@@ -701,6 +704,8 @@ func (s *Server) newDispatcher() *tg.ServerDispatcher {
 		return &tg.NearestDC{Country: "SE", ThisDC: dc, NearestDC: dc}, nil
 	})
 	d.OnAuthSendCode(s.authSendCode)
+	d.OnAuthResendCode(s.authResendCode)
+	d.OnAuthCancelCode(s.authCancelCode)
 	d.OnAuthSignIn(s.authSignIn)
 	d.OnAccountGetPassword(s.accountGetPassword)
 	d.OnAuthCheckPassword(s.authCheckPassword)
@@ -777,6 +782,7 @@ func (s *Server) authSendCode(ctx context.Context, req *tg.AuthSendCodeRequest) 
 		}
 	}
 	s.codes[hash] = &pendingCode{key: in.key, phone: u.Phone, user: u.ID, expires: in.now.Add(codeTTL)}
+	s.recordSend(u, CodeTypeApp, in.now)
 	s.mu.Unlock()
 	return &tg.AuthSentCode{
 		Type:          &tg.AuthSentCodeTypeApp{Length: len(u.LoginCode)},
@@ -789,15 +795,9 @@ func (s *Server) authSignIn(ctx context.Context, req *tg.AuthSignInRequest) (tg.
 	in := info(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.codes[req.PhoneCodeHash]
-	if req.PhoneCodeHash == "" {
-		return nil, tgerr.New(400, "PHONE_CODE_HASH_EMPTY")
-	}
-	if !ok || p.key != in.key || in.now.After(p.expires) {
-		return nil, tgerr.New(400, "PHONE_CODE_EXPIRED")
-	}
-	if NormalizePhone(req.PhoneNumber) != p.phone {
-		return nil, tgerr.New(400, "PHONE_NUMBER_INVALID")
+	p, err := s.codeFor(in, req.PhoneNumber, req.PhoneCodeHash)
+	if err != nil {
+		return nil, err
 	}
 	if req.PhoneCode == "" {
 		return nil, tgerr.New(400, "PHONE_CODE_EMPTY")

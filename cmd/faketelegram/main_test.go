@@ -136,6 +136,9 @@ func TestRun(t *testing.T) {
 	if s, _, err := sessionstring.Parse(out["session"].(string)); err != nil || s.DC != 4 || s.HostPort() != r.DCs[4] {
 		t.Errorf("minted on DC 4: %v %v", s, err)
 	}
+	if out := call("GET", "/codes?phone=15550101005", "", 404); out["field"] != "phone" {
+		t.Errorf("no code sent: %v", out)
+	}
 
 	cancel()
 	select {

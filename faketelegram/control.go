@@ -1,6 +1,7 @@
 package faketelegram
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,10 +39,12 @@ import (
 //	GET    /digest?userId=1001  → {"userId":1001,"dialogs":30,"messages":5512,"checksum":"<sha256 hex>"}
 //	GET    /codes?phone=15550101002 → {"phone":"15550101002","code":"01002","type":"app","sends":1,
 //	                          "sentAt":"2006-01-02T15:04:05Z"} (404 when no code was sent to the phone)
+//	POST   /qr/scan  {"token":"<base64url>","userId":1003} → {"ok":true,"userId":1003}
+//	                          (404 AUTH_TOKEN_INVALID; 400 AUTH_TOKEN_EXPIRED, AUTH_TOKEN_ALREADY_ACCEPTED)
 //
-// See PostMessage, EditMessage, DeleteMessages, Dialogs, Checksum and
-// LastCode for what they do. Serve it on loopback only: it hands out
-// sessions and login codes.
+// See PostMessage, EditMessage, DeleteMessages, Dialogs, Checksum,
+// LastCode and ScanLoginToken for what they do. Serve it on loopback only:
+// it hands out sessions and login codes.
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /faults", func(w http.ResponseWriter, r *http.Request) {
@@ -212,6 +215,30 @@ func (s *Server) ControlHandler() http.Handler {
 			return
 		}
 		reply(w, map[string]any{"phone": c.Phone, "code": c.Code, "type": c.Type, "sends": c.Sends, "sentAt": c.SentAt.UTC().Format(time.RFC3339)})
+	})
+	mux.HandleFunc("POST /qr/scan", func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Token  string `json:"token"`
+			UserID int64  `json:"userId"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		// As tg://login?token= carries it: base64url, padded or not.
+		token, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(in.Token, "="))
+		if err != nil || len(token) == 0 {
+			fail(w, http.StatusBadRequest, "token", "token must be the login token in base64url, as in tg://login?token=")
+			return
+		}
+		if err := s.ScanLoginToken(token, in.UserID); err != nil {
+			if errors.Is(err, ErrLoginTokenInvalid) {
+				fail(w, http.StatusNotFound, "token", ErrLoginTokenInvalid.Error())
+				return
+			}
+			failErr(w, err)
+			return
+		}
+		reply(w, map[string]any{"ok": true, "userId": in.UserID})
 	})
 	return mux
 }

@@ -2,6 +2,7 @@ package faketelegram
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"net/http/httptest"
@@ -26,6 +27,11 @@ func TestControlRefusesBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A token waiting to be scanned, and one expired.
+	waiting, expired := strings.Repeat("w", 32), strings.Repeat("x", 32)
+	s.tokens[waiting] = &loginToken{expires: time.Now().Add(loginTokenTTL)}
+	s.tokens[expired] = &loginToken{expires: time.Now().Add(-time.Second)}
+	b64 := base64.RawURLEncoding.EncodeToString
 	h := s.ControlHandler()
 	for _, tc := range []struct{ method, path, body, field string }{
 		{"POST", "/faults", `{"kind":"explode","method":"x"}`, "kind"},
@@ -57,6 +63,13 @@ func TestControlRefusesBadInput(t *testing.T) {
 		{"GET", "/codes?phone=1555o101002", ``, "phone"},
 		{"GET", "/codes?phone=%2B%20-", ``, "phone"},
 		{"GET", "/codes?phone=1555010100212345", ``, "phone"},
+		{"POST", "/qr/scan", `{"token":"` + b64([]byte(waiting)) + `","userId":999}`, "userId"},
+		{"POST", "/qr/scan", `{"token":"` + b64([]byte(waiting)) + `","userId":1099}`, "userId"},
+		{"POST", "/qr/scan", `{"token":"` + b64([]byte(waiting)) + `","userId":"1003"}`, "userId"},
+		{"POST", "/qr/scan", `{"token":"not base64!","userId":1003}`, "token"},
+		{"POST", "/qr/scan", `{"token":"","userId":1003}`, "token"},
+		{"POST", "/qr/scan", `{"token":"` + b64([]byte(expired)) + `","userId":1003}`, "token"},
+		{"POST", "/qr/scan", `{"userId":1003}`, "token"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))
@@ -66,10 +79,10 @@ func TestControlRefusesBadInput(t *testing.T) {
 		}
 	}
 	s.mu.Lock()
-	faults, bound, sent := len(s.faults), len(s.bound), len(s.sent)
+	faults, bound, sent, scanned := len(s.faults), len(s.bound), len(s.sent), s.tokens[waiting].user+s.tokens[expired].user
 	s.mu.Unlock()
-	if faults != 0 || bound != 0 || sent != 0 {
-		t.Fatalf("after refused requests: %d faults, %d bound keys, %d codes sent; want none", faults, bound, sent)
+	if faults != 0 || bound != 0 || sent != 0 || scanned != 0 {
+		t.Fatalf("after refused requests: %d faults, %d bound keys, %d codes sent, tokens scanned by %d; want none", faults, bound, sent, scanned)
 	}
 	if after, _ := s.Digest(1001); after != before {
 		t.Fatalf("after refused requests: %+v, was %+v", after, before)
@@ -94,8 +107,8 @@ func TestHasDHGenOK(t *testing.T) {
 	}
 }
 
-// GET /codes against what a client did.
-func TestControlCodes(t *testing.T) {
+// GET /codes and POST /qr/scan against what a client did.
+func TestControlCodesAndQR(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := Start(ctx, Options{})
@@ -117,10 +130,14 @@ func TestControlCodes(t *testing.T) {
 	if out := call("GET", "/codes?phone=15550101002", "", 404); out["error"] != "no code was sent to this phone" || out["field"] != "phone" {
 		t.Errorf("no code: %v", out)
 	}
+	if out := call("POST", "/qr/scan", `{"token":"`+base64.RawURLEncoding.EncodeToString(make([]byte, 32))+`","userId":1003}`, 404); out["field"] != "token" || !strings.HasPrefix(out["error"].(string), "AUTH_TOKEN_INVALID") {
+		t.Errorf("unknown token: %v", out)
+	}
 	start := time.Now().Truncate(time.Second)
 	client := telegram.NewClient(telegram.TestAppID, telegram.TestAppHash, s.ClientOptions(nil))
 	err = client.Run(ctx, func(ctx context.Context) error {
-		if _, err := client.API().AuthSendCode(ctx, &tg.AuthSendCodeRequest{PhoneNumber: "15550101002", APIID: 1, APIHash: "x"}); err != nil {
+		api := client.API()
+		if _, err := api.AuthSendCode(ctx, &tg.AuthSendCodeRequest{PhoneNumber: "15550101002", APIID: 1, APIHash: "x"}); err != nil {
 			return err
 		}
 		out := call("GET", "/codes?phone="+url.QueryEscape("+1 555 010 1002"), "", 200)
@@ -128,9 +145,40 @@ func TestControlCodes(t *testing.T) {
 		if len(out) != 5 || out["phone"] != "15550101002" || out["code"] != "01002" || out["type"] != "app" || out["sends"] != float64(1) || err != nil || at.Before(start) {
 			t.Errorf("GET /codes: %v", out)
 		}
+		res, err := api.AuthExportLoginToken(ctx, &tg.AuthExportLoginTokenRequest{APIID: 1, APIHash: "x"})
+		if err != nil {
+			return err
+		}
+		token := res.(*tg.AuthLoginToken).Token
+		// As tg://login?token= shows it (gotd pads it; unpadded works too).
+		body := `{"token":"` + base64.URLEncoding.EncodeToString(token) + `","userId":1001}`
+		if out := call("POST", "/qr/scan", body, 200); len(out) != 2 || out["ok"] != true || out["userId"] != float64(1001) {
+			t.Errorf("POST /qr/scan: %v", out)
+		}
+		if out := call("POST", "/qr/scan", body, 400); out["field"] != "token" || !strings.HasPrefix(out["error"].(string), "AUTH_TOKEN_ALREADY_ACCEPTED") {
+			t.Errorf("scanned twice: %v", out)
+		}
+		if res, err := api.AuthExportLoginToken(ctx, &tg.AuthExportLoginTokenRequest{APIID: 1, APIHash: "x"}); err != nil {
+			return err
+		} else if _, ok := res.(*tg.AuthLoginTokenSuccess); !ok {
+			t.Errorf("export after the scan: %T", res)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	s.mu.Lock()
+	n := len(s.bound)
+	s.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d keys logged in, want 1", n)
+	}
+	// An expired token.
+	s.mu.Lock()
+	s.tokens["expired"] = &loginToken{expires: time.Now().Add(-time.Second)}
+	s.mu.Unlock()
+	if out := call("POST", "/qr/scan", `{"token":"`+base64.RawURLEncoding.EncodeToString([]byte("expired"))+`","userId":1003}`, 400); out["field"] != "token" || !strings.HasPrefix(out["error"].(string), "AUTH_TOKEN_EXPIRED") {
+		t.Errorf("expired token: %v", out)
 	}
 }

@@ -8,7 +8,11 @@ import "fmt"
 type InputError struct {
 	Field string
 	Msg   string
+	err   error // the cause, if one of the package's Err values
 }
+
+// Unwrap returns the cause, for errors.Is (ErrLoginTokenInvalid, …).
+func (e *InputError) Unwrap() error { return e.err }
 
 func (e *InputError) Error() string {
 	if e.Field == "" {

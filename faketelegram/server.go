@@ -45,7 +45,8 @@ type Options struct {
 	Addr string
 	// DC is the id of the main data center, the one Addr serves. Default 2.
 	DC int
-	// Logger receives the server's logs (never session strings or keys).
+	// Logger receives the server's logs: method names and errors, never a
+	// session string, key, login code, password or QR login token.
 	// Default: none.
 	Logger *zap.Logger
 	// Key is the server's RSA key. Default: a new 2048-bit key. Tests that
@@ -97,7 +98,8 @@ type Server struct {
 	calls    map[string]int   // since Start or ResetCalls
 	seq      map[string]int64 // calls of each method since Start (faults count from them)
 	seqAll   int64
-	sent     map[string]*SentCode // phone → the last code sent to it
+	sent     map[string]*SentCode   // phone → the last code sent to it
+	tokens   map[string]*loginToken // QR login token → its state
 }
 
 // dataCenter is one DC the Server serves: its own listener and tgtest
@@ -179,6 +181,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		calls:    map[string]int{},
 		seq:      map[string]int64{},
 		sent:     map[string]*SentCode{},
+		tokens:   map[string]*loginToken{},
 	}
 	s.dispat = s.newDispatcher()
 	// tgtest logs "Starting key exchange" at debug level; the counting core
@@ -597,7 +600,7 @@ var typeNames = func() map[uint32]string {
 var publicMethods = map[string]bool{
 	"help.getConfig": true, "help.getNearestDc": true, "auth.sendCode": true, "auth.signIn": true,
 	"auth.checkPassword": true, "account.getPassword": true, "auth.logOut": true,
-	"auth.resendCode": true, "auth.cancelCode": true,
+	"auth.resendCode": true, "auth.cancelCode": true, "auth.exportLoginToken": true, "auth.importLoginToken": true,
 }
 
 var errDropped = errors.New("faketelegram: connection dropped (fault)")
@@ -707,6 +710,8 @@ func (s *Server) newDispatcher() *tg.ServerDispatcher {
 	d.OnAuthResendCode(s.authResendCode)
 	d.OnAuthCancelCode(s.authCancelCode)
 	d.OnAuthSignIn(s.authSignIn)
+	d.OnAuthExportLoginToken(s.authExportLoginToken)
+	d.OnAuthImportLoginToken(s.authImportLoginToken)
 	d.OnAccountGetPassword(s.accountGetPassword)
 	d.OnAuthCheckPassword(s.authCheckPassword)
 	d.OnAuthLogOut(func(ctx context.Context) (*tg.AuthLoggedOut, error) {
@@ -807,12 +812,19 @@ func (s *Server) authSignIn(ctx context.Context, req *tg.AuthSignInRequest) (tg.
 		return nil, tgerr.New(400, "PHONE_CODE_INVALID")
 	}
 	delete(s.codes, req.PhoneCodeHash)
+	return s.logIn(in.key, u)
+}
+
+// logIn logs key in as u, who has passed the code step (or scanned a QR
+// code): a user with 2FA gets 401 SESSION_PASSWORD_NEEDED, and the key
+// waits for auth.checkPassword. s.mu must be held.
+func (s *Server) logIn(key [8]byte, u FixtureUser) (*tg.AuthAuthorization, error) {
 	if u.Password != "" {
-		s.awaiting[in.key] = u.ID
+		s.awaiting[key] = u.ID
 		return nil, tgerr.New(401, "SESSION_PASSWORD_NEEDED")
 	}
-	s.bound[in.key] = u.ID
-	delete(s.awaiting, in.key)
+	s.bound[key] = u.ID
+	delete(s.awaiting, key)
 	return &tg.AuthAuthorization{User: s.tgUser(u, u.ID)}, nil
 }
 

@@ -139,6 +139,9 @@ func TestRun(t *testing.T) {
 	if out := call("GET", "/codes?phone=15550101005", "", 404); out["field"] != "phone" {
 		t.Errorf("no code sent: %v", out)
 	}
+	if out := call("POST", "/qr/scan", `{"token":"AAAA","userId":1003}`, 404); out["field"] != "token" {
+		t.Errorf("unknown token: %v", out)
+	}
 
 	cancel()
 	select {

@@ -58,6 +58,12 @@ func TestQRLogin(t *testing.T) {
 			if bytes.Equal(first, second) {
 				t.Error("two exports, one token")
 			}
+			// Imported before a scan: the token as it is.
+			if res, err := api.AuthImportLoginToken(ctx, second); err != nil {
+				return err
+			} else if tok, ok := res.(*tg.AuthLoginToken); !ok || !bytes.Equal(tok.Token, second) {
+				t.Errorf("import before the scan: %#v", res)
+			}
 			if _, err := self(ctx, api); !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
 				t.Errorf("before the scan: %v", err)
 			}
@@ -156,6 +162,11 @@ func TestQRLogin(t *testing.T) {
 			if m, ok := res.(*tg.AuthLoginTokenMigrateTo); !ok || m.DCID != 4 || !bytes.Equal(m.Token, token) {
 				return fmt.Errorf("export on DC 2 after the scan: %#v, want auth.loginTokenMigrateTo DC 4", res)
 			}
+			if res, err := api.AuthImportLoginToken(ctx, token); err != nil {
+				return err
+			} else if m, ok := res.(*tg.AuthLoginTokenMigrateTo); !ok || m.DCID != 4 {
+				t.Errorf("import on DC 2: %#v, want auth.loginTokenMigrateTo DC 4", res)
+			}
 			if _, err := self(ctx, api); !tgerr.Is(err, "AUTH_KEY_UNREGISTERED") {
 				t.Errorf("DC 2's key after loginTokenMigrateTo: %v", err)
 			}
@@ -180,8 +191,8 @@ func TestQRLogin(t *testing.T) {
 			}
 			return checkServes(t, ctx, api, 1005)
 		})
-		if got := s.Calls("auth.importLoginToken") - imports; got != 3 {
-			t.Errorf("Calls(auth.importLoginToken) grew by %d, want 3", got)
+		if got := s.Calls("auth.importLoginToken") - imports; got != 4 {
+			t.Errorf("Calls(auth.importLoginToken) grew by %d, want 4", got)
 		}
 	})
 }

@@ -35,7 +35,7 @@ func rpcArgumentError(method, param string, err error) error {
 }
 
 // rpcAppendError appends the Error JavaScript receives for err:
-// {"name":"TelegramAuthError","message":"CODE: message","code":"CODE","sessionId":"..."}.
+// {"name":"TelegramAuthError","message":"CODE: message","code":"CODE","sessionId":"...","reason":"...","retryAfter":N}.
 // An error that is not (or does not wrap) a *telegramauth.Error with a valid
 // code, including a *workers.PanicError, is INTERNAL with a generic message:
 // its text may hold anything.
@@ -44,7 +44,7 @@ func rpcAppendError(dst []byte, err error) []byte {
 	message := string(telegramauth.CodeInternal) + ": " + internalMessage
 	var e *telegramauth.Error
 	if errors.As(err, &e) && e.Code.Valid() {
-		props = telegramauth.ErrorProps{Code: e.Code, SessionID: e.SessionID}
+		props = telegramauth.ErrorProps{Code: e.Code, SessionID: e.SessionID, Reason: e.Reason, RetryAfter: e.RetryAfter}
 		message = e.Error()
 	}
 	dst = append(dst, `{"name":"`+telegramauth.ErrorName+`","message":`...)
@@ -77,7 +77,7 @@ func rpcClientError(err error) error {
 					msg = strings.TrimPrefix(msg, ":")
 					msg = strings.TrimPrefix(msg, " ")
 				}
-				return &telegramauth.Error{Code: props.Code, Message: msg, SessionID: props.SessionID}
+				return &telegramauth.Error{Code: props.Code, Message: msg, SessionID: props.SessionID, Reason: props.Reason, RetryAfter: props.RetryAfter}
 			}
 		}
 		// Without own properties (an old compatibility date, or wrangler's

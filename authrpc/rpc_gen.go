@@ -80,6 +80,14 @@ func appendSessionInfoJSON(dst []byte, v *telegramauth.SessionInfo) []byte {
 	}
 	dst = append(dst, `,"status":`...)
 	dst = jsoncodec.AppendString(dst, v.Status)
+	if v.RejectedReason != "" {
+		dst = append(dst, `,"rejectedReason":`...)
+		dst = jsoncodec.AppendString(dst, v.RejectedReason)
+	}
+	if v.TelegramLogout != "" {
+		dst = append(dst, `,"telegramLogout":`...)
+		dst = jsoncodec.AppendString(dst, v.TelegramLogout)
+	}
 	return append(dst, '}')
 }
 
@@ -135,6 +143,16 @@ func decodeSessionInfoJSON(d *jsoncodec.Decoder, v *telegramauth.SessionInfo) er
 			v.Status, err = d.String()
 			if err != nil {
 				return jsoncodec.WithField("status", err)
+			}
+		case "rejectedReason":
+			v.RejectedReason, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("rejectedReason", err)
+			}
+		case "telegramLogout":
+			v.TelegramLogout, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("telegramLogout", err)
 			}
 		}
 		return nil
@@ -266,6 +284,10 @@ func appendAccessLogEntryJSON(dst []byte, v *telegramauth.AccessLogEntry) []byte
 	}
 	dst = append(dst, `,"attempts":`...)
 	dst = jsoncodec.AppendInt(dst, int64(v.Attempts))
+	if v.Detail != "" {
+		dst = append(dst, `,"detail":`...)
+		dst = jsoncodec.AppendString(dst, v.Detail)
+	}
 	return append(dst, '}')
 }
 
@@ -332,6 +354,189 @@ func decodeAccessLogEntryJSON(d *jsoncodec.Decoder, v *telegramauth.AccessLogEnt
 			if err != nil {
 				return jsoncodec.WithField("attempts", err)
 			}
+		case "detail":
+			v.Detail, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("detail", err)
+			}
+		}
+		return nil
+	})
+}
+
+// appendLoginStartJSON appends the JSON object of v to dst.
+func appendLoginStartJSON(dst []byte, v *telegramauth.LoginStart) []byte {
+	dst = append(dst, `{"loginId":`...)
+	dst = jsoncodec.AppendString(dst, v.LoginID)
+	dst = append(dst, `,"codeType":`...)
+	dst = jsoncodec.AppendString(dst, v.CodeType)
+	if v.NextType != "" {
+		dst = append(dst, `,"nextType":`...)
+		dst = jsoncodec.AppendString(dst, v.NextType)
+	}
+	if v.TimeoutSeconds != 0 {
+		dst = append(dst, `,"timeoutSeconds":`...)
+		dst = jsoncodec.AppendInt(dst, int64(v.TimeoutSeconds))
+	}
+	dst = append(dst, `,"expiresAt":`...)
+	dst = jsoncodec.AppendTime(dst, v.ExpiresAt)
+	return append(dst, '}')
+}
+
+// decodeLoginStartJSON decodes a JSON object into v. Unknown keys are skipped, and
+// missing keys leave their fields unchanged.
+func decodeLoginStartJSON(d *jsoncodec.Decoder, v *telegramauth.LoginStart) error {
+	return d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "loginId":
+			v.LoginID, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("loginId", err)
+			}
+		case "codeType":
+			v.CodeType, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("codeType", err)
+			}
+		case "nextType":
+			v.NextType, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("nextType", err)
+			}
+		case "timeoutSeconds":
+			v.TimeoutSeconds, err = d.Int()
+			if err != nil {
+				return jsoncodec.WithField("timeoutSeconds", err)
+			}
+		case "expiresAt":
+			v.ExpiresAt, err = d.Time()
+			if err != nil {
+				return jsoncodec.WithField("expiresAt", err)
+			}
+		}
+		return nil
+	})
+}
+
+// appendLoginResultJSON appends the JSON object of v to dst.
+func appendLoginResultJSON(dst []byte, v *telegramauth.LoginResult) []byte {
+	dst = append(dst, `{"loginId":`...)
+	dst = jsoncodec.AppendString(dst, v.LoginID)
+	dst = append(dst, `,"status":`...)
+	dst = jsoncodec.AppendString(dst, v.Status)
+	if v.Hint != "" {
+		dst = append(dst, `,"hint":`...)
+		dst = jsoncodec.AppendString(dst, v.Hint)
+	}
+	if v.Session != nil {
+		dst = append(dst, `,"session":`...)
+		if v.Session == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = appendSessionInfoJSON(dst, v.Session)
+		}
+	}
+	if v.URL != "" {
+		dst = append(dst, `,"url":`...)
+		dst = jsoncodec.AppendString(dst, v.URL)
+	}
+	if v.ExpiresAt != nil {
+		dst = append(dst, `,"expiresAt":`...)
+		if v.ExpiresAt == nil {
+			dst = append(dst, "null"...)
+		} else {
+			dst = jsoncodec.AppendTime(dst, *v.ExpiresAt)
+		}
+	}
+	return append(dst, '}')
+}
+
+// decodeLoginResultJSON decodes a JSON object into v. Unknown keys are skipped, and
+// missing keys leave their fields unchanged.
+func decodeLoginResultJSON(d *jsoncodec.Decoder, v *telegramauth.LoginResult) error {
+	return d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "loginId":
+			v.LoginID, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("loginId", err)
+			}
+		case "status":
+			v.Status, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("status", err)
+			}
+		case "hint":
+			v.Hint, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("hint", err)
+			}
+		case "session":
+			if d.IsNull() {
+				v.Session = nil
+			} else {
+				p4 := new(telegramauth.SessionInfo)
+				err = decodeSessionInfoJSON(d, p4)
+				v.Session = p4
+			}
+			if err != nil {
+				return jsoncodec.WithField("session", err)
+			}
+		case "url":
+			v.URL, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("url", err)
+			}
+		case "expiresAt":
+			if d.IsNull() {
+				v.ExpiresAt = nil
+			} else {
+				p5 := new(time.Time)
+				*p5, err = d.Time()
+				v.ExpiresAt = p5
+			}
+			if err != nil {
+				return jsoncodec.WithField("expiresAt", err)
+			}
+		}
+		return nil
+	})
+}
+
+// appendQRLoginJSON appends the JSON object of v to dst.
+func appendQRLoginJSON(dst []byte, v *telegramauth.QRLogin) []byte {
+	dst = append(dst, `{"loginId":`...)
+	dst = jsoncodec.AppendString(dst, v.LoginID)
+	dst = append(dst, `,"url":`...)
+	dst = jsoncodec.AppendString(dst, v.URL)
+	dst = append(dst, `,"expiresAt":`...)
+	dst = jsoncodec.AppendTime(dst, v.ExpiresAt)
+	return append(dst, '}')
+}
+
+// decodeQRLoginJSON decodes a JSON object into v. Unknown keys are skipped, and
+// missing keys leave their fields unchanged.
+func decodeQRLoginJSON(d *jsoncodec.Decoder, v *telegramauth.QRLogin) error {
+	return d.Object(func(key []byte) error {
+		var err error
+		switch string(key) {
+		case "loginId":
+			v.LoginID, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("loginId", err)
+			}
+		case "url":
+			v.URL, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("url", err)
+			}
+		case "expiresAt":
+			v.ExpiresAt, err = d.Time()
+			if err != nil {
+				return jsoncodec.WithField("expiresAt", err)
+			}
 		}
 		return nil
 	})
@@ -345,6 +550,14 @@ func appendErrorPropsJSON(dst []byte, v *telegramauth.ErrorProps) []byte {
 		dst = append(dst, `,"sessionId":`...)
 		dst = jsoncodec.AppendString(dst, v.SessionID)
 	}
+	if v.Reason != "" {
+		dst = append(dst, `,"reason":`...)
+		dst = jsoncodec.AppendString(dst, v.Reason)
+	}
+	if v.RetryAfter != 0 {
+		dst = append(dst, `,"retryAfter":`...)
+		dst = jsoncodec.AppendInt(dst, int64(v.RetryAfter))
+	}
 	return append(dst, '}')
 }
 
@@ -355,9 +568,9 @@ func decodeErrorPropsJSON(d *jsoncodec.Decoder, v *telegramauth.ErrorProps) erro
 		var err error
 		switch string(key) {
 		case "code":
-			var v4 string
-			v4, err = d.String()
-			v.Code = telegramauth.Code(v4)
+			var v6 string
+			v6, err = d.String()
+			v.Code = telegramauth.Code(v6)
 			if err != nil {
 				return jsoncodec.WithField("code", err)
 			}
@@ -366,12 +579,22 @@ func decodeErrorPropsJSON(d *jsoncodec.Decoder, v *telegramauth.ErrorProps) erro
 			if err != nil {
 				return jsoncodec.WithField("sessionId", err)
 			}
+		case "reason":
+			v.Reason, err = d.String()
+			if err != nil {
+				return jsoncodec.WithField("reason", err)
+			}
+		case "retryAfter":
+			v.RetryAfter, err = d.Int()
+			if err != nil {
+				return jsoncodec.WithField("retryAfter", err)
+			}
 		}
 		return nil
 	})
 }
 
-var serviceMethodNames = [...]string{"getSessionByUserId", "listSessions", "revokeSession", "importSession", "accessLog"}
+var serviceMethodNames = [...]string{"getSessionByUserId", "listSessions", "revokeSession", "importSession", "accessLog", "startLogin", "completeLogin", "submitPassword", "resendCode", "cancelLogin", "startQrLogin", "pollLogin", "reportSessionRejected"}
 
 // ServiceMethod is the RPC name of method i of telegramauth.Service (the index ServeRPC
 // receives), or "" if there is none.
@@ -433,11 +656,11 @@ func (h *rpcServiceHandler) ServeRPC(ctx context.Context, method int, args []byt
 			return dst, err
 		}
 		dst = append(dst, '[')
-		for i5 := range r {
-			if i5 > 0 {
+		for i7 := range r {
+			if i7 > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendSessionInfoJSON(dst, &r[i5])
+			dst = appendSessionInfoJSON(dst, &r[i7])
 		}
 		dst = append(dst, ']')
 		return dst, nil
@@ -492,14 +715,153 @@ func (h *rpcServiceHandler) ServeRPC(ctx context.Context, method int, args []byt
 			return dst, err
 		}
 		dst = append(dst, '[')
-		for i6 := range r {
-			if i6 > 0 {
+		for i8 := range r {
+			if i8 > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendAccessLogEntryJSON(dst, &r[i6])
+			dst = appendAccessLogEntryJSON(dst, &r[i8])
 		}
 		dst = append(dst, ']')
 		return dst, nil
+	case 5: // startLogin(userId, phone)
+		var a0 int64
+		var a1 string
+		if param, err := d.Args([]string{"userId", "phone"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.Int64()
+			case 1:
+				a1, err = d.String()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("startLogin", param, err)
+		}
+		r, err := h.impl.StartLogin(ctx, a0, a1)
+		if err != nil {
+			return dst, err
+		}
+		return appendLoginStartJSON(dst, &r), nil
+	case 6: // completeLogin(loginId, code)
+		var a0 string
+		var a1 string
+		if param, err := d.Args([]string{"loginId", "code"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.String()
+			case 1:
+				a1, err = d.String()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("completeLogin", param, err)
+		}
+		r, err := h.impl.CompleteLogin(ctx, a0, a1)
+		if err != nil {
+			return dst, err
+		}
+		return appendLoginResultJSON(dst, &r), nil
+	case 7: // submitPassword(loginId, password)
+		var a0 string
+		var a1 string
+		if param, err := d.Args([]string{"loginId", "password"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.String()
+			case 1:
+				a1, err = d.String()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("submitPassword", param, err)
+		}
+		r, err := h.impl.SubmitPassword(ctx, a0, a1)
+		if err != nil {
+			return dst, err
+		}
+		return appendLoginResultJSON(dst, &r), nil
+	case 8: // resendCode(loginId)
+		var a0 string
+		if param, err := d.Args([]string{"loginId"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.String()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("resendCode", param, err)
+		}
+		r, err := h.impl.ResendCode(ctx, a0)
+		if err != nil {
+			return dst, err
+		}
+		return appendLoginStartJSON(dst, &r), nil
+	case 9: // cancelLogin(loginId)
+		var a0 string
+		if param, err := d.Args([]string{"loginId"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.String()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("cancelLogin", param, err)
+		}
+		if err := h.impl.CancelLogin(ctx, a0); err != nil {
+			return dst, err
+		}
+		return append(dst, "null"...), nil
+	case 10: // startQrLogin(userId)
+		var a0 int64
+		if param, err := d.Args([]string{"userId"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.Int64()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("startQrLogin", param, err)
+		}
+		r, err := h.impl.StartQRLogin(ctx, a0)
+		if err != nil {
+			return dst, err
+		}
+		return appendQRLoginJSON(dst, &r), nil
+	case 11: // pollLogin(loginId)
+		var a0 string
+		if param, err := d.Args([]string{"loginId"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.String()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("pollLogin", param, err)
+		}
+		r, err := h.impl.PollLogin(ctx, a0)
+		if err != nil {
+			return dst, err
+		}
+		return appendLoginResultJSON(dst, &r), nil
+	case 12: // reportSessionRejected(sessionId, reason)
+		var a0 string
+		var a1 string
+		if param, err := d.Args([]string{"sessionId", "reason"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.String()
+			case 1:
+				a1, err = d.String()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("reportSessionRejected", param, err)
+		}
+		r, err := h.impl.ReportSessionRejected(ctx, a0, a1)
+		if err != nil {
+			return dst, err
+		}
+		return appendSessionInfoJSON(dst, &r), nil
 	}
 	return dst, errors.New("authrpc: no RPC method with this index")
 }
@@ -566,18 +928,18 @@ func (c ServiceClientOf[B]) ListSessions(ctx context.Context, userID int64) ([]t
 	if d.IsNull() {
 		r = nil
 	} else {
-		s7 := []telegramauth.SessionInfo{}
+		s9 := []telegramauth.SessionInfo{}
 		err = d.Array(func() error {
-			var e8 telegramauth.SessionInfo
+			var e10 telegramauth.SessionInfo
 			var err error
-			err = decodeSessionInfoJSON(d, &e8)
+			err = decodeSessionInfoJSON(d, &e10)
 			if err != nil {
-				return jsoncodec.WithIndex(len(s7), err)
+				return jsoncodec.WithIndex(len(s9), err)
 			}
-			s7 = append(s7, e8)
+			s9 = append(s9, e10)
 			return nil
 		})
-		r = s7
+		r = s9
 	}
 	if err == nil {
 		err = d.End()
@@ -655,24 +1017,212 @@ func (c ServiceClientOf[B]) AccessLog(ctx context.Context, query telegramauth.Ac
 	if d.IsNull() {
 		r = nil
 	} else {
-		s9 := []telegramauth.AccessLogEntry{}
+		s11 := []telegramauth.AccessLogEntry{}
 		err = d.Array(func() error {
-			var e10 telegramauth.AccessLogEntry
+			var e12 telegramauth.AccessLogEntry
 			var err error
-			err = decodeAccessLogEntryJSON(d, &e10)
+			err = decodeAccessLogEntryJSON(d, &e12)
 			if err != nil {
-				return jsoncodec.WithIndex(len(s9), err)
+				return jsoncodec.WithIndex(len(s11), err)
 			}
-			s9 = append(s9, e10)
+			s11 = append(s11, e12)
 			return nil
 		})
-		r = s9
+		r = s11
 	}
 	if err == nil {
 		err = d.End()
 	}
 	if err != nil {
 		return nil, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// StartLogin calls startLogin.
+func (c ServiceClientOf[B]) StartLogin(ctx context.Context, userID int64, phone string) (telegramauth.LoginStart, error) {
+	dst := make([]byte, 0, 34+len(phone))
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendInt(dst, userID)
+	dst = append(dst, ',')
+	dst = jsoncodec.AppendString(dst, phone)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "startLogin", dst)
+	if err != nil {
+		return telegramauth.LoginStart{}, rpcClientError(err)
+	}
+	var r telegramauth.LoginStart
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeLoginStartJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return telegramauth.LoginStart{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// CompleteLogin calls completeLogin.
+func (c ServiceClientOf[B]) CompleteLogin(ctx context.Context, loginID string, code string) (telegramauth.LoginResult, error) {
+	dst := make([]byte, 0, 18+len(loginID)+len(code))
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendString(dst, loginID)
+	dst = append(dst, ',')
+	dst = jsoncodec.AppendString(dst, code)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "completeLogin", dst)
+	if err != nil {
+		return telegramauth.LoginResult{}, rpcClientError(err)
+	}
+	var r telegramauth.LoginResult
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeLoginResultJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return telegramauth.LoginResult{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// SubmitPassword calls submitPassword.
+func (c ServiceClientOf[B]) SubmitPassword(ctx context.Context, loginID string, password string) (telegramauth.LoginResult, error) {
+	dst := make([]byte, 0, 18+len(loginID)+len(password))
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendString(dst, loginID)
+	dst = append(dst, ',')
+	dst = jsoncodec.AppendString(dst, password)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "submitPassword", dst)
+	if err != nil {
+		return telegramauth.LoginResult{}, rpcClientError(err)
+	}
+	var r telegramauth.LoginResult
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeLoginResultJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return telegramauth.LoginResult{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// ResendCode calls resendCode.
+func (c ServiceClientOf[B]) ResendCode(ctx context.Context, loginID string) (telegramauth.LoginStart, error) {
+	dst := make([]byte, 0, 10+len(loginID))
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendString(dst, loginID)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "resendCode", dst)
+	if err != nil {
+		return telegramauth.LoginStart{}, rpcClientError(err)
+	}
+	var r telegramauth.LoginStart
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeLoginStartJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return telegramauth.LoginStart{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// CancelLogin calls cancelLogin.
+func (c ServiceClientOf[B]) CancelLogin(ctx context.Context, loginID string) error {
+	dst := make([]byte, 0, 10+len(loginID))
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendString(dst, loginID)
+	dst = append(dst, ']')
+	if _, err := c.Binding.Call(ctx, "cancelLogin", dst); err != nil {
+		return rpcClientError(err)
+	}
+	return nil
+}
+
+// StartQRLogin calls startQrLogin.
+func (c ServiceClientOf[B]) StartQRLogin(ctx context.Context, userID int64) (telegramauth.QRLogin, error) {
+	dst := make([]byte, 0, 26)
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendInt(dst, userID)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "startQrLogin", dst)
+	if err != nil {
+		return telegramauth.QRLogin{}, rpcClientError(err)
+	}
+	var r telegramauth.QRLogin
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeQRLoginJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return telegramauth.QRLogin{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// PollLogin calls pollLogin.
+func (c ServiceClientOf[B]) PollLogin(ctx context.Context, loginID string) (telegramauth.LoginResult, error) {
+	dst := make([]byte, 0, 10+len(loginID))
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendString(dst, loginID)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "pollLogin", dst)
+	if err != nil {
+		return telegramauth.LoginResult{}, rpcClientError(err)
+	}
+	var r telegramauth.LoginResult
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeLoginResultJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return telegramauth.LoginResult{}, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// ReportSessionRejected calls reportSessionRejected.
+func (c ServiceClientOf[B]) ReportSessionRejected(ctx context.Context, sessionID string, reason string) (telegramauth.SessionInfo, error) {
+	dst := make([]byte, 0, 18+len(sessionID)+len(reason))
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendString(dst, sessionID)
+	dst = append(dst, ',')
+	dst = jsoncodec.AppendString(dst, reason)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "reportSessionRejected", dst)
+	if err != nil {
+		return telegramauth.SessionInfo{}, rpcClientError(err)
+	}
+	var r telegramauth.SessionInfo
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeSessionInfoJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return telegramauth.SessionInfo{}, rpcClientError(err)
 	}
 	return r, nil
 }

@@ -37,6 +37,7 @@ type ErrorBody struct {
 	Code       string `json:"code"`
 	Message    string `json:"message"`
 	SessionID  string `json:"sessionId,omitempty"`
+	Reason     string `json:"reason,omitempty"`
 	Retryable  *bool  `json:"retryable,omitempty"`
 	RetryAfter int    `json:"retryAfter,omitempty"`
 }
@@ -46,8 +47,9 @@ func WriteData(w http.ResponseWriter, status int, data any) {
 	WriteJSON(w, status, Envelope{Success: true, Data: data})
 }
 
-// WriteError writes the error envelope for err: the code, message and
-// sessionId of a *telegramauth.Error. Status 0 means the status of err's code.
+// WriteError writes the error envelope for err: the code, message,
+// sessionId, reason and retryAfter (also as Retry-After) of a
+// *telegramauth.Error. Status 0 means the status of err's code.
 // An error that is not a *telegramauth.Error with a contract code becomes a
 // generic 500 INTERNAL: its text may hold anything and is not shown.
 func WriteError(w http.ResponseWriter, status int, err error) {
@@ -58,7 +60,7 @@ func WriteError(w http.ResponseWriter, status int, err error) {
 	if status == 0 {
 		status = e.Code.HTTPStatus()
 	}
-	WriteJSON(w, status, Envelope{Error: &ErrorBody{Code: string(e.Code), Message: e.Message, SessionID: e.SessionID}})
+	WriteErrorBody(w, status, ErrorBody{Code: string(e.Code), Message: e.Message, SessionID: e.SessionID, Reason: e.Reason, RetryAfter: e.RetryAfter})
 }
 
 // WriteErrorBody writes the error envelope with body as error, and, when

@@ -17,7 +17,38 @@ const (
 	// ActionAuthenticate is not a permission: it names refused HTTP
 	// authentications in the access log.
 	ActionAuthenticate Action = "authenticate"
+	// ActionLogin guards every login method; the default policy allows
+	// nobody (an operator's or an app's backend service must be named).
+	ActionLogin Action = "login"
+	// ActionReport guards ReportSessionRejected (ingestor-service by default).
+	ActionReport Action = "report"
+)
+
+// The access-log actions of the login steps, all under the login permission.
+const (
+	ActionStartLogin     Action = "start_login"
+	ActionCompleteLogin  Action = "complete_login"
+	ActionSubmitPassword Action = "submit_password"
+	ActionResendCode     Action = "resend_code"
+	ActionCancelLogin    Action = "cancel_login"
+	ActionStartQRLogin   Action = "start_qr_login"
+	ActionPollLogin      Action = "poll_login"
+	ActionReportRejected Action = "report_rejected"
 )
 
 // Actions are the actions an access policy can grant.
-var Actions = []Action{ActionGetSession, ActionListSessions, ActionRevokeSession, ActionImportSession, ActionReadAccessLog}
+var Actions = []Action{ActionGetSession, ActionListSessions, ActionRevokeSession, ActionImportSession, ActionReadAccessLog, ActionLogin, ActionReport}
+
+// Permission is the action of the access policy that allows action: the
+// login permission for every login step, report for report_rejected, the
+// action itself otherwise.
+func Permission(action Action) Action {
+	switch action {
+	case ActionStartLogin, ActionCompleteLogin, ActionSubmitPassword, ActionResendCode,
+		ActionCancelLogin, ActionStartQRLogin, ActionPollLogin:
+		return ActionLogin
+	case ActionReportRejected:
+		return ActionReport
+	}
+	return action
+}

@@ -20,12 +20,27 @@ const (
 	CodeForbidden       Code = "FORBIDDEN"
 	CodeUnavailable     Code = "UNAVAILABLE"
 	CodeInternal        Code = "INTERNAL"
+
+	// The login's codes. Telegram's own refusals carry Telegram's error type
+	// as Error.Reason.
+	CodeSessionRejected     Code = "SESSION_REJECTED"      // Telegram refused the session (ReportSessionRejected)
+	CodePhoneNumberInvalid  Code = "PHONE_NUMBER_INVALID"  // not a phone, or Telegram refuses it (banned, unoccupied)
+	CodePhoneCodeInvalid    Code = "PHONE_CODE_INVALID"    // a wrong code; Error.Message says the attempts left
+	CodePhoneCodeExpired    Code = "PHONE_CODE_EXPIRED"    // the code expired or was cancelled: ResendCode or StartLogin
+	CodePasswordHashInvalid Code = "PASSWORD_HASH_INVALID" // a wrong 2FA password; attempts left in the message
+	CodeFloodWait           Code = "FLOOD_WAIT"            // Telegram asks to wait Error.RetryAfter seconds
+	CodeLoginExpired        Code = "LOGIN_EXPIRED"         // the login ran out of time or attempts: start again
+	CodeLoginNotFound       Code = "LOGIN_NOT_FOUND"       // no live login of this caller has this id
+	CodeLoginBusy           Code = "LOGIN_BUSY"            // another step of the login is in progress
+	CodeLoginRefused        Code = "LOGIN_REFUSED"         // Telegram refused the login otherwise (Error.Reason)
 )
 
 // Codes lists every code of the contract.
 var Codes = []Code{
 	CodeInvalidArgument, CodeSessionNotFound, CodeSessionExpired, CodeSessionRevoked,
 	CodeUnauthenticated, CodeForbidden, CodeUnavailable, CodeInternal,
+	CodeSessionRejected, CodePhoneNumberInvalid, CodePhoneCodeInvalid, CodePhoneCodeExpired,
+	CodePasswordHashInvalid, CodeFloodWait, CodeLoginExpired, CodeLoginNotFound, CodeLoginBusy, CodeLoginRefused,
 }
 
 // ErrorName is the JavaScript `name` of every error auth-telegram throws over RPC.
@@ -39,21 +54,31 @@ type ErrorProps struct {
 	Code Code `json:"code"`
 	// SessionID is the session the failure concerns, where known.
 	SessionID string `json:"sessionId,omitempty"`
+	// Reason is Telegram's error type when Telegram refused ("PHONE_CODE_INVALID").
+	Reason string `json:"reason,omitempty"`
+	// RetryAfter is how many seconds to wait before trying again (FLOOD_WAIT).
+	RetryAfter int `json:"retryAfter,omitempty"`
 }
 
 // HTTPStatus is the HTTP status that carries the code.
 func (c Code) HTTPStatus() int {
 	switch c {
-	case CodeInvalidArgument:
+	case CodeInvalidArgument, CodePhoneNumberInvalid, CodePhoneCodeInvalid, CodePasswordHashInvalid:
 		return 400
 	case CodeUnauthenticated:
 		return 401
 	case CodeForbidden:
 		return 403
-	case CodeSessionNotFound:
+	case CodeSessionNotFound, CodeLoginNotFound:
 		return 404
-	case CodeSessionExpired, CodeSessionRevoked:
+	case CodeSessionExpired, CodeSessionRevoked, CodeSessionRejected, CodePhoneCodeExpired, CodeLoginExpired:
 		return 410
+	case CodeLoginBusy:
+		return 409
+	case CodeLoginRefused:
+		return 422
+	case CodeFloodWait:
+		return 429
 	case CodeUnavailable:
 		return 503
 	default:
@@ -71,14 +96,17 @@ func (c Code) Valid() bool {
 	return false
 }
 
-// Transient reports whether a call that failed with c may succeed if retried.
+// Transient reports whether a call that failed with c may succeed if retried
+// at once. FLOOD_WAIT may too, but only after its RetryAfter.
 func (c Code) Transient() bool { return c == CodeUnavailable }
 
 // Error is the error of the contract. Message never contains a secret.
 type Error struct {
-	Code      Code
-	Message   string // without the code prefix
-	SessionID string // set where the failure concerns a known session
+	Code       Code
+	Message    string // without the code prefix
+	SessionID  string // set where the failure concerns a known session
+	Reason     string // Telegram's error type, where Telegram refused
+	RetryAfter int    // seconds to wait (FLOOD_WAIT)
 }
 
 // NewError returns an *Error with code and message.
@@ -95,7 +123,7 @@ func (e *Error) Error() string {
 // Is makes errors.Is(err, &Error{Code: c}) match any error with code c.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Message == "" && t.SessionID == ""
+	return ok && t.Code == e.Code && t.Message == "" && t.SessionID == "" && t.Reason == "" && t.RetryAfter == 0
 }
 
 // CodeOf returns the code of err: its own if it is (or wraps) an *Error,

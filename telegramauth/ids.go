@@ -45,7 +45,13 @@ const (
 // ValidSessionID reports whether id has the form of a session id.
 func ValidSessionID(id string) bool {
 	body, ok := strings.CutPrefix(id, SessionIDPrefix)
-	if !ok || len(body) != sessionIDBodyLen {
+	return ok && validBase32ID(body)
+}
+
+// validBase32ID reports whether body is 26 characters of lower-case base32
+// (a-z, 2-7): the 128 random bits of a session or login id.
+func validBase32ID(body string) bool {
+	if len(body) != sessionIDBodyLen {
 		return false
 	}
 	for i := 0; i < len(body); i++ {

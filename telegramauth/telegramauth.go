@@ -35,6 +35,31 @@ type Service interface {
 	// revocation, import and refusal. An operator's call: the caller needs the
 	// read_access_log permission of the access policy.
 	AccessLog(ctx context.Context, query AccessLogQuery) ([]AccessLogEntry, error)
+
+	// StartLogin creates an auth key with Telegram and asks it to send the
+	// user's phone a login code. phone is international, digits with an
+	// optional "+", spaces, dots, dashes and brackets. A live login of the
+	// same user and phone is replaced.
+	StartLogin(ctx context.Context, userID int64, phone string) (LoginStart, error)
+	// CompleteLogin signs in with the code the user received.
+	CompleteLogin(ctx context.Context, loginID string, code string) (LoginResult, error)
+	// SubmitPassword finishes a login whose account has a 2FA password.
+	SubmitPassword(ctx context.Context, loginID string, password string) (LoginResult, error)
+	// ResendCode asks Telegram to send the code again (NextType's way).
+	ResendCode(ctx context.Context, loginID string) (LoginStart, error)
+	// CancelLogin ends a login: Telegram cancels the code, and its state is deleted.
+	CancelLogin(ctx context.Context, loginID string) error
+	// StartQRLogin starts a login by QR code for the user.
+	//
+	//rpc:name startQrLogin
+	StartQRLogin(ctx context.Context, userID int64) (QRLogin, error)
+	// PollLogin asks whether the QR code was scanned: LoginWaiting with the
+	// current code, LoginPasswordNeeded, or LoginDone.
+	PollLogin(ctx context.Context, loginID string) (LoginResult, error)
+	// ReportSessionRejected tells the vault that Telegram refused the session
+	// (reason: one of RejectionReasons). The session is never handed out
+	// again; its status is rejected. Reporting it again is not an error.
+	ReportSessionRejected(ctx context.Context, sessionID string, reason string) (SessionInfo, error)
 }
 
 // Session is a session handed out to a trusted service. SessionString is a
@@ -51,6 +76,14 @@ const (
 	StatusActive  = "active"
 	StatusExpired = "expired"
 	StatusRevoked = "revoked"
+	// StatusRejected: Telegram refused the session (ReportSessionRejected).
+	StatusRejected = "rejected"
+)
+
+// Telegram logout states of a revoked session (SessionInfo.TelegramLogout).
+const (
+	LogoutConfirmed = "confirmed" // Telegram confirmed auth.logOut
+	LogoutPending   = "pending"   // not yet: the daily job tries again
 )
 
 // SessionInfo is a session's metadata; it never carries the session itself.
@@ -62,6 +95,11 @@ type SessionInfo struct {
 	LastUsedAt *time.Time `json:"lastUsedAt"`
 	RevokedAt  *time.Time `json:"revokedAt"`
 	Status     string     `json:"status"`
+	// RejectedReason is what Telegram answered (StatusRejected).
+	RejectedReason string `json:"rejectedReason,omitempty"`
+	// TelegramLogout says, for a revoked session, whether Telegram confirmed
+	// the logout (LogoutConfirmed) or it is still to be done (LogoutPending).
+	TelegramLogout string `json:"telegramLogout,omitempty"`
 }
 
 // Revocation reports when a session was revoked.
@@ -94,8 +132,10 @@ type AccessLogEntry struct {
 	// service has a key, "unknown" if not, "invalid" if malformed.
 	Caller string `json:"caller"`
 	// Action is get_session, list_sessions, revoke_session, import_session,
-	// read_access_log, authenticate (a refused HTTP authentication), or
-	// another action.
+	// read_access_log, authenticate (a refused HTTP authentication), a
+	// login step (start_login, complete_login, submit_password,
+	// resend_code, cancel_login, start_qr_login, poll_login), or
+	// report_rejected.
 	Action    string `json:"action"`
 	Success   bool   `json:"success"`
 	ErrorCode Code   `json:"errorCode,omitempty"`
@@ -106,6 +146,9 @@ type AccessLogEntry struct {
 	// authentications, which are counted per claimed service, client address
 	// (per /64 for IPv6) and minute (at is the minute's start).
 	Attempts int `json:"attempts"`
+	// Detail is what else the row is about, never a secret: for logins the
+	// phone's last four digits ("phone …1002") and the login id.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Entrypoint is a named entrypoint of auth-telegram: a WorkerEntrypoint class

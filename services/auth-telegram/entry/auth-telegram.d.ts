@@ -18,7 +18,16 @@ export type Code =
   | "UNAUTHENTICATED"
   | "FORBIDDEN"
   | "UNAVAILABLE"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "SESSION_REJECTED"
+  | "PHONE_NUMBER_INVALID"
+  | "PHONE_CODE_INVALID"
+  | "PHONE_CODE_EXPIRED"
+  | "PASSWORD_HASH_INVALID"
+  | "FLOOD_WAIT"
+  | "LOGIN_EXPIRED"
+  | "LOGIN_NOT_FOUND"
+  | "LOGIN_REFUSED";
 
 /**
  * Session is a session handed out to a trusted service. SessionString is a
@@ -45,6 +54,13 @@ export interface SessionInfo {
   /** ISO 8601 */
   revokedAt: string | null;
   status: string;
+  /** rejectedReason is what Telegram answered (StatusRejected). */
+  rejectedReason?: string;
+  /**
+   * telegramLogout says, for a revoked session, whether Telegram confirmed
+   * the logout (LogoutConfirmed) or it is still to be done (LogoutPending).
+   */
+  telegramLogout?: string;
 }
 
 /** Revocation reports when a session was revoked. */
@@ -82,8 +98,10 @@ export interface AccessLogEntry {
   caller: string;
   /**
    * action is get_session, list_sessions, revoke_session, import_session,
-   * read_access_log, authenticate (a refused HTTP authentication), or
-   * another action.
+   * read_access_log, authenticate (a refused HTTP authentication), a
+   * login step (start_login, complete_login, submit_password,
+   * resend_code, cancel_login, start_qr_login, poll_login), or
+   * report_rejected.
    */
   action: string;
   success: boolean;
@@ -97,6 +115,62 @@ export interface AccessLogEntry {
    * (per /64 for IPv6) and minute (at is the minute's start).
    */
   attempts: number;
+  /**
+   * detail is what else the row is about, never a secret: for logins the
+   * phone's last four digits ("phone …1002") and the login id.
+   */
+  detail?: string;
+}
+
+/** LoginStart is what StartLogin and ResendCode answer: a code is on its way. */
+export interface LoginStart {
+  loginId: string;
+  /**
+   * codeType is how the code was sent; NextType how ResendCode would send
+   * it, when Telegram offers another way.
+   */
+  codeType: string;
+  nextType?: string;
+  /** timeoutSeconds is how long to wait before ResendCode, if Telegram says. */
+  timeoutSeconds?: number;
+  /**
+   * expiresAt is when the login ends unless finished.
+   *
+   * ISO 8601
+   */
+  expiresAt: string;
+}
+
+/** LoginResult is what CompleteLogin, SubmitPassword and PollLogin answer. */
+export interface LoginResult {
+  loginId: string;
+  /** status is LoginDone, LoginPasswordNeeded or LoginWaiting. */
+  status: string;
+  /** hint is the 2FA password's hint (LoginPasswordNeeded), if it has one. */
+  hint?: string;
+  /** session is the stored session (LoginDone). */
+  session?: SessionInfo | null;
+  /** url is the QR code to show (LoginWaiting): tg://login?token=… */
+  url?: string;
+  /**
+   * expiresAt is when the login ends unless finished (not for LoginDone).
+   *
+   * ISO 8601
+   */
+  expiresAt?: string | null;
+}
+
+/**
+ * QRLogin is what StartQRLogin answers: a QR code for the user to scan with
+ * a Telegram app where the account is logged in (Settings, Devices, Link
+ * Desktop Device). Show URL as a QR code; it changes every 30 seconds or so,
+ * and PollLogin answers the current one.
+ */
+export interface QRLogin {
+  loginId: string;
+  url: string;
+  /** ISO 8601 */
+  expiresAt: string;
 }
 
 /**
@@ -109,6 +183,10 @@ export interface TelegramAuthError extends Error {
   code: Code;
   /** sessionId is the session the failure concerns, where known. */
   sessionId?: string;
+  /** reason is Telegram's error type when Telegram refused ("PHONE_CODE_INVALID"). */
+  reason?: string;
+  /** retryAfter is how many seconds to wait before trying again (FLOOD_WAIT). */
+  retryAfter?: number;
 }
 
 /**
@@ -156,6 +234,60 @@ export interface TelegramAuthWorkerRpc {
    * @throws {TelegramAuthError}
    */
   accessLog(query: AccessLogQuery): Promise<AccessLogEntry[]>;
+
+  /**
+   * startLogin creates an auth key with Telegram and asks it to send the
+   * user's phone a login code. phone is international, digits with an
+   * optional "+", spaces, dots, dashes and brackets. A live login of the
+   * same user and phone is replaced.
+   * @throws {TelegramAuthError}
+   */
+  startLogin(userId: number, phone: string): Promise<LoginStart>;
+
+  /**
+   * completeLogin signs in with the code the user received.
+   * @throws {TelegramAuthError}
+   */
+  completeLogin(loginId: string, code: string): Promise<LoginResult>;
+
+  /**
+   * submitPassword finishes a login whose account has a 2FA password.
+   * @throws {TelegramAuthError}
+   */
+  submitPassword(loginId: string, password: string): Promise<LoginResult>;
+
+  /**
+   * resendCode asks Telegram to send the code again (NextType's way).
+   * @throws {TelegramAuthError}
+   */
+  resendCode(loginId: string): Promise<LoginStart>;
+
+  /**
+   * cancelLogin ends a login: Telegram cancels the code, and its state is deleted.
+   * @throws {TelegramAuthError}
+   */
+  cancelLogin(loginId: string): Promise<void>;
+
+  /**
+   * startQrLogin starts a login by QR code for the user.
+   * @throws {TelegramAuthError}
+   */
+  startQrLogin(userId: number): Promise<QRLogin>;
+
+  /**
+   * pollLogin asks whether the QR code was scanned: LoginWaiting with the
+   * current code, LoginPasswordNeeded, or LoginDone.
+   * @throws {TelegramAuthError}
+   */
+  pollLogin(loginId: string): Promise<LoginResult>;
+
+  /**
+   * reportSessionRejected tells the vault that Telegram refused the session
+   * (reason: one of RejectionReasons). The session is never handed out
+   * again; its status is rejected. Reporting it again is not an error.
+   * @throws {TelegramAuthError}
+   */
+  reportSessionRejected(sessionId: string, reason: string): Promise<SessionInfo>;
 }
 
 /**

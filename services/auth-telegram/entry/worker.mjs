@@ -16,6 +16,14 @@ export default class TelegramAuthWorker extends WorkerEntrypoint {
   revokeSession(...args) { return runtime.call(2, args, this.env, this.ctx); }
   importSession(...args) { return runtime.call(3, args, this.env, this.ctx); }
   accessLog(...args) { return runtime.call(4, args, this.env, this.ctx); }
+  startLogin(...args) { return runtime.call(5, args, this.env, this.ctx); }
+  completeLogin(...args) { return runtime.call(6, args, this.env, this.ctx); }
+  submitPassword(...args) { return runtime.call(7, args, this.env, this.ctx); }
+  resendCode(...args) { return runtime.call(8, args, this.env, this.ctx); }
+  cancelLogin(...args) { return runtime.call(9, args, this.env, this.ctx); }
+  startQrLogin(...args) { return runtime.call(10, args, this.env, this.ctx); }
+  pollLogin(...args) { return runtime.call(11, args, this.env, this.ctx); }
+  reportSessionRejected(...args) { return runtime.call(12, args, this.env, this.ctx); }
 }
 
 // IngestorEntrypoint is the entrypoint of ingestor-service: a binding to it is that caller.
@@ -26,4 +34,12 @@ export class IngestorEntrypoint extends WorkerEntrypoint {
   revokeSession(...args) { return runtime.call(2, args, this.env, this.ctx, 1); }
   importSession(...args) { return runtime.call(3, args, this.env, this.ctx, 1); }
   accessLog(...args) { return runtime.call(4, args, this.env, this.ctx, 1); }
+  startLogin(...args) { return runtime.call(5, args, this.env, this.ctx, 1); }
+  completeLogin(...args) { return runtime.call(6, args, this.env, this.ctx, 1); }
+  submitPassword(...args) { return runtime.call(7, args, this.env, this.ctx, 1); }
+  resendCode(...args) { return runtime.call(8, args, this.env, this.ctx, 1); }
+  cancelLogin(...args) { return runtime.call(9, args, this.env, this.ctx, 1); }
+  startQrLogin(...args) { return runtime.call(10, args, this.env, this.ctx, 1); }
+  pollLogin(...args) { return runtime.call(11, args, this.env, this.ctx, 1); }
+  reportSessionRejected(...args) { return runtime.call(12, args, this.env, this.ctx, 1); }
 }

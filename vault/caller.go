@@ -36,8 +36,9 @@ func CallerFrom(ctx context.Context) (Caller, bool) {
 	return c, ok
 }
 
-// DefaultPolicy allows the ingestor the four session actions and nobody
-// anything else.
+// DefaultPolicy allows the ingestor the four session actions and to report a
+// session Telegram rejected, and nobody anything else: logins and the access
+// log need a service named by ACCESS_POLICY.
 func DefaultPolicy() accesspolicy.Policy {
 	ingestor := []string{telegramauth.IngestorService}
 	return accesspolicy.Policy{
@@ -45,6 +46,7 @@ func DefaultPolicy() accesspolicy.Policy {
 		string(telegramauth.ActionListSessions):  ingestor,
 		string(telegramauth.ActionRevokeSession): ingestor,
 		string(telegramauth.ActionImportSession): ingestor,
+		string(telegramauth.ActionReport):        ingestor,
 	}
 }
 

@@ -9,7 +9,10 @@
 // before it commits; on SQLite it is an ordinary transaction).
 //
 // Layout: seal.go (Sealer: AES-256-GCM under an HKDF-derived key, rotation),
-// store.go (the SQL), service.go (Service: telegramauth.Service, the access
-// log, SaveSession for the login flow), caller.go (Caller, the default policy), refusals.go (Authorize, counted refusals).
+// store.go (the SQL), service.go (Service: sessions and the access log),
+// login.go and loginstore.go (the login steps, their sealed state in the
+// logins table), telegram.go (Telegram: what a login asks of Telegram),
+// telegramstate.go (rejected sessions, logouts of revoked ones), caller.go
+// (Caller, the default policy), refusals.go (Authorize, counted refusals).
 // The schema is services/auth-telegram/migrations.
 package vault

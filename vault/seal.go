@@ -31,8 +31,15 @@ const sealInfo = "communicator/auth-telegram/session-seal/v1"
 // independent of the sealing key (the legacy id was an HMAC under that key).
 const keyIDInfo = "communicator/auth-telegram/session-key-id/v1"
 
-// aadPrefix starts the additional data of every seal (see aad).
-const aadPrefix = "communicator/auth-telegram/session/v1\x00"
+// aadPrefix starts the additional data of every seal of a session (see aad);
+// loginAADPrefix of a login's state, so that neither opens as the other.
+const (
+	aadPrefix      = "communicator/auth-telegram/session/v1\x00"
+	loginAADPrefix = "communicator/auth-telegram/login/v1\x00"
+)
+
+// phoneTagInfo is the HKDF info string of the key that tags phones (see PhoneTag).
+const phoneTagInfo = "communicator/auth-telegram/phone-tag/v1"
 
 // Errors of Open. Neither says anything about the key or the plaintext.
 var (
@@ -63,6 +70,7 @@ type Sealer struct {
 type sealKey struct {
 	id, legacyID string
 	aead         cipher.AEAD
+	phoneTag     []byte // HMAC key of PhoneTag
 }
 
 // NewSealer derives the sealing keys. current seals and opens; previous (nil or
@@ -137,9 +145,13 @@ func deriveKey(secret []byte) (sealKey, error) {
 	if err != nil {
 		return sealKey{}, errors.New("vault: deriving the key id failed")
 	}
+	tagKey, err := hkdf.Key(sha256.New, secret, nil, phoneTagInfo, 32)
+	if err != nil {
+		return sealKey{}, errors.New("vault: deriving the phone tag key failed")
+	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("key-id"))
-	return sealKey{id: hex.EncodeToString(id), legacyID: hex.EncodeToString(mac.Sum(nil)[:8]), aead: aead}, nil
+	return sealKey{id: hex.EncodeToString(id), legacyID: hex.EncodeToString(mac.Sum(nil)[:8]), aead: aead, phoneTag: tagKey}, nil
 }
 
 // KeyID is the id of the current key: HKDF-SHA256 of the secret with
@@ -186,9 +198,11 @@ func (s *Sealer) opens(keyID string) bool {
 
 // aad is the additional data of a seal: a fixed prefix, the session id with its
 // length, and the user id, so that no two (session, user) pairs share one.
-func aad(sessionID string, userID int64) []byte {
-	b := make([]byte, 0, len(aadPrefix)+4+len(sessionID)+8)
-	b = append(b, aadPrefix...)
+func aad(sessionID string, userID int64) []byte { return aadWith(aadPrefix, sessionID, userID) }
+
+func aadWith(prefix, sessionID string, userID int64) []byte {
+	b := make([]byte, 0, len(prefix)+4+len(sessionID)+8)
+	b = append(b, prefix...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(sessionID)))
 	b = append(b, sessionID...)
 	return binary.BigEndian.AppendUint64(b, uint64(userID))
@@ -216,6 +230,39 @@ func (s *Sealer) Open(sessionID string, userID int64, keyID string, sealed []byt
 		return nil, false, ErrOpen
 	}
 	return pt, stale, nil
+}
+
+// SealLogin seals a login's state for the login and user with the current
+// key, under additional data of its own (a login's state never opens as a
+// session, nor a session as a login's state).
+func (s *Sealer) SealLogin(loginID string, userID int64, plaintext []byte) (sealed []byte, keyID string) {
+	return s.current.aead.Seal(nil, nil, plaintext, aadWith(loginAADPrefix, loginID, userID)), s.current.id
+}
+
+// OpenLogin opens a login's state sealed by SealLogin, under the current or
+// the previous key.
+func (s *Sealer) OpenLogin(loginID string, userID int64, keyID string, sealed []byte) ([]byte, error) {
+	k, _ := s.keyFor(keyID)
+	if k == nil {
+		return nil, ErrUnknownKey
+	}
+	if len(sealed) < k.aead.NonceSize()+k.aead.Overhead() {
+		return nil, ErrOpen
+	}
+	pt, err := k.aead.Open(nil, nil, sealed, aadWith(loginAADPrefix, loginID, userID))
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return pt, nil
+}
+
+// PhoneTag is a keyed hash of a phone number (HMAC-SHA256 under a key of its
+// own derived from SESSION_SECRET, 16 bytes in hex): it finds the live login
+// of a phone without storing the phone.
+func (s *Sealer) PhoneTag(phone string) string {
+	mac := hmac.New(sha256.New, s.current.phoneTag)
+	mac.Write([]byte(phone))
+	return hex.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // String describes the sealer by key ids only.

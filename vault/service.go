@@ -46,6 +46,12 @@ type Options struct {
 	Lifetime time.Duration       // session lifetime from import; DefaultLifetime
 	Rand     io.Reader           // source of session ids; crypto/rand.Reader
 	Policy   accesspolicy.Policy // who may do what (telegramauth.Action names); nil means DefaultPolicy()
+	// Telegram runs logins and the logouts of revoked sessions; nil means
+	// logins answer UNAVAILABLE and revocations stay local.
+	Telegram Telegram
+	// LoginLifetime is how long a login may take from its start (or from
+	// its password step); DefaultLoginLifetime.
+	LoginLifetime time.Duration
 	// Logger receives operational events that callers must not see, such as
 	// the SQL error behind UNAVAILABLE or why a row did not open. Never a
 	// secret. Defaults to discarding them.
@@ -72,6 +78,8 @@ type Service struct {
 	policy   accesspolicy.Policy
 	log      *slog.Logger
 	refused  refusals
+	tg       Telegram
+	loginTTL time.Duration
 }
 
 // New returns a Service over db (with the migrations of
@@ -83,7 +91,14 @@ func New(db *sql.DB, sealer *Sealer, opts Options) (*Service, error) {
 	if opts.Lifetime < 0 {
 		return nil, errors.New("vault: negative session lifetime")
 	}
-	s := &Service{store: store{db}, sealer: sealer, now: opts.Now, lifetime: opts.Lifetime, rand: opts.Rand, policy: opts.Policy, log: opts.Logger}
+	if opts.LoginLifetime < 0 {
+		return nil, errors.New("vault: negative login lifetime")
+	}
+	s := &Service{store: store{db}, sealer: sealer, now: opts.Now, lifetime: opts.Lifetime, rand: opts.Rand, policy: opts.Policy, log: opts.Logger,
+		tg: opts.Telegram, loginTTL: opts.LoginLifetime}
+	if s.loginTTL == 0 {
+		s.loginTTL = DefaultLoginLifetime
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -108,6 +123,7 @@ type call struct {
 	caller    Caller
 	userID    int64
 	sessionID string
+	detail    string
 	at        int64
 }
 
@@ -117,6 +133,7 @@ func (c *call) row(success bool, code telegramauth.Code) logRow {
 		Caller: errtext.Clip(c.caller.ServiceID, 128), Action: c.action,
 		Success: success, ErrorCode: code,
 		Channel: logChannel(c.caller.Channel), ClientIP: errtext.Clip(c.caller.ClientIP, 64),
+		Detail: c.detail,
 	}
 }
 
@@ -130,9 +147,9 @@ func (s *Service) begin(ctx context.Context, action telegramauth.Action) (*call,
 		return c, telegramauth.NewError(telegramauth.CodeForbidden, msgNoCaller)
 	case caller.Channel != ChannelServiceBinding && caller.Channel != ChannelHTTP:
 		return c, telegramauth.NewError(telegramauth.CodeForbidden, "the call arrived on an unknown channel")
-	case !s.policy.Allows(string(action), caller.ServiceID):
+	case !s.policy.Allows(string(telegramauth.Permission(action)), caller.ServiceID):
 		return c, telegramauth.NewError(telegramauth.CodeForbidden,
-			"service "+strconv.Quote(errtext.Clip(caller.ServiceID, 64))+" may not "+string(action))
+			"service "+strconv.Quote(errtext.Clip(caller.ServiceID, 64))+" may not "+string(telegramauth.Permission(action)))
 	}
 	return c, nil
 }
@@ -276,6 +293,10 @@ func (s *Service) noUsableSession(ctx context.Context, c *call) error {
 	case newest.RevokedAt.Valid:
 		return s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeSessionRevoked,
 			Message: "the user's newest session was revoked at " + stamp(newest.RevokedAt.Int64), SessionID: newest.ID})
+	case newest.RejectedAt.Valid:
+		return s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeSessionRejected,
+			Message:   "Telegram rejected the user's newest session at " + stamp(newest.RejectedAt.Int64) + ": log in again",
+			SessionID: newest.ID, Reason: newest.RejectedReason.String})
 	default:
 		return s.fail(ctx, c, &telegramauth.Error{Code: telegramauth.CodeSessionExpired,
 			Message: "the user's newest session expired at " + stamp(newest.ExpiresAt), SessionID: newest.ID})
@@ -345,6 +366,9 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID string) (telegram
 		}
 		s.log.Error("vault: session revoked but the revocation could not be logged", "session_id", row.ID, "user_id", row.UserID, "err", err)
 	}
+	// Telegram forgets the key too, if it answers in time; if not, the
+	// daily job asks again (SessionInfo.TelegramLogout says which).
+	s.logOut(ctx, row)
 	// Read back: a concurrent revocation may have been first.
 	revokedAt := c.at
 	if after, err := s.store.session(ctx, row.ID); err == nil && after != nil && after.RevokedAt.Valid {
@@ -378,27 +402,6 @@ func (s *Service) ImportSession(ctx context.Context, userID int64, sessionString
 	return s.save(ctx, c, sess)
 }
 
-// SaveSession stores a session obtained otherwise (such as by the login flow)
-// for the user, as the caller in ctx performing action (which the policy must
-// allow). It is logged and sealed like an import.
-func (s *Service) SaveSession(ctx context.Context, action telegramauth.Action, userID int64, sess sessionstring.Session) (telegramauth.SessionInfo, error) {
-	c, denied := s.begin(ctx, action)
-	if telegramauth.ValidUserID(userID) {
-		c.userID = userID
-	}
-	if denied != nil {
-		return telegramauth.SessionInfo{}, s.fail(ctx, c, denied)
-	}
-	if c.userID == 0 {
-		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
-	}
-	if err := sess.Validate(); err != nil {
-		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
-			"session: "+strings.TrimPrefix(err.Error(), "session string: ")))
-	}
-	return s.save(ctx, c, sess)
-}
-
 // save seals the canonical GramJS string of sess and stores it with its log row.
 //
 // The plaintext is the canonical string (sessionstring.Encode) rather than a
@@ -412,18 +415,24 @@ func (s *Service) save(ctx context.Context, c *call, sess sessionstring.Session)
 		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInternal, "no session id could be generated"))
 	}
 	c.sessionID = id
-	plain := []byte(sessionstring.Encode(sess))
-	sealed, keyID := s.sealer.Seal(id, c.userID, plain)
-	clear(plain)
-	row := &sessionRow{
-		ID: id, UserID: c.userID, Sealed: sealed, KeyID: keyID,
-		DCID:      sql.NullInt64{Int64: int64(sess.DC), Valid: true},
-		CreatedAt: c.at, ExpiresAt: c.at + s.lifetime.Milliseconds(),
-	}
+	row := s.newSessionRow(c, id, sess)
 	if err := s.store.insertSessionLogged(ctx, row, c.row(true, "")); err != nil {
 		return telegramauth.SessionInfo{}, s.unavailable(ctx, c, msgUnloggedWrite, err)
 	}
 	return row.info(c.at), nil
+}
+
+// newSessionRow seals the canonical string of sess as session id of the
+// call's user.
+func (s *Service) newSessionRow(c *call, id string, sess sessionstring.Session) *sessionRow {
+	plain := []byte(sessionstring.Encode(sess))
+	sealed, keyID := s.sealer.Seal(id, c.userID, plain)
+	clear(plain)
+	return &sessionRow{
+		ID: id, UserID: c.userID, Sealed: sealed, KeyID: keyID,
+		DCID:      sql.NullInt64{Int64: int64(sess.DC), Valid: true},
+		CreatedAt: c.at, ExpiresAt: c.at + s.lifetime.Milliseconds(),
+	}
 }
 
 // maxAccessLogID bounds AccessLogFilter.BeforeID: like user ids, access-log
@@ -468,12 +477,15 @@ func (s *Service) AccessLog(ctx context.Context, f AccessLogFilter) ([]AccessLog
 var sessionIDs = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // newSessionID returns "ses_" and 26 characters encoding 128 random bits.
-func (s *Service) newSessionID() (string, error) {
+func (s *Service) newSessionID() (string, error) { return s.newID(telegramauth.SessionIDPrefix) }
+
+// newID returns prefix and 26 characters encoding 128 random bits.
+func (s *Service) newID(prefix string) (string, error) {
 	var b [16]byte
 	if _, err := io.ReadFull(s.rand, b[:]); err != nil {
 		return "", err
 	}
-	return telegramauth.SessionIDPrefix + sessionIDs.EncodeToString(b[:]), nil
+	return prefix + sessionIDs.EncodeToString(b[:]), nil
 }
 
 // stamp formats a time for a message.

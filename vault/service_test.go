@@ -860,32 +860,6 @@ func TestImportInvalid(t *testing.T) {
 	}
 }
 
-func TestSaveSession(t *testing.T) {
-	const login telegramauth.Action = "complete_login"
-	f := newFixture(t, Options{})
-	pol := DefaultPolicy()
-	pol[string(login)] = []string{"login-service"}
-	svc := f.service(mustSealer(t, secretA, nil), Options{Policy: pol})
-	ctx := WithCaller(context.Background(), Caller{ServiceID: "login-service", Channel: ChannelServiceBinding})
-	sess, str := testSession(23)
-
-	n := f.logCount()
-	info, err := svc.SaveSession(ctx, login, 11, sess)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 11, Caller: "login-service", Action: string(login), Success: true, Channel: ChannelServiceBinding})
-	if got, err := svc.GetSessionByUserID(ingestor, 11); err != nil || got.SessionString != str {
-		t.Fatalf("saved session: %v", err)
-	}
-	bad := sess
-	bad.DC = 0
-	_, err = svc.SaveSession(ctx, login, 11, bad)
-	f.wantErr(err, telegramauth.CodeInvalidArgument)
-	_, err = svc.SaveSession(ingestor, login, 11, sess)
-	f.wantErr(err, telegramauth.CodeForbidden)
-}
-
 func TestAccessLogRead(t *testing.T) {
 	operator := WithCaller(context.Background(), Caller{ServiceID: "operator", Channel: ChannelHTTP, ClientIP: "192.0.2.7"})
 	pol := DefaultPolicy()

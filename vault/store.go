@@ -29,13 +29,21 @@ type sessionRow struct {
 	ExpiresAt  int64
 	LastUsedAt sql.NullInt64
 	RevokedAt  sql.NullInt64
+	// RejectedAt and RejectedReason: Telegram refused the session.
+	RejectedAt     sql.NullInt64
+	RejectedReason sql.NullString
+	// LoggedOutAt is when Telegram confirmed the revocation's auth.logOut.
+	LoggedOutAt sql.NullInt64
 }
 
-// status is the row's status at nowMs: revocation wins over expiry.
+// status is the row's status at nowMs: revocation wins over rejection,
+// and rejection over expiry.
 func (r *sessionRow) status(nowMs int64) string {
 	switch {
 	case r.RevokedAt.Valid:
 		return telegramauth.StatusRevoked
+	case r.RejectedAt.Valid:
+		return telegramauth.StatusRejected
 	case r.ExpiresAt <= nowMs:
 		return telegramauth.StatusExpired
 	default:
@@ -52,7 +60,21 @@ func (r *sessionRow) info(nowMs int64) telegramauth.SessionInfo {
 		LastUsedAt: nullTime(r.LastUsedAt),
 		RevokedAt:  nullTime(r.RevokedAt),
 		Status:     r.status(nowMs),
+
+		RejectedReason: r.RejectedReason.String,
+		TelegramLogout: r.logout(),
 	}
+}
+
+// logout is the state of a revoked session's auth.logOut with Telegram.
+func (r *sessionRow) logout() string {
+	switch {
+	case !r.RevokedAt.Valid:
+		return ""
+	case r.LoggedOutAt.Valid:
+		return telegramauth.LogoutConfirmed
+	}
+	return telegramauth.LogoutPending
 }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
@@ -82,11 +104,12 @@ func nullInt(v int64) any {
 // Ties in created_at are broken by rowid, i.e. insertion order.
 const newestFirst = " ORDER BY created_at DESC, rowid DESC"
 
-const sessionColumns = "id, user_id, sealed, key_id, dc_id, created_at, expires_at, last_used_at, revoked_at"
+const sessionColumns = "id, user_id, sealed, key_id, dc_id, created_at, expires_at, last_used_at, revoked_at, rejected_at, rejected_reason, logged_out_at"
 
 func scanSession(sc interface{ Scan(...any) error }) (*sessionRow, error) {
 	var r sessionRow
-	if err := sc.Scan(&r.ID, &r.UserID, &r.Sealed, &r.KeyID, &r.DCID, &r.CreatedAt, &r.ExpiresAt, &r.LastUsedAt, &r.RevokedAt); err != nil {
+	if err := sc.Scan(&r.ID, &r.UserID, &r.Sealed, &r.KeyID, &r.DCID, &r.CreatedAt, &r.ExpiresAt, &r.LastUsedAt, &r.RevokedAt,
+		&r.RejectedAt, &r.RejectedReason, &r.LoggedOutAt); err != nil {
 		return nil, err
 	}
 	return &r, nil
@@ -119,7 +142,7 @@ func (s *store) session(ctx context.Context, id string) (*sessionRow, error) {
 
 // sessionsOf returns the metadata of every session of the user, newest first.
 func (s *store) sessionsOf(ctx context.Context, userID int64) ([]sessionRow, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, user_id, dc_id, created_at, expires_at, last_used_at, revoked_at FROM sessions WHERE user_id = ?"+newestFirst, userID)
+	rows, err := s.db.QueryContext(ctx, "SELECT id, user_id, dc_id, created_at, expires_at, last_used_at, revoked_at, rejected_at, rejected_reason, logged_out_at FROM sessions WHERE user_id = ?"+newestFirst, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +150,7 @@ func (s *store) sessionsOf(ctx context.Context, userID int64) ([]sessionRow, err
 	var out []sessionRow
 	for rows.Next() {
 		var r sessionRow
-		if err := rows.Scan(&r.ID, &r.UserID, &r.DCID, &r.CreatedAt, &r.ExpiresAt, &r.LastUsedAt, &r.RevokedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.UserID, &r.DCID, &r.CreatedAt, &r.ExpiresAt, &r.LastUsedAt, &r.RevokedAt, &r.RejectedAt, &r.RejectedReason, &r.LoggedOutAt); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -146,16 +169,17 @@ type logRow struct {
 	ErrorCode telegramauth.Code
 	Channel   string
 	ClientIP  string
+	Detail    string
 }
 
-const insertLog = "INSERT INTO access_log (at, session_id, user_id, caller, action, success, error_code, channel, client_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const insertLog = "INSERT INTO access_log (at, session_id, user_id, caller, action, success, error_code, channel, client_ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 func (l logRow) args() []any {
 	success := 0
 	if l.Success {
 		success = 1
 	}
-	return []any{l.At, nullString(l.SessionID), nullInt(l.UserID), l.Caller, string(l.Action), success, nullString(string(l.ErrorCode)), l.Channel, nullString(l.ClientIP)}
+	return []any{l.At, nullString(l.SessionID), nullInt(l.UserID), l.Caller, string(l.Action), success, nullString(string(l.ErrorCode)), l.Channel, nullString(l.ClientIP), nullString(l.Detail)}
 }
 
 type execer interface {
@@ -236,7 +260,7 @@ func (s *store) markUsedLogged(ctx context.Context, id string, nowMs int64, re *
 // neither revoked nor expired, and none of a number (excluded) of ids. Its
 // arguments are pickArgs.
 func pickUsable(excluded int) string {
-	q := "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?"
+	q := "(SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND rejected_at IS NULL AND expires_at > ?"
 	if excluded > 0 {
 		q += " AND id NOT IN (?" + strings.Repeat(", ?", excluded-1) + ")"
 	}
@@ -347,8 +371,8 @@ func (w withRowID) Scan(dest ...any) error { return w.rows.Scan(append(dest, w.r
 // current key id, twice. Two ranges rather than != so that SQLite reads only
 // the matching entries of sessions_by_key (health runs this, unauthenticated),
 // and UNION ALL rather than OR, whose GROUP BY SQLite runs over the whole index.
-const staleKeysQuery = "SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id < ? GROUP BY key_id" +
-	" UNION ALL SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id > ? GROUP BY key_id"
+const staleKeysQuery = "SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND rejected_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id < ? GROUP BY key_id" +
+	" UNION ALL SELECT key_id, count(*) AS sessions, sum(revoked_at IS NULL AND rejected_at IS NULL AND expires_at > ?) AS active FROM sessions WHERE key_id > ? GROUP BY key_id"
 
 // keyCount is a row of staleKeysQuery.
 type keyCount struct {
@@ -376,7 +400,7 @@ func (s *store) staleKeys(ctx context.Context, currentKeyID string, nowMs int64)
 
 // sessionFromValues reads a row of sessionColumns as Batch returns it.
 func sessionFromValues(v []any) (*sessionRow, error) {
-	if len(v) != 9 {
+	if len(v) != 12 {
 		return nil, errors.New("vault: malformed session row")
 	}
 	var r sessionRow
@@ -391,6 +415,11 @@ func sessionFromValues(v []any) (*sessionRow, error) {
 	r.ExpiresAt, okExp = v[6].(int64)
 	r.LastUsedAt = nullInt64(v[7])
 	r.RevokedAt = nullInt64(v[8])
+	r.RejectedAt = nullInt64(v[9])
+	if reason, ok := v[10].(string); ok {
+		r.RejectedReason = sql.NullString{String: reason, Valid: true}
+	}
+	r.LoggedOutAt = nullInt64(v[11])
 	if !ok[0] || !ok[1] || !ok[2] || !ok[3] || !ok[4] || !okExp {
 		return nil, errors.New("vault: malformed session row")
 	}
@@ -450,7 +479,7 @@ func (s *store) accessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEn
 	if f.BeforeID != 0 {
 		where, args = append(where, "id < ?"), append(args, f.BeforeID)
 	}
-	q := "SELECT id, at, session_id, user_id, caller, action, success, error_code, channel, client_ip, attempts FROM access_log"
+	q := "SELECT id, at, session_id, user_id, caller, action, success, error_code, channel, client_ip, attempts, detail FROM access_log"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -468,14 +497,16 @@ func (s *store) accessLog(ctx context.Context, f AccessLogFilter) ([]AccessLogEn
 			e                         AccessLogEntry
 			at, success               int64
 			sessionID, code, clientIP sql.NullString
+			detail                    sql.NullString
 			userID                    sql.NullInt64
 			action                    string
 		)
-		if err := rows.Scan(&e.ID, &at, &sessionID, &userID, &e.Caller, &action, &success, &code, &e.Channel, &clientIP, &e.Attempts); err != nil {
+		if err := rows.Scan(&e.ID, &at, &sessionID, &userID, &e.Caller, &action, &success, &code, &e.Channel, &clientIP, &e.Attempts, &detail); err != nil {
 			return nil, err
 		}
 		e.At = fromMillis(at)
 		e.SessionID = sessionID.String
+		e.Detail = detail.String
 		e.UserID = userID.Int64
 		e.Action = action
 		e.Success = success == 1

@@ -1,0 +1,285 @@
+//go:build !js
+
+package vault
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/communicator/communicator/mtproto/sessionstring"
+	"github.com/communicator/communicator/telegramauth"
+)
+
+// scriptedTelegram is a Telegram whose answers a test sets; the real one
+// (tglogin against the local Telegram) is tested in mtproto/tglogin and e2e.
+type scriptedTelegram struct {
+	calls  []string
+	signIn error
+}
+
+func (s *scriptedTelegram) NewKey(ctx context.Context, dc int) (TelegramKey, error) {
+	s.calls = append(s.calls, "newKey")
+	k, _ := testSession(uint64(len(s.calls)))
+	return TelegramKey{Session: k, Salt: 7}, nil
+}
+func (s *scriptedTelegram) SendCode(ctx context.Context, k TelegramKey, phone string) (SentCode, error) {
+	s.calls = append(s.calls, "sendCode "+phone)
+	return SentCode{Hash: "hash-" + phone, Type: telegramauth.CodeTypeApp}, nil
+}
+func (s *scriptedTelegram) ResendCode(ctx context.Context, k TelegramKey, phone, hash string) (SentCode, error) {
+	return SentCode{Hash: hash, Type: telegramauth.CodeTypeSMS}, nil
+}
+func (s *scriptedTelegram) CancelCode(ctx context.Context, k TelegramKey, phone, hash string) error {
+	s.calls = append(s.calls, "cancelCode")
+	return nil
+}
+func (s *scriptedTelegram) SignIn(ctx context.Context, k TelegramKey, phone, hash, code string) (SignIn, error) {
+	s.calls = append(s.calls, "signIn "+code)
+	return SignIn{}, s.signIn
+}
+func (s *scriptedTelegram) CheckPassword(ctx context.Context, k TelegramKey, password string) error {
+	return nil
+}
+func (s *scriptedTelegram) ExportLoginToken(ctx context.Context, k TelegramKey) (LoginToken, error) {
+	return LoginToken{Token: []byte("token"), Expires: time.Now().Add(30 * time.Second)}, nil
+}
+func (s *scriptedTelegram) ImportLoginToken(ctx context.Context, k TelegramKey, token []byte) (LoginToken, error) {
+	return LoginToken{Done: true}, nil
+}
+func (s *scriptedTelegram) LogOut(ctx context.Context, sess sessionstring.Session) error {
+	s.calls = append(s.calls, "logOut")
+	return &TelegramError{Type: "AUTH_KEY_UNREGISTERED"}
+}
+
+var loginApp = WithCaller(context.Background(), Caller{ServiceID: "login-app", Channel: ChannelHTTP, ClientIP: "192.0.2.1"})
+
+func loginFixture(t *testing.T) (*fixture, *scriptedTelegram) {
+	tg := &scriptedTelegram{}
+	pol := DefaultPolicy()
+	pol[string(telegramauth.ActionLogin)] = []string{"login-app", "other-app"}
+	f := newFixture(t, Options{Policy: pol, Telegram: tg})
+	return f, tg
+}
+
+// Each bad input is answered with its code before Telegram is asked,
+// writes one access-log row and no login, and quotes nothing of the input.
+func TestLoginBadInput(t *testing.T) {
+	f, tg := loginFixture(t)
+	start := func(phone string, want telegramauth.Code, msg string) {
+		t.Helper()
+		n := f.logCount()
+		_, err := f.svc.StartLogin(loginApp, 5, phone)
+		if e := f.wantErr(err, want); !strings.Contains(e.Message, msg) || (len(phone) > 3 && strings.Contains(e.Message, phone)) {
+			t.Fatalf("phone %q: %v", phone, e)
+		}
+		f.lastLog(n)
+	}
+	start("", telegramauth.CodePhoneNumberInvalid, "phone is empty")
+	start("+1 555 abc", telegramauth.CodePhoneNumberInvalid, "only digits")
+	start("12345", telegramauth.CodePhoneNumberInvalid, "5 digits")
+	start(strings.Repeat("1", 16), telegramauth.CodePhoneNumberInvalid, "16 digits")
+	start(strings.Repeat("1", 100), telegramauth.CodePhoneNumberInvalid, "100 bytes")
+	start("0044 20 7946 0000", telegramauth.CodePhoneNumberInvalid, "country code")
+	start("1555+0101002", telegramauth.CodePhoneNumberInvalid, "only digits")
+	_, err := f.svc.StartLogin(loginApp, 0, "15550101002")
+	f.wantErr(err, telegramauth.CodeInvalidArgument)
+	_, err = f.svc.StartLogin(ingestor, 5, "15550101002")
+	f.wantErr(err, telegramauth.CodeForbidden)
+	if len(tg.calls) != 0 {
+		t.Fatalf("Telegram was asked: %v", tg.calls)
+	}
+
+	s, err := f.svc.StartLogin(loginApp, 5, "+1 (555) 010-1002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.logRows(); got[len(got)-1].Action != string(telegramauth.ActionStartLogin) {
+		t.Fatal(got[len(got)-1])
+	}
+	for _, c := range []struct {
+		code, msg string
+	}{{"", "code is empty"}, {strings.Repeat("1", 100), "a login code has 5 or 6"}, {"12a45", "only digits"}, {"12", "2 digits"}} {
+		_, err := f.svc.CompleteLogin(loginApp, s.LoginID, c.code)
+		if e := f.wantErr(err, telegramauth.CodeInvalidArgument); !strings.Contains(e.Message, c.msg) {
+			t.Fatalf("code %q: %v", c.code, e)
+		}
+	}
+	for _, id := range []string{"", "lgn_x", s.LoginID + "a", "ses_" + s.LoginID[4:]} {
+		_, err := f.svc.CompleteLogin(loginApp, id, "01002")
+		f.wantErr(err, telegramauth.CodeInvalidArgument)
+	}
+	// A well-formed id no login has, and another service's login.
+	_, err = f.svc.CompleteLogin(loginApp, "lgn_"+strings.Repeat("a", 26), "01002")
+	f.wantErr(err, telegramauth.CodeLoginNotFound)
+	other := WithCaller(context.Background(), Caller{ServiceID: "other-app", Channel: ChannelHTTP})
+	_, err = f.svc.CompleteLogin(other, s.LoginID, "01002")
+	f.wantErr(err, telegramauth.CodeLoginNotFound)
+	_, err = f.svc.SubmitPassword(loginApp, s.LoginID, "")
+	f.wantErr(err, telegramauth.CodeInvalidArgument)
+	_, err = f.svc.SubmitPassword(loginApp, s.LoginID, "pw")
+	f.wantErr(err, telegramauth.CodeInvalidArgument) // the login waits for a code
+	_, err = f.svc.PollLogin(loginApp, s.LoginID)
+	f.wantErr(err, telegramauth.CodeInvalidArgument) // not a QR login
+	for _, c := range tg.calls {
+		if strings.HasPrefix(c, "signIn") {
+			t.Fatalf("Telegram was asked to sign in: %v", tg.calls)
+		}
+	}
+	// Nothing of the phone in the log or the stored row but its last four digits.
+	if n := f.column("SELECT count(*) FROM logins"); n != int64(1) {
+		t.Fatalf("%v logins stored", n)
+	}
+	sealed := f.column("SELECT sealed FROM logins").([]byte)
+	if bytes.Contains(sealed, []byte("15550101002")) || bytes.Contains(sealed, []byte("hash-")) {
+		t.Fatal("the login's state is stored in the clear")
+	}
+	if d := f.column("SELECT detail FROM access_log WHERE action = 'start_login' AND success = 1"); !strings.HasSuffix(d.(string), "phone …1002") {
+		t.Fatalf("detail %q", d)
+	}
+	if strings.Contains(f.logBuf.String(), "15550101002") {
+		t.Fatal("the phone is in the log")
+	}
+}
+
+// One live login per user and phone: a new start replaces the old one.
+func TestLoginReplacedByANewStart(t *testing.T) {
+	f, _ := loginFixture(t)
+	a, err := f.svc.StartLogin(loginApp, 5, "15550101002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.svc.StartLogin(loginApp, 5, "+15550101002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.StartLogin(loginApp, 6, "15550101002"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CompleteLogin(loginApp, a.LoginID, "01002")
+	f.wantErr(err, telegramauth.CodeLoginNotFound)
+	if n := f.column("SELECT count(*) FROM logins"); n != int64(2) {
+		t.Fatalf("%v logins", n)
+	}
+	if _, err := f.svc.CompleteLogin(loginApp, b.LoginID, "01002"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A login ends with its lifetime, and its row is deleted.
+func TestLoginExpires(t *testing.T) {
+	f, tg := loginFixture(t)
+	s, err := f.svc.StartLogin(loginApp, 5, "15550101002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.t = f.clock.t.Add(DefaultLoginLifetime)
+	_, err = f.svc.CompleteLogin(loginApp, s.LoginID, "01002")
+	f.wantErr(err, telegramauth.CodeLoginExpired)
+	if n := f.column("SELECT count(*) FROM logins"); n != int64(0) {
+		t.Fatalf("%v logins left", n)
+	}
+	_, err = f.svc.CompleteLogin(loginApp, s.LoginID, "01002")
+	f.wantErr(err, telegramauth.CodeLoginNotFound)
+	if strings.Contains(strings.Join(tg.calls, ","), "signIn") {
+		t.Fatal("an expired login reached Telegram")
+	}
+	// The daily job deletes the ones nobody touched.
+	if _, err := f.svc.StartLogin(loginApp, 5, "15550101002"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.t = f.clock.t.Add(DefaultLoginLifetime)
+	if n, err := f.svc.PruneLogins(context.Background()); err != nil || n != 1 {
+		t.Fatalf("pruned %d: %v", n, err)
+	}
+}
+
+// A login's state opens only as that login's: moved to another login's row
+// (or read as a session), it does not open, and the login ends.
+func TestLoginStateBoundToItsRow(t *testing.T) {
+	f, _ := loginFixture(t)
+	a, _ := f.svc.StartLogin(loginApp, 5, "15550101002")
+	b, _ := f.svc.StartLogin(loginApp, 5, "15550101003")
+	if _, err := f.db.Exec("UPDATE logins SET sealed = (SELECT sealed FROM logins WHERE id = ?) WHERE id = ?", a.LoginID, b.LoginID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.CompleteLogin(loginApp, b.LoginID, "01003")
+	f.wantErr(err, telegramauth.CodeInternal)
+	if n := f.column("SELECT count(*) FROM logins WHERE id = ?", b.LoginID); n != int64(0) {
+		t.Fatal("a login whose state does not open was kept")
+	}
+	if !strings.Contains(f.logBuf.String(), "does not open") {
+		t.Fatal("not reported")
+	}
+}
+
+// Wrong codes count; the fifth ends the login, and no session is stored.
+func TestLoginAttempts(t *testing.T) {
+	f, tg := loginFixture(t)
+	tg.signIn = &TelegramError{Type: "PHONE_CODE_INVALID"}
+	s, _ := f.svc.StartLogin(loginApp, 5, "15550101002")
+	for i := 1; i < telegramauth.MaxLoginAttempts; i++ {
+		_, err := f.svc.CompleteLogin(loginApp, s.LoginID, "11111")
+		if e := f.wantErr(err, telegramauth.CodePhoneCodeInvalid); e.Reason != "PHONE_CODE_INVALID" {
+			t.Fatal(e)
+		}
+	}
+	_, err := f.svc.CompleteLogin(loginApp, s.LoginID, "11111")
+	f.wantErr(err, telegramauth.CodeLoginExpired)
+	if n := f.column("SELECT count(*) FROM sessions"); n != int64(0) {
+		t.Fatal("a session was stored")
+	}
+	tg.signIn = &TelegramError{Type: "FLOOD_WAIT", Arg: 30}
+	s, _ = f.svc.StartLogin(loginApp, 5, "15550101002")
+	_, err = f.svc.CompleteLogin(loginApp, s.LoginID, "01002")
+	if e := f.wantErr(err, telegramauth.CodeFloodWait); e.RetryAfter != 30 {
+		t.Fatal(e)
+	}
+	// A flood wait does not count, and frees the login for the next step.
+	tg.signIn = nil
+	if res, err := f.svc.CompleteLogin(loginApp, s.LoginID, "01002"); err != nil || res.Status != telegramauth.LoginDone {
+		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+// A rejected session is never handed out again, and says why.
+func TestReportSessionRejected(t *testing.T) {
+	f, tg := loginFixture(t)
+	_, str := testSession(3)
+	info := f.importSession(ingestor, 9, str)
+
+	_, err := f.svc.ReportSessionRejected(ingestor, info.SessionID, "not a reason")
+	f.wantErr(err, telegramauth.CodeInvalidArgument)
+	_, err = f.svc.ReportSessionRejected(ingestor, "ses_x", "AUTH_KEY_UNREGISTERED")
+	f.wantErr(err, telegramauth.CodeInvalidArgument)
+	_, err = f.svc.ReportSessionRejected(ingestor, "ses_"+strings.Repeat("a", 26), "AUTH_KEY_UNREGISTERED")
+	f.wantErr(err, telegramauth.CodeSessionNotFound)
+	_, err = f.svc.ReportSessionRejected(loginApp, info.SessionID, "AUTH_KEY_UNREGISTERED")
+	f.wantErr(err, telegramauth.CodeForbidden)
+
+	n := f.logCount()
+	got, err := f.svc.ReportSessionRejected(ingestor, info.SessionID, "AUTH_KEY_UNREGISTERED")
+	if err != nil || got.Status != telegramauth.StatusRejected || got.RejectedReason != "AUTH_KEY_UNREGISTERED" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	checkLog(t, f.lastLog(n), AccessLogEntry{SessionID: info.SessionID, UserID: 9, Caller: telegramauth.IngestorService,
+		Action: string(telegramauth.ActionReportRejected), Success: true, Channel: ChannelServiceBinding})
+	// Reported again with another reason: the first stands.
+	if got, _ := f.svc.ReportSessionRejected(ingestor, info.SessionID, "SESSION_REVOKED"); got.RejectedReason != "AUTH_KEY_UNREGISTERED" {
+		t.Fatal(got)
+	}
+	_, err = f.svc.GetSessionByUserID(ingestor, 9)
+	if e := f.wantErr(err, telegramauth.CodeSessionRejected); e.Reason != "AUTH_KEY_UNREGISTERED" || e.SessionID != info.SessionID {
+		t.Fatal(e)
+	}
+	// Revoking it asks Telegram to log out; a key Telegram no longer knows is logged out.
+	if _, err := f.svc.RevokeSession(ingestor, info.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := f.svc.ListSessions(ingestor, 9)
+	if list[0].Status != telegramauth.StatusRevoked || list[0].TelegramLogout != telegramauth.LogoutConfirmed || !strings.Contains(strings.Join(tg.calls, ","), "logOut") {
+		t.Fatalf("%+v %v", list[0], tg.calls)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 
 	"github.com/gotd/td/session"
@@ -61,6 +62,13 @@ func (c *Client) Endpoint() Endpoint { return c.endpoint }
 // Errors are *Error: say whether to retry, and whether Telegram rejected the
 // session.
 func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx context.Context, api *tg.Client) error) error {
+	return c.RunWithSalt(ctx, s, 0, f)
+}
+
+// RunWithSalt is Run with a server salt the key is known to have (a new
+// key's first salt), which saves the round trip that would learn it; 0 is
+// none.
+func (c *Client) RunWithSalt(ctx context.Context, s sessionstring.Session, salt int64, f func(ctx context.Context, api *tg.Client) error) error {
 	if err := s.Validate(); err != nil {
 		return &Error{Kind: KindRefused, Err: err}
 	}
@@ -70,11 +78,13 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 	defer stop(nil)
 
 	storage := new(session.StorageMemory)
-	if err := (&session.Loader{Storage: storage}).Save(ctx, SessionData(s)); err != nil {
+	data := SessionData(s)
+	data.Salt = salt
+	if err := (&session.Loader{Storage: storage}).Save(ctx, data); err != nil {
 		return &Error{Kind: KindUnavailable, Err: err}
 	}
 	opts := c.options(s, storage, unitDial(ctx, stop, c.dial))
-	opts.Logger = zap.New(keyNotFoundWatch{stop: stop})
+	opts.Logger = zap.New(gotdWatch{stop: stop})
 	client := telegram.NewClient(c.app.ID, c.app.Hash, opts)
 	// gotd's Run answers nil when its work group ends with anything that
 	// wraps context.Canceled, which is also what a call gets when the
@@ -97,11 +107,13 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 		err = errDropped
 	}
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-		switch cause.(type) {
+		switch c := cause.(type) {
 		case errTimeout, errUnreachable:
 			err = cause
 		case errKeyNotFound:
 			return &Error{Kind: KindSessionRejected, Type: "AUTH_KEY_NOT_FOUND", Err: cause}
+		case errMigrate:
+			return &Error{Kind: KindRefused, Type: c.typ, Arg: c.dc, Err: cause}
 		}
 	}
 	return classify(err)
@@ -118,6 +130,9 @@ func (c *Client) Run(ctx context.Context, s sessionstring.Session, f func(ctx co
 // resolve) stays in gotd's logs.
 func unitDial(unit context.Context, stop context.CancelCauseFunc, dial DialFunc) DialFunc {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if err := unit.Err(); err != nil {
+			return nil, &net.OpError{Op: "dial", Net: network, Err: net.ErrClosed}
+		}
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
 			// A redial cancelled because the unit is ending is not
@@ -157,33 +172,78 @@ type errKeyNotFound struct{}
 
 func (errKeyNotFound) Error() string { return "the server does not know the session's auth key (-404)" }
 
-// keyNotFoundWatch is gotd's logger. When the server answers -404, gotd
-// logs this message and then starts a fresh key exchange in place of the
-// session's key: seconds of CPU in wasm, for a key that is logged in to
-// nothing. The watch ends the unit instead, before the exchange sends
-// anything (the log call runs first, on the goroutine that would exchange).
-// gotd offers no hook for this; the message is pinned with gotd's version,
-// and TestRunUnknownKey fails if it changes.
-type keyNotFoundWatch struct{ stop context.CancelCauseFunc }
-
-const gotdKeyNotFoundMessage = "Re-generating keys (server not found key that we provided)"
-
-func (w keyNotFoundWatch) Enabled(l zapcore.Level) bool      { return l >= zapcore.WarnLevel }
-func (w keyNotFoundWatch) With([]zapcore.Field) zapcore.Core { return w }
-func (w keyNotFoundWatch) Write(zapcore.Entry, []zapcore.Field) error {
-	return nil
+// errMigrate ends a unit Telegram sent to another data center (PHONE_MIGRATE_4
+// and the like): the caller decides, with a key of that data center.
+type errMigrate struct {
+	typ string
+	dc  int
 }
-func (w keyNotFoundWatch) Sync() error { return nil }
-func (w keyNotFoundWatch) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if e.Message == gotdKeyNotFoundMessage {
+
+func (e errMigrate) Error() string {
+	return "Telegram sends the call to data center " + strconv.Itoa(e.dc) + " (" + e.typ + ")"
+}
+
+// gotdWatch is gotd's logger. It ends the unit where gotd would otherwise
+// start a fresh key exchange with its own code (seconds of CPU in wasm):
+//   - when the server answers -404, gotd logs gotdKeyNotFoundMessage and
+//     then exchanges a key in place of the session's, a key logged in to
+//     nothing;
+//   - when Telegram answers X_MIGRATE_X, gotd logs gotdMigrateMessage with
+//     the error type and the data center, and then moves the client there,
+//     with a new key.
+//
+// The log call runs first, on the goroutine that would go on, so the unit
+// ends before anything is sent. gotd offers no hook for either; the messages
+// are pinned with gotd's version, and TestRunUnknownKey and
+// mtproto/tglogin's TestLoginMigrates fail if they change.
+type gotdWatch struct {
+	stop   context.CancelCauseFunc
+	fields []zapcore.Field
+}
+
+const (
+	gotdKeyNotFoundMessage = "Re-generating keys (server not found key that we provided)"
+	gotdMigrateMessage     = "Migrating to target DC"
+)
+
+func (w gotdWatch) Enabled(l zapcore.Level) bool { return l >= zapcore.InfoLevel }
+func (w gotdWatch) With(f []zapcore.Field) zapcore.Core {
+	return gotdWatch{stop: w.stop, fields: append(slices.Clip(w.fields), f...)}
+}
+func (w gotdWatch) Sync() error { return nil }
+func (w gotdWatch) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	switch e.Message {
+	case gotdKeyNotFoundMessage:
 		w.stop(errKeyNotFound{})
+	case gotdMigrateMessage:
+		return ce.AddCore(e, w) // Write reads the fields
 	}
 	return ce
 }
 
+func (w gotdWatch) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	if e.Message != gotdMigrateMessage {
+		return nil
+	}
+	m := errMigrate{}
+	for _, f := range append(slices.Clip(w.fields), fields...) {
+		switch f.Key {
+		case "error_type":
+			m.typ = f.String
+		case "target_dc":
+			m.dc = int(f.Integer)
+		}
+	}
+	w.stop(m)
+	return nil
+}
+
 func (c *Client) options(s sessionstring.Session, storage telegram.SessionStorage, dial DialFunc) telegram.Options {
 	dc := s.DC
-	if c.endpoint.DC != 0 {
+	addr := c.endpoint.Addr
+	if other, ok := c.endpoint.Others[dc]; ok {
+		addr = other // a test server's other data center
+	} else if c.endpoint.DC != 0 {
 		dc = c.endpoint.DC
 	}
 	opts := telegram.Options{
@@ -192,8 +252,8 @@ func (c *Client) options(s sessionstring.Session, storage telegram.SessionStorag
 		SessionStorage: storage,
 		NoUpdates:      true, // a unit of work reads what it asks for; updates come with ingestion
 	}
-	if c.endpoint.Addr != "" {
-		host, port, _ := net.SplitHostPort(c.endpoint.Addr) // ParseEndpoint checked it
+	if addr != "" {
+		host, port, _ := net.SplitHostPort(addr) // ParseEndpoint checked it
 		p, _ := strconv.Atoi(port)
 		opts.DCList = dcs.List{Options: []tg.DCOption{{ID: dc, IPAddress: host, Port: p}}}
 	}

@@ -19,6 +19,7 @@ const (
 	EnvDCID       = "TELEGRAM_DC_ID"
 	EnvDCAddr     = "TELEGRAM_DC_ADDR"
 	EnvPublicKeys = "TELEGRAM_PUBLIC_KEYS"
+	EnvDCOthers   = "TELEGRAM_DC_OTHERS"
 	EnvTimeout    = "TELEGRAM_CALL_TIMEOUT"
 	EnvAPIID      = "TELEGRAM_API_ID"
 	EnvAPIHash    = "TELEGRAM_API_HASH" // secret
@@ -36,6 +37,9 @@ type Endpoint struct {
 	DC int
 	// Addr ("host:port") replaces the data center's address: a test server.
 	Addr string
+	// Others are a test server's other data centers by id ("host:port"):
+	// where PHONE_MIGRATE sends a login, and where their sessions live.
+	Others map[int]string
 	// PublicKeys are the server's RSA keys; nil means Telegram's.
 	PublicKeys []*rsa.PublicKey
 	// Timeout bounds one Run.
@@ -54,7 +58,7 @@ func (e *ConfigError) Error() string { return strings.Join(e.Problems, "; ") }
 // Vars names the variables the problems are about.
 func (e *ConfigError) Vars() []string {
 	var vars []string
-	for _, name := range []string{EnvAPIID, EnvAPIHash, EnvDCID, EnvDCAddr, EnvPublicKeys, EnvTimeout} {
+	for _, name := range []string{EnvAPIID, EnvAPIHash, EnvDCID, EnvDCAddr, EnvDCOthers, EnvPublicKeys, EnvTimeout} {
 		for _, p := range e.Problems {
 			if strings.Contains(p, name) && !slices.Contains(vars, name) {
 				vars = append(vars, name)
@@ -64,8 +68,10 @@ func (e *ConfigError) Vars() []string {
 	return vars
 }
 
-// ParseEndpoint reads TELEGRAM_DC_ID, TELEGRAM_DC_ADDR, TELEGRAM_PUBLIC_KEYS
-// and TELEGRAM_CALL_TIMEOUT. All unset is production Telegram. A test server
+// ParseEndpoint reads TELEGRAM_DC_ID, TELEGRAM_DC_ADDR, TELEGRAM_PUBLIC_KEYS,
+// TELEGRAM_DC_OTHERS and TELEGRAM_CALL_TIMEOUT. All unset is production
+// Telegram. TELEGRAM_DC_OTHERS ("4=127.0.0.1:5678,5=...") lists a test
+// server's other data centers and needs the first three. A test server
 // needs all three of the first: its address, its data center and its key
 // (without the key, gotd would check the server against Telegram's own keys
 // and fail in the middle of the handshake).
@@ -112,6 +118,15 @@ func ParseEndpoint(lookup func(string) (string, bool)) (Endpoint, error) {
 		}
 		problems = append(problems, "a test server needs "+EnvDCID+", "+EnvDCAddr+" and "+EnvPublicKeys+" together; missing "+strings.Join(missing, ", "))
 	}
+	if others := get(EnvDCOthers); others != "" {
+		if addr == "" {
+			bad(EnvDCOthers, "is for a test server: it needs "+EnvDCID+", "+EnvDCAddr+" and "+EnvPublicKeys)
+		} else if m, why := parseOthers(others); why != "" {
+			bad(EnvDCOthers, why)
+		} else {
+			e.Others = m
+		}
+	}
 	e.Timeout = DefaultTimeout
 	if timeout != "" {
 		ms, err := strconv.Atoi(timeout)
@@ -125,6 +140,28 @@ func ParseEndpoint(lookup func(string) (string, bool)) (Endpoint, error) {
 		return Endpoint{}, &ConfigError{Problems: problems}
 	}
 	return e, nil
+}
+
+// parseOthers reads "4=127.0.0.1:5678,5=127.0.0.1:5679".
+func parseOthers(s string) (map[int]string, string) {
+	m := map[int]string{}
+	for _, item := range strings.Split(s, ",") {
+		id, addr, ok := strings.Cut(strings.TrimSpace(item), "=")
+		n, err := strconv.Atoi(id)
+		host, port, herr := net.SplitHostPort(addr)
+		p, perr := strconv.Atoi(port)
+		switch {
+		case !ok || err != nil || n < 1 || n > 255:
+			return nil, `must be "id=host:port" items separated by commas, with ids from 1 to 255, got ` + errtext.Quote(item, 64)
+		case herr != nil || host == "" || perr != nil || p < 1 || p > 65535:
+			return nil, `has an address that is not "host:port": ` + errtext.Quote(item, 64)
+		}
+		if _, dup := m[n]; dup {
+			return nil, "names data center " + id + " twice"
+		}
+		m[n] = addr
+	}
+	return m, ""
 }
 
 // ParsePublicKeys reads RSA public keys from PEM: "RSA PUBLIC KEY" (PKCS #1,

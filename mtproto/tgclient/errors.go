@@ -3,6 +3,7 @@ package tgclient
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gotd/td/tgerr"
@@ -46,6 +47,9 @@ type Error struct {
 	// Type is Telegram's error type ("FLOOD_WAIT", "AUTH_KEY_UNREGISTERED"),
 	// empty when Telegram did not answer.
 	Type string
+	// Arg is the argument of Telegram's error, where it has one: the data
+	// center of X_MIGRATE_X.
+	Arg int
 	// RetryAfter is how long Telegram asks to wait (KindFloodWait).
 	RetryAfter time.Duration
 	Err        error
@@ -86,6 +90,8 @@ func classify(err error) error {
 	}
 	if rpc, ok := tgerr.As(err); ok {
 		switch {
+		case rpc.Code == 303 || strings.HasSuffix(rpc.Type, "_MIGRATE"):
+			return &Error{Kind: KindRefused, Type: rpc.Type, Arg: rpc.Argument, Err: err}
 		case rpc.IsOneOf(sessionRejected...) || rpc.Code == 401:
 			return &Error{Kind: KindSessionRejected, Type: rpc.Type, Err: err}
 		case rpc.Code >= 500 || rpc.Code == -503:

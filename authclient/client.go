@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -381,6 +382,23 @@ func (c *Client) Invalidate(userID int64) {
 	c.mu.Lock()
 	c.dropUserLocked(userID)
 	c.mu.Unlock()
+}
+
+// ReportRejected is what the ingestor does when Telegram refuses a session
+// (reason: Telegram's error type): it drops the user's cached session and
+// tells auth-telegram, which stops handing it out (ReportSessionRejected,
+// with retries: reporting is idempotent). A reason that is not one of
+// telegramauth.RejectionReasons is not reported: only the cache is dropped.
+func (c *Client) ReportRejected(ctx context.Context, userID int64, sessionID, reason string) error {
+	c.Invalidate(userID)
+	if sessionID == "" || !slices.Contains(telegramauth.RejectionReasons, reason) {
+		return nil
+	}
+	c.dropSession(sessionID)
+	return c.do(ctx, func(ctx context.Context) error {
+		_, err := c.svc.ReportSessionRejected(ctx, sessionID, reason)
+		return err
+	})
 }
 
 // ClearCache drops every cached session.

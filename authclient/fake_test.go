@@ -80,6 +80,8 @@ type call struct {
 // errDefault, it hands out a fresh session of the user that expires
 // expiresIn from the clock's now.
 type fakeService struct {
+	// The login methods are never called here: a call would panic.
+	telegramauth.Service
 	clock     *fakeClock
 	expiresIn time.Duration
 	get       func(ctx context.Context, n int, userID int64) (telegramauth.Session, error)

@@ -202,9 +202,11 @@ type rawEnvelope struct {
 	Success *bool           `json:"success"`
 	Data    json.RawMessage `json:"data"`
 	Error   *struct {
-		Code      string `json:"code"`
-		Message   string `json:"message"`
-		SessionID string `json:"sessionId"`
+		Code       string `json:"code"`
+		Message    string `json:"message"`
+		SessionID  string `json:"sessionId"`
+		Reason     string `json:"reason"`
+		RetryAfter int    `json:"retryAfter"`
 	} `json:"error"`
 }
 
@@ -294,7 +296,8 @@ func decodeResponse(status int, body []byte, out any) error {
 			}
 			return telegramauth.NewError(telegramauth.CodeInternal, "auth-telegram answered "+statusText(status)+" with an unknown error code: "+env.Error.Message)
 		}
-		return &telegramauth.Error{Code: code, Message: env.Error.Message, SessionID: env.Error.SessionID}
+		return &telegramauth.Error{Code: code, Message: env.Error.Message, SessionID: env.Error.SessionID,
+			Reason: env.Error.Reason, RetryAfter: env.Error.RetryAfter}
 	}
 	if !ok2xx {
 		return unavailable("auth-telegram answered " + statusText(status) + " with a success envelope")
@@ -306,4 +309,95 @@ func decodeResponse(status int, body []byte, out any) error {
 		return telegramauth.NewError(telegramauth.CodeInternal, "auth-telegram's response data has an unexpected shape")
 	}
 	return nil
+}
+
+// post sends v as the JSON body of a POST to path and decodes the answer into out.
+func (c *Client) post(ctx context.Context, path string, v any, out any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return telegramauth.NewError(telegramauth.CodeInternal, "could not encode the request")
+	}
+	return c.do(ctx, http.MethodPost, path, body, out)
+}
+
+// StartLogin implements telegramauth.Service: POST /login/start.
+func (c *Client) StartLogin(ctx context.Context, userID int64, phone string) (telegramauth.LoginStart, error) {
+	if !telegramauth.ValidUserID(userID) {
+		return telegramauth.LoginStart{}, badUserID(userID)
+	}
+	var out wireLoginStart
+	err := c.post(ctx, "/login/start", struct {
+		UserID int64  `json:"userId"`
+		Phone  string `json:"phone"`
+	}{userID, phone}, &out)
+	return out.start(), err
+}
+
+// CompleteLogin implements telegramauth.Service: POST /login/code.
+func (c *Client) CompleteLogin(ctx context.Context, loginID, code string) (telegramauth.LoginResult, error) {
+	var out wireLoginResult
+	err := c.post(ctx, "/login/code", struct {
+		LoginID string `json:"loginId"`
+		Code    string `json:"code"`
+	}{loginID, code}, &out)
+	return out.result(), err
+}
+
+// SubmitPassword implements telegramauth.Service: POST /login/password.
+func (c *Client) SubmitPassword(ctx context.Context, loginID, password string) (telegramauth.LoginResult, error) {
+	var out wireLoginResult
+	err := c.post(ctx, "/login/password", struct {
+		LoginID  string `json:"loginId"`
+		Password string `json:"password"`
+	}{loginID, password}, &out)
+	return out.result(), err
+}
+
+type loginIDBody struct {
+	LoginID string `json:"loginId"`
+}
+
+// ResendCode implements telegramauth.Service: POST /login/resend.
+func (c *Client) ResendCode(ctx context.Context, loginID string) (telegramauth.LoginStart, error) {
+	var out wireLoginStart
+	err := c.post(ctx, "/login/resend", loginIDBody{loginID}, &out)
+	return out.start(), err
+}
+
+// CancelLogin implements telegramauth.Service: POST /login/cancel.
+func (c *Client) CancelLogin(ctx context.Context, loginID string) error {
+	var out wireCancelled
+	return c.post(ctx, "/login/cancel", loginIDBody{loginID}, &out)
+}
+
+// StartQRLogin implements telegramauth.Service: POST /login/qr.
+func (c *Client) StartQRLogin(ctx context.Context, userID int64) (telegramauth.QRLogin, error) {
+	if !telegramauth.ValidUserID(userID) {
+		return telegramauth.QRLogin{}, badUserID(userID)
+	}
+	var out wireQRLogin
+	err := c.post(ctx, "/login/qr", struct {
+		UserID int64 `json:"userId"`
+	}{userID}, &out)
+	return telegramauth.QRLogin{LoginID: out.LoginID, URL: out.URL, ExpiresAt: time.Time(out.ExpiresAt)}, err
+}
+
+// PollLogin implements telegramauth.Service: POST /login/poll.
+func (c *Client) PollLogin(ctx context.Context, loginID string) (telegramauth.LoginResult, error) {
+	var out wireLoginResult
+	err := c.post(ctx, "/login/poll", loginIDBody{loginID}, &out)
+	return out.result(), err
+}
+
+// ReportSessionRejected implements telegramauth.Service: POST
+// /sessions/:sessionId/rejected.
+func (c *Client) ReportSessionRejected(ctx context.Context, sessionID, reason string) (telegramauth.SessionInfo, error) {
+	if e := httpapi.CheckSessionID(sessionID); e != nil {
+		return telegramauth.SessionInfo{}, e
+	}
+	var out wireInfo
+	err := c.post(ctx, "/sessions/"+sessionID+"/rejected", struct {
+		Reason string `json:"reason"`
+	}{reason}, &out)
+	return out.info(), err
 }

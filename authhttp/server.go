@@ -20,6 +20,10 @@ const DefaultServiceName = "auth-telegram"
 // MaxBodyBytes is the largest request body accepted (POST /sessions/import).
 const MaxBodyBytes = 64 << 10
 
+// maxLoginBodyBytes is the largest body of a login route: a phone, a code
+// or a password (at most 256 bytes) and a login id fit many times over.
+const maxLoginBodyBytes = 4 << 10
+
 // HandlerConfig configures NewHandler.
 type HandlerConfig struct {
 	// Service serves the calls. Required.
@@ -67,6 +71,15 @@ const (
 	routeRevokeSession
 	routeImportSession
 	routeAccessLog
+	routeStartLogin
+	routeCompleteLogin
+	routeSubmitPassword
+	routeResendCode
+	routeCancelLogin
+	routeStartQRLogin
+	routePollLogin
+	routeReportRejected
+	routeCount
 )
 
 type route struct {
@@ -80,7 +93,7 @@ type route struct {
 type handler struct {
 	cfg    HandlerConfig
 	base   string // "" for the root
-	routes [6]route
+	routes [routeCount]route
 }
 
 // NewHandler returns auth-telegram's HTTP API. It panics if cfg.Service is nil
@@ -113,6 +126,15 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		routeRevokeSession: mk(routeRevokeSession, telegramauth.ActionRevokeSession, "/sessions/:sessionId", http.MethodDelete),
 		routeImportSession: mk(routeImportSession, telegramauth.ActionImportSession, "/sessions/import", http.MethodPost),
 		routeAccessLog:     mk(routeAccessLog, telegramauth.ActionReadAccessLog, "/access-log", http.MethodGet),
+
+		routeStartLogin:     mk(routeStartLogin, telegramauth.ActionStartLogin, "/login/start", http.MethodPost),
+		routeCompleteLogin:  mk(routeCompleteLogin, telegramauth.ActionCompleteLogin, "/login/code", http.MethodPost),
+		routeSubmitPassword: mk(routeSubmitPassword, telegramauth.ActionSubmitPassword, "/login/password", http.MethodPost),
+		routeResendCode:     mk(routeResendCode, telegramauth.ActionResendCode, "/login/resend", http.MethodPost),
+		routeCancelLogin:    mk(routeCancelLogin, telegramauth.ActionCancelLogin, "/login/cancel", http.MethodPost),
+		routeStartQRLogin:   mk(routeStartQRLogin, telegramauth.ActionStartQRLogin, "/login/qr", http.MethodPost),
+		routePollLogin:      mk(routePollLogin, telegramauth.ActionPollLogin, "/login/poll", http.MethodPost),
+		routeReportRejected: mk(routeReportRejected, telegramauth.ActionReportRejected, "/sessions/:sessionId/rejected", http.MethodPost),
 	}
 	return httpapi.RefuseEncodedSlashes(h)
 }
@@ -150,6 +172,12 @@ func (h *handler) match(rawPath string) (*route, string, bool) {
 		return &h.routes[routeGetSession], param(2), true
 	case len(seg) == 3 && seg[0] == "sessions" && seg[1] == "list":
 		return &h.routes[routeListSessions], param(2), true
+	case len(seg) == 3 && seg[0] == "sessions" && seg[2] == "rejected":
+		return &h.routes[routeReportRejected], param(1), true
+	case len(seg) == 2 && seg[0] == "login":
+		if k, ok := loginRoutes[seg[1]]; ok {
+			return &h.routes[k], "", true
+		}
 	}
 	return nil, "", false
 }
@@ -269,7 +297,102 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out[i] = toWireLogEntry(e)
 		}
 		httpapi.WriteData(w, http.StatusOK, out)
+	default:
+		h.serveLogin(ctx, w, r, rt.kind, param)
 	}
+}
+
+// loginRoutes are the login routes by their last segment.
+var loginRoutes = map[string]routeKind{
+	"start": routeStartLogin, "code": routeCompleteLogin, "password": routeSubmitPassword,
+	"resend": routeResendCode, "cancel": routeCancelLogin, "qr": routeStartQRLogin, "poll": routePollLogin,
+}
+
+// Shapes of the login routes' bodies, for error messages.
+const (
+	startLoginShape = `a JSON object {"userId": <number>, "phone": <string>}`
+	codeShape       = `a JSON object {"loginId": <string>, "code": <string>}`
+	passwordShape   = `a JSON object {"loginId": <string>, "password": <string>}`
+	loginIDShape    = `a JSON object {"loginId": <string>}`
+	userIDShape     = `a JSON object {"userId": <number>}`
+	reasonShape     = `a JSON object {"reason": <string>}`
+)
+
+// serveLogin serves the login routes and the report of a rejected session:
+// POST with a JSON body, so that codes and passwords never travel in a URL.
+func (h *handler) serveLogin(ctx context.Context, w http.ResponseWriter, r *http.Request, kind routeKind, param string) {
+	if kind == routeReportRejected {
+		if e := httpapi.CheckSessionID(param); e != nil {
+			httpapi.WriteError(w, 0, e)
+			return
+		}
+	}
+	body, status, e := httpapi.ReadBody(w, r, maxLoginBodyBytes)
+	if e != nil {
+		httpapi.WriteError(w, status, e)
+		return
+	}
+	var b loginBody
+	switch kind {
+	case routeStartLogin:
+		b, e = parseLoginBody(body, startLoginShape, "userId", "phone")
+	case routeCompleteLogin:
+		b, e = parseLoginBody(body, codeShape, "loginId", "code")
+	case routeSubmitPassword:
+		b, e = parseLoginBody(body, passwordShape, "loginId", "password")
+	case routeResendCode, routeCancelLogin, routePollLogin:
+		b, e = parseLoginBody(body, loginIDShape, "loginId")
+	case routeStartQRLogin:
+		b, e = parseLoginBody(body, userIDShape, "userId")
+	case routeReportRejected:
+		b, e = parseLoginBody(body, reasonShape, "reason")
+	}
+	if e != nil {
+		httpapi.WriteError(w, 0, e)
+		return
+	}
+	svc := h.cfg.Service
+	var data any
+	var err error
+	status = http.StatusOK
+	switch kind {
+	case routeStartLogin:
+		var s telegramauth.LoginStart
+		s, err = svc.StartLogin(ctx, b.UserID, b.Phone)
+		data, status = toWireLoginStart(s), http.StatusCreated
+	case routeCompleteLogin:
+		var res telegramauth.LoginResult
+		res, err = svc.CompleteLogin(ctx, b.LoginID, b.Code)
+		data = toWireLoginResult(res)
+	case routeSubmitPassword:
+		var res telegramauth.LoginResult
+		res, err = svc.SubmitPassword(ctx, b.LoginID, b.Password)
+		data = toWireLoginResult(res)
+	case routeResendCode:
+		var s telegramauth.LoginStart
+		s, err = svc.ResendCode(ctx, b.LoginID)
+		data = toWireLoginStart(s)
+	case routeCancelLogin:
+		err = svc.CancelLogin(ctx, b.LoginID)
+		data = wireCancelled{LoginID: b.LoginID, Cancelled: true}
+	case routeStartQRLogin:
+		var q telegramauth.QRLogin
+		q, err = svc.StartQRLogin(ctx, b.UserID)
+		data, status = wireQRLogin{LoginID: q.LoginID, URL: q.URL, ExpiresAt: jsTime(q.ExpiresAt)}, http.StatusCreated
+	case routePollLogin:
+		var res telegramauth.LoginResult
+		res, err = svc.PollLogin(ctx, b.LoginID)
+		data = toWireLoginResult(res)
+	case routeReportRejected:
+		var info telegramauth.SessionInfo
+		info, err = svc.ReportSessionRejected(ctx, param, b.Reason)
+		data = toWireInfo(info)
+	}
+	if err != nil {
+		httpapi.WriteError(w, 0, err)
+		return
+	}
+	httpapi.WriteData(w, status, data)
 }
 
 // pathTarget is the user or session a route's path parameter names, if it
@@ -280,7 +403,7 @@ func pathTarget(kind routeKind, param string) (userID int64, sessionID string) {
 		if id, e := httpapi.ParseUserID(param); e == nil {
 			return id, ""
 		}
-	case routeRevokeSession:
+	case routeRevokeSession, routeReportRejected:
 		if httpapi.CheckSessionID(param) == nil {
 			return 0, param
 		}

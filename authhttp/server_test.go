@@ -115,10 +115,14 @@ func TestErrorCodeStatus(t *testing.T) {
 		{"GET", "/sessions/list/42", ""},
 		{"DELETE", "/sessions/" + sid, ""},
 		{"POST", "/sessions/import", `{"userId":42,"sessionString":"1abc"}`},
+		{"POST", "/login/code", `{"loginId":"` + testLoginID + `","code":"01002"}`},
 	}
 	want := map[telegramauth.Code]int{
 		"INVALID_ARGUMENT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "SESSION_NOT_FOUND": 404,
 		"SESSION_EXPIRED": 410, "SESSION_REVOKED": 410, "UNAVAILABLE": 503, "INTERNAL": 500,
+		"SESSION_REJECTED": 410, "PHONE_NUMBER_INVALID": 400, "PHONE_CODE_INVALID": 400, "PHONE_CODE_EXPIRED": 410,
+		"PASSWORD_HASH_INVALID": 400, "FLOOD_WAIT": 429, "LOGIN_EXPIRED": 410, "LOGIN_NOT_FOUND": 404, "LOGIN_BUSY": 409,
+		"LOGIN_REFUSED": 422,
 	}
 	if len(want) != len(telegramauth.Codes) {
 		t.Fatal("a code is missing from the test")

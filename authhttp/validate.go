@@ -108,3 +108,58 @@ func parseAccessLogQuery(v url.Values) (telegramauth.AccessLogQuery, *telegramau
 	}
 	return q, nil
 }
+
+// loginBody is the body of a login route: the members the route names,
+// each required. Member names match exactly, each may appear once, unknown
+// members are ignored, and nothing of the body is quoted back.
+type loginBody struct {
+	UserID   int64
+	Phone    string
+	LoginID  string
+	Code     string
+	Password string
+	Reason   string
+}
+
+// parseLoginBody parses body with the members of shape: "userId" (a
+// number), and any of "phone", "loginId", "code", "password", "reason"
+// (strings).
+func parseLoginBody(body []byte, shape string, names ...string) (loginBody, *telegramauth.Error) {
+	var b loginBody
+	members, e := httpapi.DecodeObject(body, shape)
+	if e != nil {
+		return b, e
+	}
+	for _, name := range names {
+		if name == "userId" {
+			if b.UserID, e = checkUserIDNumber(members["userId"]); e != nil {
+				return b, e
+			}
+			continue
+		}
+		raw, ok := members[name]
+		if !ok {
+			return b, invalid(name + " is required")
+		}
+		var v string
+		if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &v) != nil {
+			return b, invalid(name + " must be a JSON string")
+		}
+		switch name {
+		case "phone":
+			b.Phone = v
+		case "loginId":
+			if !telegramauth.ValidLoginID(v) {
+				return b, invalid("loginId is not a login id: want " + telegramauth.LoginIDRule)
+			}
+			b.LoginID = v
+		case "code":
+			b.Code = v
+		case "password":
+			b.Password = v
+		case "reason":
+			b.Reason = v
+		}
+	}
+	return b, nil
+}

@@ -66,6 +66,9 @@ type wireInfo struct {
 	LastUsedAt *jsTime `json:"lastUsedAt"`
 	RevokedAt  *jsTime `json:"revokedAt"`
 	Status     string  `json:"status"`
+
+	RejectedReason string `json:"rejectedReason,omitempty"`
+	TelegramLogout string `json:"telegramLogout,omitempty"`
 }
 
 type wireRevocation struct {
@@ -95,6 +98,9 @@ func toWireInfo(s telegramauth.SessionInfo) wireInfo {
 		LastUsedAt: jsTimePtr(s.LastUsedAt),
 		RevokedAt:  jsTimePtr(s.RevokedAt),
 		Status:     s.Status,
+
+		RejectedReason: s.RejectedReason,
+		TelegramLogout: s.TelegramLogout,
 	}
 }
 
@@ -107,6 +113,9 @@ func (w wireInfo) info() telegramauth.SessionInfo {
 		LastUsedAt: timePtr(w.LastUsedAt),
 		RevokedAt:  timePtr(w.RevokedAt),
 		Status:     w.Status,
+
+		RejectedReason: w.RejectedReason,
+		TelegramLogout: w.TelegramLogout,
 	}
 }
 
@@ -123,14 +132,70 @@ type wireLogEntry struct {
 	Channel   string `json:"channel"`
 	ClientIP  string `json:"clientIp,omitempty"`
 	Attempts  int    `json:"attempts"`
+	Detail    string `json:"detail,omitempty"`
 }
 
 func toWireLogEntry(e telegramauth.AccessLogEntry) wireLogEntry {
 	return wireLogEntry{ID: e.ID, At: jsTime(e.At), SessionID: e.SessionID, UserID: e.UserID, Caller: e.Caller,
-		Action: e.Action, Success: e.Success, ErrorCode: string(e.ErrorCode), Channel: e.Channel, ClientIP: e.ClientIP, Attempts: e.Attempts}
+		Action: e.Action, Success: e.Success, ErrorCode: string(e.ErrorCode), Channel: e.Channel, ClientIP: e.ClientIP, Attempts: e.Attempts, Detail: e.Detail}
 }
 
 func (w wireLogEntry) entry() telegramauth.AccessLogEntry {
 	return telegramauth.AccessLogEntry{ID: w.ID, At: time.Time(w.At), SessionID: w.SessionID, UserID: w.UserID, Caller: w.Caller,
-		Action: w.Action, Success: w.Success, ErrorCode: telegramauth.Code(w.ErrorCode), Channel: w.Channel, ClientIP: w.ClientIP, Attempts: w.Attempts}
+		Action: w.Action, Success: w.Success, ErrorCode: telegramauth.Code(w.ErrorCode), Channel: w.Channel, ClientIP: w.ClientIP, Attempts: w.Attempts, Detail: w.Detail}
+}
+
+type wireLoginStart struct {
+	LoginID        string `json:"loginId"`
+	CodeType       string `json:"codeType"`
+	NextType       string `json:"nextType,omitempty"`
+	TimeoutSeconds int    `json:"timeoutSeconds,omitempty"`
+	ExpiresAt      jsTime `json:"expiresAt"`
+}
+
+func toWireLoginStart(s telegramauth.LoginStart) wireLoginStart {
+	return wireLoginStart{LoginID: s.LoginID, CodeType: s.CodeType, NextType: s.NextType, TimeoutSeconds: s.TimeoutSeconds, ExpiresAt: jsTime(s.ExpiresAt)}
+}
+
+func (w wireLoginStart) start() telegramauth.LoginStart {
+	return telegramauth.LoginStart{LoginID: w.LoginID, CodeType: w.CodeType, NextType: w.NextType, TimeoutSeconds: w.TimeoutSeconds, ExpiresAt: time.Time(w.ExpiresAt)}
+}
+
+type wireLoginResult struct {
+	LoginID   string    `json:"loginId"`
+	Status    string    `json:"status"`
+	Hint      string    `json:"hint,omitempty"`
+	Session   *wireInfo `json:"session,omitempty"`
+	URL       string    `json:"url,omitempty"`
+	ExpiresAt *jsTime   `json:"expiresAt,omitempty"`
+}
+
+func toWireLoginResult(r telegramauth.LoginResult) wireLoginResult {
+	w := wireLoginResult{LoginID: r.LoginID, Status: r.Status, Hint: r.Hint, URL: r.URL, ExpiresAt: jsTimePtr(r.ExpiresAt)}
+	if r.Session != nil {
+		info := toWireInfo(*r.Session)
+		w.Session = &info
+	}
+	return w
+}
+
+func (w wireLoginResult) result() telegramauth.LoginResult {
+	r := telegramauth.LoginResult{LoginID: w.LoginID, Status: w.Status, Hint: w.Hint, URL: w.URL, ExpiresAt: timePtr(w.ExpiresAt)}
+	if w.Session != nil {
+		info := w.Session.info()
+		r.Session = &info
+	}
+	return r
+}
+
+type wireQRLogin struct {
+	LoginID   string `json:"loginId"`
+	URL       string `json:"url"`
+	ExpiresAt jsTime `json:"expiresAt"`
+}
+
+// wireCancelled is the answer of POST /login/cancel.
+type wireCancelled struct {
+	LoginID   string `json:"loginId"`
+	Cancelled bool   `json:"cancelled"`
 }

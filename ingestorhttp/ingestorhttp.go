@@ -93,7 +93,9 @@ func ParseCallers(lookup func(string) (string, bool)) (Callers, error) {
 type SessionClient interface {
 	GetSession(ctx context.Context, userID int64) (telegramauth.Session, authclient.Source, error)
 	RevokeSession(ctx context.Context, sessionID string) (telegramauth.Revocation, error)
-	Invalidate(userID int64)
+	// ReportRejected drops the user's cached session and tells auth-telegram
+	// that Telegram refused it (authclient.Client.ReportRejected).
+	ReportRejected(ctx context.Context, userID int64, sessionID, reason string) error
 	Stats() authclient.Stats
 	Transport() string
 }

@@ -19,10 +19,18 @@ import (
 
 // fakeAuth is auth-telegram as the session client sees it.
 type fakeAuth struct {
+	// The login methods are never called here: a call would panic.
+	telegramauth.Service
 	sessions map[int64]telegramauth.Session
 	revoked  map[string]bool
 	down     bool
 	calls    int
+	rejected []string // "sessionId reason" of each ReportSessionRejected
+}
+
+func (f *fakeAuth) ReportSessionRejected(_ context.Context, id, reason string) (telegramauth.SessionInfo, error) {
+	f.rejected = append(f.rejected, id+" "+reason)
+	return telegramauth.SessionInfo{SessionID: id, Status: telegramauth.StatusRejected, RejectedReason: reason}, nil
 }
 
 func (f *fakeAuth) GetSessionByUserID(_ context.Context, id int64) (telegramauth.Session, error) {

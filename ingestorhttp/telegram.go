@@ -79,7 +79,7 @@ func (a *api) me(w http.ResponseWriter, r *http.Request, _ string) {
 		return errors.New("users.getUsers returned no user marked self")
 	})
 	if err != nil {
-		a.writeTelegramFailure(w, userID, sess.SessionID, err)
+		a.writeTelegramFailure(r.Context(), w, userID, sess.SessionID, err)
 		return
 	}
 	httpapi.WriteData(w, http.StatusOK, account{
@@ -94,7 +94,7 @@ func (a *api) me(w http.ResponseWriter, r *http.Request, _ string) {
 // the log only. A rejected session is dropped from the session cache at
 // once, so the next request asks auth-telegram again instead of reusing a
 // dead key.
-func (a *api) writeTelegramFailure(w http.ResponseWriter, userID int64, sessionID string, err error) {
+func (a *api) writeTelegramFailure(ctx context.Context, w http.ResponseWriter, userID int64, sessionID string, err error) {
 	var te *tgclient.Error
 	if !errors.As(err, &te) {
 		te = &tgclient.Error{Kind: tgclient.KindRefused, Err: err}
@@ -104,8 +104,10 @@ func (a *api) writeTelegramFailure(w http.ResponseWriter, userID int64, sessionI
 		a.Log.Warn("Telegram flood wait", "user_id", userID, "retry_after_s", int(te.RetryAfter.Seconds()))
 		writeTelegramError(w, http.StatusTooManyRequests, CodeFloodWait, "Telegram asks to wait before the next call", sessionID, te.RetryAfter)
 	case tgclient.KindSessionRejected:
-		a.Sessions.Invalidate(userID)
-		a.Log.Warn("Telegram rejected the session; dropped from the session cache", "user_id", userID, "session_id", sessionID, "telegram_error", te.Type)
+		if err := a.Sessions.ReportRejected(context.WithoutCancel(ctx), userID, sessionID, te.Type); err != nil {
+			a.Log.Error("Telegram rejected the session; auth-telegram could not be told", "user_id", userID, "session_id", sessionID, "err", err)
+		}
+		a.Log.Warn("Telegram rejected the session; dropped from the session cache and reported to auth-telegram", "user_id", userID, "session_id", sessionID, "telegram_error", te.Type)
 		writeTelegramError(w, http.StatusGone, CodeSessionRejected, "Telegram no longer accepts this session ("+te.Type+"); the user must log in again", sessionID, 0)
 	case tgclient.KindUnavailable:
 		a.Log.Warn("Telegram unavailable", "user_id", userID, "err", te.Error())

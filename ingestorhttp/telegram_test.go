@@ -68,6 +68,9 @@ func TestMe(t *testing.T) {
 	if n := s.client.Stats().Invalidations; n != 1 {
 		t.Fatalf("invalidations = %d, want 1", n)
 	}
+	if len(auth.rejected) != 1 || auth.rejected[0] != sid+" AUTH_KEY_UNREGISTERED" {
+		t.Fatalf("reported to auth-telegram: %q", auth.rejected)
+	}
 }
 
 // A session string auth-telegram should never hand out: the answer says

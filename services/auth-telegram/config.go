@@ -26,6 +26,10 @@ type config struct {
 	SessionReadsOff bool
 	// Retention is how long access-log rows are kept (ACCESS_LOG_RETENTION_DAYS).
 	Retention time.Duration
+	// LoginLifetime is how long a login may take (LOGIN_TTL).
+	LoginLifetime time.Duration
+	// telegram reports that Telegram is configured (main sets it).
+	telegram bool
 	// Problems names every bad or missing variable (never its value). While
 	// any is listed, session routes and RPC methods answer UNAVAILABLE.
 	Problems []string
@@ -42,7 +46,7 @@ func (c *config) problem() string {
 }
 
 func parseConfig(getenv func(string) (string, bool)) *config {
-	c := &config{Lifetime: vault.DefaultLifetime, Policy: vault.DefaultPolicy(), Retention: 90 * 24 * time.Hour}
+	c := &config{Lifetime: vault.DefaultLifetime, Policy: vault.DefaultPolicy(), Retention: 90 * 24 * time.Hour, LoginLifetime: vault.DefaultLoginLifetime}
 	c.Environment, _ = getenv("ENVIRONMENT")
 
 	secret, _ := getenv("SESSION_SECRET")
@@ -100,6 +104,17 @@ func parseConfig(getenv func(string) (string, bool)) *config {
 		c.SessionReadsOff = true
 	default:
 		c.Problems = append(c.Problems, "HTTP_SESSION_READS: "+errtext.Quote(v, 32)+" is neither on nor off")
+	}
+	if v, ok := getenv("LOGIN_TTL"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			c.Problems = append(c.Problems, "LOGIN_TTL: "+errtext.Quote(v, 32)+" is not a duration such as 5m")
+		case d < time.Second || d > time.Hour:
+			c.Problems = append(c.Problems, fmt.Sprintf("LOGIN_TTL: %s is outside 1s..1h", d))
+		default:
+			c.LoginLifetime = d
+		}
 	}
 	if v, ok := getenv("ACCESS_LOG_RETENTION_DAYS"); ok && v != "" {
 		days, err := strconv.Atoi(v)

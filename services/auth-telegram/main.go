@@ -14,6 +14,8 @@ import (
 	"github.com/communicator/communicator/authrpc"
 	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/logging"
+	"github.com/communicator/communicator/mtproto/tgclient"
+	"github.com/communicator/communicator/mtproto/tglogin"
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/vault"
 	"github.com/communicator/communicator/workers"
@@ -27,6 +29,10 @@ var version = "dev"
 // write; a run has minutes of CPU but D1's per-invocation query limit).
 const resealPerRun = 500
 
+// logoutsPerRun bounds the revoked sessions one scheduled run asks Telegram
+// to log out again (each a connection and a call, up to 5 s).
+const logoutsPerRun = 20
+
 // main runs once per isolate, on its first event: everything built here is
 // shared by every request and RPC call of the isolate.
 func main() {
@@ -37,10 +43,27 @@ func main() {
 	}
 	db := d1.Open("DB")
 
+	// Logins and the logout of revoked sessions talk to Telegram: without
+	// TELEGRAM_API_ID and TELEGRAM_API_HASH, logins answer UNAVAILABLE and
+	// revocations stay local (health says so).
+	var telegram vault.Telegram
+	app, appErr := tgclient.ParseApp(workers.LookupEnv)
+	endpoint, epErr := tgclient.ParseEndpoint(workers.LookupEnv)
+	switch _, set := workers.LookupEnv(tgclient.EnvAPIID); {
+	case !set && epErr == nil:
+		log.Warn("Telegram is not configured (TELEGRAM_API_ID, TELEGRAM_API_HASH): logins answer UNAVAILABLE, revocations do not reach Telegram")
+	case appErr != nil || epErr != nil:
+		cfg.Problems = append(cfg.Problems, errors.Join(appErr, epErr).Error())
+	default:
+		telegram = tglogin.New(tgclient.New(app, endpoint, (&workers.Dialer{}).DialContext), app)
+		cfg.telegram = true
+	}
+
 	var svc telegramauth.Service = unconfigured{msg: "unavailable"}
 	var vlt *vault.Service
 	if cfg.ok() {
-		v, err := vault.New(db, cfg.Sealer, vault.Options{Lifetime: cfg.Lifetime, Logger: log, Policy: cfg.Policy})
+		v, err := vault.New(db, cfg.Sealer, vault.Options{Lifetime: cfg.Lifetime, Logger: log, Policy: cfg.Policy,
+			Telegram: telegram, LoginLifetime: cfg.LoginLifetime})
 		if err != nil {
 			cfg.Problems = append(cfg.Problems, err.Error())
 		} else {
@@ -110,8 +133,19 @@ func main() {
 				log.Error("pruning the access log failed", "err", err)
 				return err
 			}
+			logins, err := vlt.PruneLogins(ctx)
+			if err != nil {
+				log.Error("deleting expired logins failed", "err", err)
+				return err
+			}
+			confirmed, pending, err := vlt.RetryLogouts(ctx, logoutsPerRun)
+			if err != nil {
+				log.Error("retrying the logouts of revoked sessions failed", "err", err)
+				return err
+			}
 			log.Info("scheduled", "cron", cron, "resealed", reseal.Resealed, "skipped", reseal.Skipped,
 				"pending", reseal.Left.Pending, "unreadable", reseal.Left.Unreadable, "pruned", pruned,
+				"expired_logins", logins, "logouts_confirmed", confirmed, "logouts_pending", pending,
 				"retention_days", int(cfg.Retention.Hours()/24))
 			return nil
 		},
@@ -133,6 +167,11 @@ func health(ctx context.Context, cfg *config, db interface {
 		checks["d1"] = httpapi.OK("")
 	}
 	checks["config"] = httpapi.ConfigCheck(cfg.err())
+	if cfg.telegram {
+		checks["telegram"] = httpapi.OK("logins and logouts talk to Telegram")
+	} else {
+		checks["telegram"] = httpapi.OK("TELEGRAM_API_ID and TELEGRAM_API_HASH are not set: logins answer UNAVAILABLE")
+	}
 	if cfg.APIKeys.Len() > 0 {
 		checks["api_keys"] = httpapi.OK("")
 	} else {

@@ -23,6 +23,15 @@ var methodActions = map[string]telegramauth.Action{
 	"revokeSession":      telegramauth.ActionRevokeSession,
 	"importSession":      telegramauth.ActionImportSession,
 	"accessLog":          telegramauth.ActionReadAccessLog,
+
+	"startLogin":            telegramauth.ActionStartLogin,
+	"completeLogin":         telegramauth.ActionCompleteLogin,
+	"submitPassword":        telegramauth.ActionSubmitPassword,
+	"resendCode":            telegramauth.ActionResendCode,
+	"cancelLogin":           telegramauth.ActionCancelLogin,
+	"startQrLogin":          telegramauth.ActionStartQRLogin,
+	"pollLogin":             telegramauth.ActionPollLogin,
+	"reportSessionRejected": telegramauth.ActionReportRejected,
 }
 
 // rpcCaller identifies the caller of an RPC call from its binding, never
@@ -84,9 +93,10 @@ func rpcTarget(action telegramauth.Action, args []byte) vault.Target {
 	d := jsoncodec.NewDecoder(args)
 	_ = d.Array(func() error {
 		switch action {
-		case telegramauth.ActionGetSession, telegramauth.ActionListSessions, telegramauth.ActionImportSession:
+		case telegramauth.ActionGetSession, telegramauth.ActionListSessions, telegramauth.ActionImportSession,
+			telegramauth.ActionStartLogin, telegramauth.ActionStartQRLogin:
 			t.UserID, _ = d.Int64()
-		case telegramauth.ActionRevokeSession:
+		case telegramauth.ActionRevokeSession, telegramauth.ActionReportRejected:
 			t.SessionID, _ = d.String()
 		}
 		return errFirstOnly
@@ -164,4 +174,26 @@ func (u unconfigured) ImportSession(context.Context, int64, string) (telegramaut
 }
 func (u unconfigured) AccessLog(context.Context, telegramauth.AccessLogQuery) ([]telegramauth.AccessLogEntry, error) {
 	return nil, u.err()
+}
+func (u unconfigured) StartLogin(context.Context, int64, string) (telegramauth.LoginStart, error) {
+	return telegramauth.LoginStart{}, u.err()
+}
+func (u unconfigured) CompleteLogin(context.Context, string, string) (telegramauth.LoginResult, error) {
+	return telegramauth.LoginResult{}, u.err()
+}
+func (u unconfigured) SubmitPassword(context.Context, string, string) (telegramauth.LoginResult, error) {
+	return telegramauth.LoginResult{}, u.err()
+}
+func (u unconfigured) ResendCode(context.Context, string) (telegramauth.LoginStart, error) {
+	return telegramauth.LoginStart{}, u.err()
+}
+func (u unconfigured) CancelLogin(context.Context, string) error { return u.err() }
+func (u unconfigured) StartQRLogin(context.Context, int64) (telegramauth.QRLogin, error) {
+	return telegramauth.QRLogin{}, u.err()
+}
+func (u unconfigured) PollLogin(context.Context, string) (telegramauth.LoginResult, error) {
+	return telegramauth.LoginResult{}, u.err()
+}
+func (u unconfigured) ReportSessionRejected(context.Context, string, string) (telegramauth.SessionInfo, error) {
+	return telegramauth.SessionInfo{}, u.err()
 }

@@ -59,7 +59,7 @@ func newIngest(log *slog.Logger, db *d1Opener, sessions *authclient.Client, app 
 	}
 	endpoint.Timeout = sliceTimeout
 	tgc := tgclient.New(app, endpoint, (&workers.Dialer{}).DialContext)
-	return ingest.New(db.open("DB"), shards, cfg, dialer(sessions, tgc), syncQueue{workers.Queue{Binding: syncQueueBinding}}, ingest.Options{Logger: log})
+	return ingest.New(db.open("DB"), shards, cfg, dialer(log, sessions, tgc), syncQueue{workers.Queue{Binding: syncQueueBinding}}, ingest.Options{Logger: log})
 }
 
 // d1Opener opens each D1 binding once.
@@ -81,7 +81,7 @@ func (o *d1Opener) open(name string) *sql.DB {
 // from auth-telegram (a missing or ended one means the user must log in
 // again), then one MTProto connection through connect(). A session Telegram
 // refuses leaves the session cache at once.
-func dialer(sessions *authclient.Client, tgc *tgclient.Client) ingest.Dialer {
+func dialer(log *slog.Logger, sessions *authclient.Client, tgc *tgclient.Client) ingest.Dialer {
 	return func(ctx context.Context, userID int64, fn func(context.Context, ingest.Source) error) error {
 		sess, _, err := sessions.GetSession(ctx, userID)
 		if err != nil {
@@ -102,7 +102,9 @@ func dialer(sessions *authclient.Client, tgc *tgclient.Client) ingest.Dialer {
 			case tgclient.KindFloodWait:
 				return &ingest.FloodWaitError{RetryAfter: te.RetryAfter}
 			case tgclient.KindSessionRejected:
-				sessions.Invalidate(userID)
+				if err := sessions.ReportRejected(context.WithoutCancel(ctx), userID, sess.SessionID, te.Type); err != nil {
+					log.Error("Telegram rejected a session; auth-telegram could not be told", "user_id", userID, "session_id", sess.SessionID, "err", err)
+				}
 				return &ingest.NeedsLoginError{Reason: te.Type}
 			}
 		}

@@ -123,8 +123,9 @@ type callResult struct {
 	OK    bool
 	Value json.RawMessage
 	Error *struct {
-		Name, Message, Code, SessionID string
-		IsError                        bool
+		Name, Message, Code, SessionID, Reason string
+		RetryAfter                             int
+		IsError                                bool
 	}
 }
 

@@ -43,12 +43,18 @@ type systemOptions struct {
 	// services besides ingestor-service (service id -> key) for its
 	// SERVICE_API_KEYS.
 	authVars, authKeys map[string]string
+	// stateDir keeps the local D1 databases beyond the stack (a restart), and
+	// sessionSecret is auth-telegram's SESSION_SECRET (default: a new one).
+	stateDir, sessionSecret string
 }
 
 func startSystem(t *testing.T, o systemOptions) *system {
 	t.Helper()
 	sys := &system{apiKey: "e2e-" + devstack.RandomHex(16), operatorKey: "e2e-operator-" + devstack.RandomHex(16)}
 	secret := devstack.RandomHex(32)
+	if o.sessionSecret != "" {
+		secret = o.sessionSecret
+	}
 	sys.secrets = append(sys.secrets, sys.apiKey, sys.operatorKey, secret)
 	port := devstack.FreePort()
 	ingestorVars := map[string]string{
@@ -85,6 +91,7 @@ func startSystem(t *testing.T, o systemOptions) *system {
 		ingestor.MigrationsOf = map[string]string{"MESSAGES_0": messages, "MESSAGES_1": messages}
 	}
 	opts := devstack.Options{
+		StateDir: o.stateDir,
 		Workers: []devstack.Worker{
 			{Name: "auth-telegram", Dir: path("services", "auth-telegram"), Migrate: true, Vars: authVars},
 			ingestor,

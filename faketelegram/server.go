@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"net/netip"
@@ -453,18 +454,35 @@ func GotdSession(sessionString string) (*session.Data, error) {
 // Endpoint is this server as the ingestor's Telegram endpoint (what
 // EndpointVars configures), with the default timeout.
 func (s *Server) Endpoint() tgclient.Endpoint {
-	return tgclient.Endpoint{DC: s.dc, Addr: s.Addr(), PublicKeys: []*rsa.PublicKey{s.PublicKey()}, Timeout: tgclient.DefaultTimeout}
+	return tgclient.Endpoint{DC: s.dc, Addr: s.Addr(), Others: s.otherDCs(), PublicKeys: []*rsa.PublicKey{s.PublicKey()}, Timeout: tgclient.DefaultTimeout}
 }
 
-// EndpointVars are the ingestor's variables that point it at this server:
-// TELEGRAM_DC_ID, TELEGRAM_DC_ADDR and TELEGRAM_PUBLIC_KEYS (the PEM on one
-// line, newlines written as \n, as .dev.vars takes it).
+// otherDCs are the data centers this process serves besides the main one.
+func (s *Server) otherDCs() map[int]string {
+	others := s.DCAddrs()
+	delete(others, s.dc)
+	return others
+}
+
+// EndpointVars are the variables that point a worker at this server:
+// TELEGRAM_DC_ID, TELEGRAM_DC_ADDR, TELEGRAM_PUBLIC_KEYS (the PEM on one
+// line, newlines written as \n, as .dev.vars takes it) and, when it serves
+// more than one data center, TELEGRAM_DC_OTHERS.
 func (s *Server) EndpointVars() map[string]string {
-	return map[string]string{
+	v := map[string]string{
 		tgclient.EnvDCID:       strconv.Itoa(s.dc),
 		tgclient.EnvDCAddr:     s.Addr(),
 		tgclient.EnvPublicKeys: strings.ReplaceAll(string(s.pubPEM), "\n", `\n`),
 	}
+	if others := s.otherDCs(); len(others) > 0 {
+		ids := slices.Sorted(maps.Keys(others))
+		items := make([]string, len(ids))
+		for i, id := range ids {
+			items[i] = strconv.Itoa(id) + "=" + others[id]
+		}
+		v[tgclient.EnvDCOthers] = strings.Join(items, ",")
+	}
+	return v
 }
 
 // RevokeSession makes the server forget the login of a string session's

@@ -1,6 +1,6 @@
 // POST / with {"binding": "...", "method": "...", "args": [...]} calls
 // env[binding][method](...args) and answers what a JavaScript caller sees:
-// {ok, value} or {ok: false, error: {name, message, code, sessionId, isError}}.
+// {ok, value} or {ok: false, error: {name, message, code, sessionId, reason, retryAfter, isError}}.
 // Arguments JSON cannot express are written {"$": "Infinity" | "-Infinity" |
 // "NaN" | "2^53" | "undefined" | "bigint"}.
 const special = { Infinity: Infinity, "-Infinity": -Infinity, NaN: NaN, "2^53": 2 ** 53, undefined: undefined };
@@ -23,7 +23,7 @@ export default {
     } catch (e) {
       return Response.json({
         ok: false,
-        error: { name: e.name, message: e.message, code: e.code, sessionId: e.sessionId, isError: e instanceof Error },
+        error: { name: e.name, message: e.message, code: e.code, sessionId: e.sessionId, reason: e.reason, retryAfter: e.retryAfter, isError: e instanceof Error },
       });
     }
   },

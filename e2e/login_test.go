@@ -93,7 +93,9 @@ func (s *loginSystem) telegramUser(t *testing.T, userID int64) int64 {
 func (s *loginSystem) handOut(t *testing.T, userID int64) string {
 	t.Helper()
 	r := get(t, fmt.Sprintf("%s/api/telegram-auth/sessions/user/%d", s.auth, userID), s.authHeaders()...)
-	var env struct{ Data struct{ SessionString, SessionID string } }
+	var env struct {
+		Data struct{ SessionString, SessionID string }
+	}
 	if r.json(t, &env); r.Status != 200 {
 		t.Fatalf("hand-out of %d: %d %s", userID, r.Status, r.Body)
 	}

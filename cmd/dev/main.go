@@ -22,6 +22,7 @@ import (
 	"io"
 	"log"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -90,6 +91,15 @@ func run(port int, fixture string, quiet bool) error {
 		return fmt.Errorf("starting the local Telegram: %v", err)
 	}
 	defer fake.Close()
+	// The local Telegram's control API: the codes it "sent", QR scans.
+	controlLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("the local Telegram's control API: %v", err)
+	}
+	control := &http.Server{Handler: fake.ControlHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go control.Serve(controlLn)
+	defer control.Close()
+	controlURL := "http://" + controlLn.Addr().String()
 
 	fmt.Println("starting auth-telegram and ingestor in workerd (wrangler dev)...")
 	stack, err := devstack.Start(ctx, devstack.Options{
@@ -102,7 +112,18 @@ func run(port int, fixture string, quiet bool) error {
 		Workers: []devstack.Worker{
 			{
 				Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Migrate: true,
-				Vars: devstack.AuthTelegramVars(sec.SessionSecret, sec.APIKey),
+				// auth-telegram logs users in with the local Telegram; the
+				// operator may (login), as an app's backend would.
+				Vars: withVars(fake.EndpointVars(), map[string]string{
+					"SESSION_SECRET": sec.SessionSecret,
+					"SERVICE_API_KEYS": fmt.Sprintf(`{"ingestor-service":%q,%q:%q}`,
+						httpapi.HashAPIKey(sec.APIKey), devstack.DevOperator, httpapi.HashAPIKey(sec.OperatorKey)),
+					"ACCESS_POLICY": fmt.Sprintf(`{"get_session":["ingestor-service"],"list_sessions":["ingestor-service",%[1]q],`+
+						`"revoke_session":["ingestor-service",%[1]q],"import_session":["ingestor-service"],"report":["ingestor-service"],`+
+						`"login":[%[1]q],"read_access_log":[%[1]q]}`, devstack.DevOperator),
+					"TELEGRAM_API_ID":   "17349",
+					"TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb",
+				}),
 			},
 			{
 				Name: "ingestor", Dir: filepath.Join(root, "services", "ingestor"), Migrate: true,
@@ -197,10 +218,35 @@ auth-telegram's HTTP API (API key for ingestor-service, local only):
   curl -s -H 'Authorization: ApiKey %[5]s' -H 'X-Service-ID: ingestor-service' \
     %[2]s/api/telegram-auth/sessions/list/%[4]d
 
+Log a Telegram account in: auth-telegram makes the key with Telegram and keeps
+the session sealed; nothing of it leaves the vault. Locally the operator may
+log users in (the login permission of ACCESS_POLICY), and the local Telegram's
+control API (%[11]s) shows the code it "sent" and plays the phone that scans
+a QR code. Fixture user 1002 (Daniel Okafor) has a 2FA password:
+
+  curl -s %[9]s -H 'Content-Type: application/json' \
+    -d '{"userId":1002,"phone":"+1 555 010 1002"}' %[2]s/api/telegram-auth/login/start
+  curl -s '%[11]s/codes?phone=15550101002'           # the code: 01002
+  curl -s %[9]s -H 'Content-Type: application/json' \
+    -d '{"loginId":"<loginId>","code":"01002"}' %[2]s/api/telegram-auth/login/code
+                                                      # password_needed, hint "xkcd"
+  curl -s %[9]s -H 'Content-Type: application/json' \
+    -d '{"loginId":"<loginId>","password":"correct horse battery staple"}' %[2]s/api/telegram-auth/login/password
+  curl -s %[9]s %[1]s/telegram/me/1002            # the ingestor, with the new session
+
+Fixture user 1003 (Yuki Tanaka) by QR code, as Telegram's apps link a device:
+
+  curl -s %[9]s -H 'Content-Type: application/json' \
+    -d '{"userId":1003}' %[2]s/api/telegram-auth/login/qr      # url: tg://login?token=<token>
+  curl -s -d '{"token":"<token>","userId":1003}' %[11]s/qr/scan   # user 1003 scans it
+  curl -s %[9]s -H 'Content-Type: application/json' \
+    -d '{"loginId":"<loginId>"}' %[2]s/api/telegram-auth/login/poll   # done
+  curl -s %[9]s %[1]s/telegram/me/1003
+
 Health (no key): curl -s %[1]s/health ; curl -s %[2]s/health
 Check the pair:  make smoke URL=%[1]s
 Press Ctrl-C to stop.
-`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey, fake.Addr(), fake.DC(), account.FirstName+" "+account.LastName, op, devstack.DevOperator)
+`, ingestorURL, authURL, stack.StateDir, demoUserID, sec.APIKey, fake.Addr(), fake.DC(), account.FirstName+" "+account.LastName, op, devstack.DevOperator, controlURL)
 
 	done := make(chan error, 1)
 	go func() { done <- stack.Wait() }()

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gotd/td/telegram/auth"
 	"github.com/gotd/td/tg"
 	"github.com/gotd/td/tgerr"
 
@@ -100,7 +99,7 @@ func (t *Telegram) SignIn(ctx context.Context, k vault.TelegramKey, phone, hash,
 }
 
 // CheckPassword implements vault.Telegram: account.getPassword, the SRP
-// proof of the password, auth.checkPassword.
+// proof of the password (srpAnswer), auth.checkPassword.
 func (t *Telegram) CheckPassword(ctx context.Context, k vault.TelegramKey, password string) error {
 	return t.run(ctx, k, func(ctx context.Context, api *tg.Client) error {
 		p, err := api.AccountGetPassword(ctx)
@@ -110,11 +109,11 @@ func (t *Telegram) CheckPassword(ctx context.Context, k vault.TelegramKey, passw
 		if p.CurrentAlgo == nil {
 			return &vault.TelegramError{Type: "PASSWORD_NOT_SET"}
 		}
-		a, err := auth.PasswordHash([]byte(password), p.SRPID, p.SRPB, p.SecureRandom, p.CurrentAlgo)
+		proof, err := srpAnswer(ctx, []byte(password), p)
 		if err != nil {
-			return &vault.TelegramError{Type: "SRP_PARAMETERS_INVALID"}
+			return err // not Telegram's refusal: its parameters are not what the protocol allows
 		}
-		res, err := api.AuthCheckPassword(ctx, &tg.InputCheckPasswordSRP{SRPID: p.SRPID, A: a.A, M1: a.M1})
+		res, err := api.AuthCheckPassword(ctx, proof)
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,7 @@ const (
 	OpSockWrite   = 14 // u32 id, bytes. Replies when written.
 	OpSockClose   = 15 // u32 id, u8 how: 0 close, 1 close the writing side. Replies when done.
 	OpStats       = 17 // JavaScript-side counters, for tests
+	OpPBKDF2      = 18 // WebCrypto PBKDF2: hash name, password, salt, u32 iterations, u32 bits. Replies with the key.
 )
 
 // Reply statuses, set by JavaScript when it completes a call.

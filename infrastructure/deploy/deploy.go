@@ -57,6 +57,10 @@ var Secrets = map[string][]Secret{
 		{Name: "SESSION_SECRET", Required: true},
 		{Name: "SESSION_SECRET_PREVIOUS"},
 		{Name: "SERVICE_API_KEYS"},
+		// Logins and the logouts of revoked sessions; without them logins
+		// answer UNAVAILABLE.
+		{Name: "TELEGRAM_API_ID"},
+		{Name: "TELEGRAM_API_HASH"},
 	},
 	"ingestor": {
 		{Name: "TELEGRAM_API_ID", Required: true},

@@ -136,6 +136,8 @@ var secrets = map[string]string{
 	"auth-telegram:SESSION_SECRET":           "session-secret-SECRET-0002",
 	"auth-telegram:SESSION_SECRET_PREVIOUS":  "previous-secret-SECRET-0003",
 	"auth-telegram:SERVICE_API_KEYS":         `{"ingestor-service":"SECRET-0004"}`,
+	"auth-telegram:TELEGRAM_API_ID":          "SECRET-0009",
+	"auth-telegram:TELEGRAM_API_HASH":        "api-hash-SECRET-0010",
 	"ingestor:TELEGRAM_API_ID":               "SECRET-0005",
 	"ingestor:TELEGRAM_API_HASH":             "api-hash-SECRET-0006",
 	"ingestor:TELEGRAM_AUTH_SERVICE_API_KEY": "api-key-SECRET-0007",
@@ -768,8 +770,8 @@ func TestSecretsStaySecret(t *testing.T) {
 			}
 		}
 	}
-	if found != 7 {
-		t.Errorf("%d secret_text bindings, want 7", found)
+	if found != 9 {
+		t.Errorf("%d secret_text bindings, want 9", found)
 	}
 	if len(d.Outputs) == 0 {
 		t.Fatal("no outputs")
@@ -1010,7 +1012,7 @@ func TestRoutes(t *testing.T) {
 	}
 	// Optional secrets that are not set are not bound.
 	for _, b := range plainMap(m.find(t, cloudflare.TypeWorkerVersion, "auth-telegram").Inputs)["bindings"].([]any) {
-		if n := b.(map[string]any)["name"]; n == "SESSION_SECRET_PREVIOUS" || n == "SERVICE_API_KEYS" {
+		if n := b.(map[string]any)["name"]; n == "SESSION_SECRET_PREVIOUS" || n == "SERVICE_API_KEYS" || n == "TELEGRAM_API_ID" || n == "TELEGRAM_API_HASH" {
 			t.Errorf("unset secret %v is bound", n)
 		}
 	}
@@ -1020,7 +1022,7 @@ func TestRoutes(t *testing.T) {
 // worker's code reads.
 func TestSecretNamesMatchTheCode(t *testing.T) {
 	sources := map[string][]string{
-		"auth-telegram": {"services/auth-telegram/config.go"},
+		"auth-telegram": {"services/auth-telegram/config.go", "mtproto/tgclient/config.go"},
 		"ingestor":      {"authclient/config.go", "mtproto/tgclient/config.go", "ingestorhttp/ingestorhttp.go"},
 	}
 	for s, files := range sources {

@@ -27,6 +27,7 @@ export type Code =
   | "FLOOD_WAIT"
   | "LOGIN_EXPIRED"
   | "LOGIN_NOT_FOUND"
+  | "LOGIN_BUSY"
   | "LOGIN_REFUSED";
 
 /**

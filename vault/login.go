@@ -62,15 +62,9 @@ func (st *loginState) setKey(k TelegramKey) {
 // (on the data center the phone lives on, following PHONE_MIGRATE), then
 // auth.sendCode.
 func (s *Service) StartLogin(ctx context.Context, userID int64, phone string) (telegramauth.LoginStart, error) {
-	c, denied := s.begin(ctx, telegramauth.ActionStartLogin)
-	if telegramauth.ValidUserID(userID) {
-		c.userID = userID
-	}
-	if denied != nil {
-		return telegramauth.LoginStart{}, s.fail(ctx, c, denied)
-	}
-	if c.userID == 0 {
-		return telegramauth.LoginStart{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	c, err := s.beginFor(ctx, telegramauth.ActionStartLogin, userID)
+	if err != nil {
+		return telegramauth.LoginStart{}, err
 	}
 	digits, bad := normalizePhone(phone)
 	if bad != "" {
@@ -116,15 +110,9 @@ func (s *Service) StartLogin(ctx context.Context, userID int64, phone string) (t
 // StartQRLogin implements telegramauth.Service: a new auth key, then
 // auth.exportLoginToken.
 func (s *Service) StartQRLogin(ctx context.Context, userID int64) (telegramauth.QRLogin, error) {
-	c, denied := s.begin(ctx, telegramauth.ActionStartQRLogin)
-	if telegramauth.ValidUserID(userID) {
-		c.userID = userID
-	}
-	if denied != nil {
-		return telegramauth.QRLogin{}, s.fail(ctx, c, denied)
-	}
-	if c.userID == 0 {
-		return telegramauth.QRLogin{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	c, err := s.beginFor(ctx, telegramauth.ActionStartQRLogin, userID)
+	if err != nil {
+		return telegramauth.QRLogin{}, err
 	}
 	if s.tg == nil {
 		return telegramauth.QRLogin{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeUnavailable, msgNoTelegram))

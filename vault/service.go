@@ -154,6 +154,23 @@ func (s *Service) begin(ctx context.Context, action telegramauth.Action) (*call,
 	return c, nil
 }
 
+// beginFor starts a call about a user: the caller and its permission, then
+// the user id. A refusal is logged (with the user, if the id is valid) and
+// returned.
+func (s *Service) beginFor(ctx context.Context, action telegramauth.Action, userID int64) (*call, error) {
+	c, denied := s.begin(ctx, action)
+	if telegramauth.ValidUserID(userID) {
+		c.userID = userID
+	}
+	if denied != nil {
+		return c, s.fail(ctx, c, denied)
+	}
+	if c.userID == 0 {
+		return c, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	}
+	return c, nil
+}
+
 // fail writes the failure's access-log row and returns e. A failure to write
 // the row is reported to the Logger and does not replace e.
 func (s *Service) fail(ctx context.Context, c *call, e *telegramauth.Error) error {
@@ -193,15 +210,9 @@ const maxHandOutTries = 3
 // access log) and the next newest is tried, up to maxHandOutTries; if none
 // opens, the answer is INTERNAL about the newest.
 func (s *Service) GetSessionByUserID(ctx context.Context, userID int64) (telegramauth.Session, error) {
-	c, denied := s.begin(ctx, telegramauth.ActionGetSession)
-	if telegramauth.ValidUserID(userID) {
-		c.userID = userID
-	}
-	if denied != nil {
-		return telegramauth.Session{}, s.fail(ctx, c, denied)
-	}
-	if c.userID == 0 {
-		return telegramauth.Session{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	c, err := s.beginFor(ctx, telegramauth.ActionGetSession, userID)
+	if err != nil {
+		return telegramauth.Session{}, err
 	}
 
 	var tried []string
@@ -305,15 +316,9 @@ func (s *Service) noUsableSession(ctx context.Context, c *call) error {
 
 // ListSessions lists the metadata of every session of the user, newest first.
 func (s *Service) ListSessions(ctx context.Context, userID int64) ([]telegramauth.SessionInfo, error) {
-	c, denied := s.begin(ctx, telegramauth.ActionListSessions)
-	if telegramauth.ValidUserID(userID) {
-		c.userID = userID
-	}
-	if denied != nil {
-		return nil, s.fail(ctx, c, denied)
-	}
-	if c.userID == 0 {
-		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	c, err := s.beginFor(ctx, telegramauth.ActionListSessions, userID)
+	if err != nil {
+		return nil, err
 	}
 	rows, err := s.store.sessionsOf(ctx, userID)
 	if err != nil {
@@ -379,15 +384,9 @@ func (s *Service) RevokeSession(ctx context.Context, sessionID string) (telegram
 
 // ImportSession stores a GramJS or Telethon string session for the user.
 func (s *Service) ImportSession(ctx context.Context, userID int64, sessionString string) (telegramauth.SessionInfo, error) {
-	c, denied := s.begin(ctx, telegramauth.ActionImportSession)
-	if telegramauth.ValidUserID(userID) {
-		c.userID = userID
-	}
-	if denied != nil {
-		return telegramauth.SessionInfo{}, s.fail(ctx, c, denied)
-	}
-	if c.userID == 0 {
-		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	c, err := s.beginFor(ctx, telegramauth.ActionImportSession, userID)
+	if err != nil {
+		return telegramauth.SessionInfo{}, err
 	}
 	if len(sessionString) > maxSessionStringLen {
 		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,

@@ -334,3 +334,26 @@ func tokenOf(t *testing.T, url string) []byte {
 }
 
 func decodeToken(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+func TestResendAndCancel(t *testing.T) {
+	r := newRig(t)
+	start, err := r.vault.StartLogin(r.ctx, 49, "15550101010")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := r.vault.ResendCode(r.ctx, start.LoginID)
+	if err != nil || again.CodeType != telegramauth.CodeTypeSMS || again.LoginID != start.LoginID {
+		t.Fatalf("resend: %+v %v", again, err)
+	}
+	if sent, _ := r.srv.LastCode("15550101010"); sent.Sends != 2 || sent.Type != "sms" {
+		t.Fatalf("the local Telegram saw %+v", sent)
+	}
+	if err := r.vault.CancelLogin(r.ctx, start.LoginID); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.srv.Calls("auth.cancelCode"); n < 1 {
+		t.Fatal("Telegram was not told")
+	}
+	_, err = r.vault.CompleteLogin(r.ctx, start.LoginID, "01010")
+	code(t, err, telegramauth.CodeLoginNotFound)
+}

@@ -1,3 +1,8 @@
+//go:build !js
+
+// Native only: in wasm, workers.PBKDF2SHA512 needs a request (its WebCrypto
+// path is tested in package workers under Node).
+
 package tglogin
 
 import (

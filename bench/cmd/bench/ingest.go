@@ -274,17 +274,23 @@ func (b *ingestBench) native(sess string) (float64, int) {
 // cpuTimes are CPU seconds (user + system) of the processes of the stack's
 // process group: wrangler 4.86 starts two workerd, the one that runs the
 // workers (and the local D1 databases and queue) and one for its proxy,
-// which listens on the stack's port; the rest is wrangler's node.
-type cpuTimes struct{ workerd, proxy, group float64 }
+// which listens on the stack's port; the rest is wrangler's node. mainThread
+// is the workers' workerd's main thread, which runs the isolates (its other
+// threads are mostly V8's, compiling wasm in the background and collecting
+// garbage).
+type cpuTimes struct{ workerd, mainThread, proxy, group float64 }
 
 func (c cpuTimes) sub(o cpuTimes) cpuTimes {
-	return cpuTimes{c.workerd - o.workerd, c.proxy - o.proxy, c.group - o.group}
+	return cpuTimes{c.workerd - o.workerd, c.mainThread - o.mainThread, c.proxy - o.proxy, c.group - o.group}
 }
 
-// cpu reads utime+stime from /proc/<pid>/stat of every process in the
-// stack's process group.
-func (b *ingestBench) cpu() cpuTimes {
-	pgid := b.st.Pids()[0]
+func (b *ingestBench) cpu() cpuTimes { return stackCPU(b.st, b.hostPort, b.tick) }
+
+// stackCPU reads utime+stime from /proc/<pid>/stat of every process in the
+// process group of the stack's first process, whose wrangler proxy listens on
+// hostPort; tick is the seconds of a clock tick (clockTick).
+func stackCPU(st *devstack.Stack, hostPort string, tick float64) cpuTimes {
+	pgid := strconv.Itoa(st.Pids()[0])
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		log.Fatal(err)
@@ -294,35 +300,48 @@ func (b *ingestBench) cpu() cpuTimes {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
+		comm, f, ok := procStat(filepath.Join("/proc", e.Name(), "stat"))
+		if !ok || f[2] != pgid {
 			continue
 		}
-		open, close := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
-		if open < 0 || close < open {
-			continue
-		}
-		comm := string(raw[open+1 : close])
-		f := strings.Fields(string(raw[close+1:]))
-		// After the command: state ppid pgrp ... utime (14th field of the
-		// line) and stime (15th) are f[11] and f[12].
-		if len(f) < 13 || f[2] != strconv.Itoa(pgid) {
-			continue
-		}
-		ut, _ := strconv.ParseFloat(f[11], 64)
-		st, _ := strconv.ParseFloat(f[12], 64)
-		s := (ut + st) * b.tick
+		s := cpuSeconds(f, tick)
 		c.group += s
 		if comm == "workerd" {
 			cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-			if bytes.Contains(cmdline, []byte("entry="+b.hostPort)) {
+			if bytes.Contains(cmdline, []byte("entry="+hostPort)) {
 				c.proxy += s
-			} else {
-				c.workerd += s
+				continue
+			}
+			c.workerd += s
+			if _, tf, ok := procStat(filepath.Join("/proc", e.Name(), "task", e.Name(), "stat")); ok {
+				c.mainThread += cpuSeconds(tf, tick)
 			}
 		}
 	}
 	return c
+}
+
+// procStat reads a /proc stat file: the command, and the fields after it
+// (state ppid pgrp ...; at least through stime).
+func procStat(path string) (comm string, fields []string, ok bool) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, false
+	}
+	open, close := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
+	if open < 0 || close < open {
+		return "", nil, false
+	}
+	f := strings.Fields(string(raw[close+1:]))
+	return string(raw[open+1 : close]), f, len(f) >= 13
+}
+
+// cpuSeconds is utime+stime of procStat's fields: the 14th and 15th fields
+// of the line, f[11] and f[12] after the command.
+func cpuSeconds(f []string, tick float64) float64 {
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) * tick
 }
 
 // clockTick is the seconds of a tick of /proc's CPU times (getconf CLK_TCK).

@@ -139,12 +139,18 @@ var (
 // and sync.
 const benchOperator = "bench-operator"
 
+// The Telegram app the workers talk to the local Telegram as.
+const (
+	telegramAPIID   = "17349"
+	telegramAPIHash = "344583e45741c457fe1862106095a5eb"
+)
+
 func secretsFor(worker string) map[string]string {
 	switch worker {
 	case "auth-telegram":
 		return devstack.AuthTelegramVars(secret, apiKey)
 	case "ingestor":
-		return map[string]string{"TELEGRAM_API_ID": "17349", "TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb", "TELEGRAM_AUTH_SERVICE_API_KEY": apiKey,
+		return map[string]string{"TELEGRAM_API_ID": telegramAPIID, "TELEGRAM_API_HASH": telegramAPIHash, "TELEGRAM_AUTH_SERVICE_API_KEY": apiKey,
 			"INGESTOR_API_KEYS":      fmt.Sprintf(`{%q:%q}`, benchOperator, httpapi.HashAPIKey(operatorKey)),
 			"INGESTOR_ACCESS_POLICY": fmt.Sprintf(`{"read":[%q],"sync":[%q]}`, benchOperator, benchOperator)}
 	}

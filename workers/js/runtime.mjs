@@ -477,7 +477,7 @@ export class Runtime {
     while (this.#live.has(id) || id === 0) id = (id + 1) >>> 0;
     this.#nextReq = (id + 1) >>> 0;
     const req = {
-      id, inst, env, ctx, q: [], qi: 0, wake: null, waitDue: Infinity, finished: false, stallReported: false,
+      id, inst, env, ctx, q: [], qi: 0, draining: false, wake: null, waitDue: Infinity, finished: false, stallReported: false,
       inflight: 0, posted: 0, nudged: false, // this request's operations in flight; operations Go posted to it
       request: null, respond: null, writer: null, reader: null, result: null, failed: false,
       sockets: null, // id -> socket opened in this request's context
@@ -698,7 +698,22 @@ export class Runtime {
     if (fired) this.#resumeIn(inst, req);
   }
 
+  // #drain performs what Go posted to req, in order. An operation that
+  // completes at once resumes Go from inside this loop (#complete →
+  // #resumeIn), and what Go posts then is queued behind: the nested #drain
+  // returns at once and this loop performs it, so the stack stays flat
+  // however many operations complete synchronously in a row.
   #drain(req) {
+    if (req.draining) return;
+    req.draining = true;
+    try {
+      this.#drainLoop(req);
+    } finally {
+      req.draining = false;
+    }
+  }
+
+  #drainLoop(req) {
     const q = req.q;
     while (req.qi < q.length && !req.finished) {
       const op = q[req.qi], call = q[req.qi + 1], bytes = q[req.qi + 2];

@@ -209,6 +209,36 @@ func TestBridge(t *testing.T) {
 
 	t.Run("QueueBatchRetriedWhenTheInstanceStops", func(t *testing.T) { testQueueInstanceStops(t, url) })
 
+	// Requests in flight when another request's goroutine ends the Go
+	// instance each get the runtime's 500, built in their own context (built
+	// in the killing request's, workerd refused it: "Cannot perform I/O on
+	// behalf of a different request").
+	t.Run("RequestsInFlightAcrossExit", func(t *testing.T) {
+		const n = 4
+		var wg sync.WaitGroup
+		results := make([]response, n)
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = get(t, fmt.Sprintf("%s/stress?id=exit%d&ms=4000", url, i))
+			}()
+		}
+		time.Sleep(time.Second) // all four sleep in Go now
+		if r := get(t, url+"/exit"); r.Status != 500 {
+			t.Errorf("/exit: %d %s", r.Status, r.Body)
+		}
+		wg.Wait()
+		for i, r := range results {
+			if r.Status != 500 || string(r.Body) != "internal error\n" {
+				t.Errorf("request %d in flight across the exit: %d %q", i, r.Status, r.Body)
+			}
+		}
+		if r := get(t, url+"/health"); r.Status != 200 {
+			t.Fatalf("after the exit: %d %s", r.Status, r.Body)
+		}
+	})
+
 	t.Run("ExitStartsANewInstance", func(t *testing.T) {
 		for _, route := range []string{"/exit", "/goroutine-panic"} {
 			before := stats(t, url).JS.Instances

@@ -467,7 +467,22 @@ export class Runtime {
     inst.dead = true;
     if (this.#inst === inst) { this.#inst = null; this.#timers.clear(); }
     if (!(inst.quietExit && inst.go.exited)) console.error(JSON.stringify({ level: "ERROR", msg: "Go instance stopped; the next event starts a new one", error: String(err?.message ?? err) }));
-    for (const req of this.#live.values()) if (req.inst === inst) this.#fail(req);
+    // A request's failure is built and answered in its own context (workerd
+    // refuses I/O on behalf of another request: a Response made here for
+    // another request fails it with "Cannot perform I/O on behalf of a
+    // different request"). The request whose callback this is fails now;
+    // the others are woken and fail in their own loops.
+    for (const req of this.#live.values()) {
+      if (req.inst !== inst) continue;
+      if (req === this.#current) this.#fail(req);
+      else this.#failLater(req);
+    }
+  }
+
+  // #failLater marks req to fail in its own loop, and wakes the loop.
+  #failLater(req) {
+    req.failPending = true;
+    if (req.wake) { const w = req.wake; req.wake = null; w(); }
   }
 
   // ---- requests and their mailboxes ----------------------------------------
@@ -477,7 +492,7 @@ export class Runtime {
     while (this.#live.has(id) || id === 0) id = (id + 1) >>> 0;
     this.#nextReq = (id + 1) >>> 0;
     const req = {
-      id, inst, env, ctx, q: [], qi: 0, draining: false, wake: null, waitDue: Infinity, finished: false, stallReported: false,
+      id, inst, env, ctx, q: [], qi: 0, draining: false, failPending: false, wake: null, waitDue: Infinity, finished: false, stallReported: false,
       inflight: 0, posted: 0, nudged: false, // this request's operations in flight; operations Go posted to it
       request: null, respond: null, writer: null, reader: null, result: null, failed: false,
       sockets: null, // id -> socket opened in this request's context
@@ -620,12 +635,13 @@ export class Runtime {
     }, KEEPALIVE_MS);
     try {
       while (!req.finished) {
+        if (req.failPending) { this.#fail(req); break; }
         this.#drain(req);
         if (req.finished) break;
         this.#fireTimers(req.inst, req);
         if (req.qi < req.q.length || req.finished) continue;
         await this.#wait(req);
-        if (req.nudged && !req.finished) this.#nudge(req);
+        if (req.nudged && !req.finished && !req.failPending) this.#nudge(req);
       }
     } catch (e) {
       console.error(JSON.stringify({ level: "ERROR", msg: "bridge loop failed", error: String(e?.message ?? e) }));
@@ -715,7 +731,7 @@ export class Runtime {
 
   #drainLoop(req) {
     const q = req.q;
-    while (req.qi < q.length && !req.finished) {
+    while (req.qi < q.length && !req.finished && !req.failPending) {
       const op = q[req.qi], call = q[req.qi + 1], bytes = q[req.qi + 2];
       q[req.qi + 2] = null;
       req.qi += 3;

@@ -839,7 +839,7 @@ export class Runtime {
         // The result is disposed as soon as its JSON is taken. Left alone, every
         // result keeps its call's resources in workerd until this request ends:
         // /leak's 20,000 calls took 2.7-7.5 s that way (33 runs) and 0.9-1.6 s
-        // disposed (9 runs), and the request after them is the one that stalled.
+        // disposed (14 runs), and the request after them is the one that stalled.
         this.#async(req, call, p, (v) => {
           const json = JSON.stringify(v === undefined ? null : v);
           try { v?.[Symbol.dispose]?.(); } catch { /* nothing to release */ }

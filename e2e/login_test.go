@@ -157,7 +157,12 @@ func wantCode(t *testing.T, err error, code telegramauth.Code) *telegramauth.Err
 
 // TestLogin logs fixture users in through auth-telegram in workerd, against
 // the local Telegram, and uses the sessions through the ingestor.
+//
+// It runs in parallel with a few short system tests (go test -parallel is
+// the number of cores): each stack has its own ports, state and wrangler
+// registry, and nothing here depends on timing but generous timeouts.
 func TestLogin(t *testing.T) {
+	t.Parallel()
 	fake := startFakeTelegram(t)
 	// The state directory and secrets outlive the stack: the last subtest
 	// restarts it.
@@ -445,16 +450,34 @@ func TestLogin(t *testing.T) {
 		}
 		s.Stop()
 
-		s2 := startLoginSystem(t, fake, state, secret, key)
+		// auth-telegram alone on the same state: a new workerd, a new isolate.
+		vars := fake.EndpointVars()
+		vars["SESSION_SECRET"], vars["ACCESS_POLICY"], vars["TELEGRAM_CALL_TIMEOUT"] = secret, loginPolicy, "10000"
+		vars["TELEGRAM_API_ID"], vars["TELEGRAM_API_HASH"] = "17349", "344583e45741c457fe1862106095a5eb"
+		v := startVault(t, state, vars, map[string]string{loginApp: key, "ingestor-service": "e2e-" + devstack.RandomHex(16)})
 		password := "sesame-🔑 öffne dich"
-		s2.secrets = append(s2.secrets, password, "15550101007")
-		res, err = s2.login.SubmitPassword(ctx, start.LoginID, password)
+		v.secrets = append(v.secrets, password, "15550101007")
+		c, err := authhttp.NewClient(authhttp.ClientConfig{Endpoint: v.auth + "/api/telegram-auth", APIKey: key, ServiceID: loginApp,
+			Timeout: time.Minute, HTTPClient: http.DefaultClient})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err = c.SubmitPassword(ctx, start.LoginID, password)
 		if err != nil || res.Status != telegramauth.LoginDone {
 			t.Fatalf("password after the restart: %+v %v", res, err)
 		}
-		if id := s2.telegramUser(t, 401); id != 1007 {
-			t.Fatalf("Telegram user %d, want 1007", id)
+		// The session handed out is logged in at Telegram as 1007.
+		str, r := v.getSession(t, 401)
+		if r.Status != 200 {
+			t.Fatalf("hand-out after the restart: %d %s", r.Status, r.Body)
 		}
-		s2.handOut(t, 401)
+		v.secrets = append(v.secrets, str)
+		sess, _, err := sessionstring.Parse(str)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := fake.LoggedIn(sess.AuthKeyID()); !ok || id != 1007 {
+			t.Fatalf("the new session is logged in as %d (%v), want 1007", id, ok)
+		}
 	})
 }

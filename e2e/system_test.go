@@ -206,6 +206,7 @@ func (s *system) sessionsSnapshot(t *testing.T) string {
 // session imported over HTTP from auth-telegram through the TELEGRAM_AUTH
 // binding by RPC, and auth-telegram's access log names the caller and channel.
 func TestSessionOverTheBinding(t *testing.T) {
+	t.Parallel() // alongside TestLogin
 	sys := startSystem(t, systemOptions{})
 
 	sessionString := sys.newSession()
@@ -261,6 +262,7 @@ func TestSessionOverTheBinding(t *testing.T) {
 // TestSessionOverHTTP: with TELEGRAM_AUTH_TRANSPORT=http the same works over
 // auth-telegram's HTTP API, the old way, and the log says so.
 func TestSessionOverHTTP(t *testing.T) {
+	t.Parallel() // alongside TestLogin
 	sys := startSystem(t, systemOptions{noJSCaller: true, ingestorVars: map[string]string{"TELEGRAM_AUTH_TRANSPORT": "http"}})
 	id, r := sys.importSession(t, 43, sys.newSession())
 	if r.Status != 201 {

@@ -282,6 +282,7 @@ func TestVaultRefusesAndRecords(t *testing.T) {
 // TestHTTPSessionReadsOff: once the binding is live, HTTP_SESSION_READS=off
 // stops hand-outs over HTTP; the binding, listing and health stay.
 func TestHTTPSessionReadsOff(t *testing.T) {
+	t.Parallel() // alongside TestLogin
 	keys := map[string]string{"ingestor-service": "e2e-" + devstack.RandomHex(16)}
 	v := startVault(t, t.TempDir(), map[string]string{"SESSION_SECRET": devstack.RandomHex(32), "HTTP_SESSION_READS": "off"}, keys)
 	v.importSession(t, 301)

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"time"
@@ -42,13 +43,12 @@ func (s *Service) ReportSessionRejected(ctx context.Context, sessionID, reason s
 		return telegramauth.SessionInfo{}, s.unavailable(ctx, c, msgStoreDown, err)
 	}
 	s.log.Warn("vault: Telegram rejected a session; it is no longer handed out", "session_id", row.ID, "user_id", row.UserID, "reason", reason)
-	after, err := s.store.session(ctx, row.ID)
-	if err != nil || after == nil {
-		after = row
-		after.RejectedAt.Int64, after.RejectedAt.Valid = c.at, true
-		after.RejectedReason.String, after.RejectedReason.Valid = reason, true
+	// The first report's time and reason stand (rejectLogged keeps them).
+	if !row.RejectedAt.Valid {
+		row.RejectedAt = sql.NullInt64{Int64: c.at, Valid: true}
+		row.RejectedReason = sql.NullString{String: reason, Valid: true}
 	}
-	return after.info(c.at), nil
+	return row.info(c.at), nil
 }
 
 // logoutTimeout bounds a revocation's auth.logOut: the revocation stands

@@ -44,12 +44,13 @@ func TestParseEndpointTestServer(t *testing.T) {
 	// One line with literal \n, as in .dev.vars.
 	oneLine := strings.ReplaceAll(p1+p2, "\n", `\n`)
 	e, err := ParseEndpoint(lookupOf(map[string]string{
-		EnvDCID: "2", EnvDCAddr: "127.0.0.1:4430", EnvPublicKeys: oneLine, EnvTimeout: "2500",
+		EnvDCID: "2", EnvDCAddr: "127.0.0.1:4430", EnvPublicKeys: oneLine, EnvTimeout: "2500", EnvDCOthers: "4=127.0.0.1:4431, 5=[::1]:4432",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Production() || e.DC != 2 || e.Addr != "127.0.0.1:4430" || e.Timeout != 2500*time.Millisecond {
+	if e.Production() || e.DC != 2 || e.Addr != "127.0.0.1:4430" || e.Timeout != 2500*time.Millisecond ||
+		len(e.Others) != 2 || e.Others[4] != "127.0.0.1:4431" || e.Others[5] != "[::1]:4432" {
 		t.Fatalf("endpoint = %+v", e)
 	}
 	if len(e.PublicKeys) != 2 || !e.PublicKeys[0].Equal(k1) || !e.PublicKeys[1].Equal(k2) {
@@ -76,6 +77,11 @@ func TestParseEndpointBadInput(t *testing.T) {
 		{"keys trailing junk", map[string]string{EnvDCID: "2", EnvDCAddr: "127.0.0.1:1", EnvPublicKeys: good + "junk"}, []string{"text after PEM block 1"}},
 		{"only an address", map[string]string{EnvDCAddr: "127.0.0.1:1"}, []string{"missing TELEGRAM_DC_ID, TELEGRAM_PUBLIC_KEYS"}},
 		{"timeout", map[string]string{EnvTimeout: "5"}, []string{`TELEGRAM_CALL_TIMEOUT must be milliseconds from 100 to 600000, got "5"`}},
+		{"others without a test server", map[string]string{EnvDCOthers: "4=127.0.0.1:2"}, []string{"TELEGRAM_DC_OTHERS is for a test server"}},
+		{"others not id=addr", map[string]string{EnvDCID: "2", EnvDCAddr: "127.0.0.1:1", EnvPublicKeys: good, EnvDCOthers: "127.0.0.1:2"}, []string{`TELEGRAM_DC_OTHERS must be "id=host:port"`}},
+		{"others id out of range", map[string]string{EnvDCID: "2", EnvDCAddr: "127.0.0.1:1", EnvPublicKeys: good, EnvDCOthers: "0=127.0.0.1:2"}, []string{"ids from 1 to 255"}},
+		{"others bad address", map[string]string{EnvDCID: "2", EnvDCAddr: "127.0.0.1:1", EnvPublicKeys: good, EnvDCOthers: "4=127.0.0.1"}, []string{`TELEGRAM_DC_OTHERS has an address that is not "host:port"`}},
+		{"others twice", map[string]string{EnvDCID: "2", EnvDCAddr: "127.0.0.1:1", EnvPublicKeys: good, EnvDCOthers: "4=127.0.0.1:2,4=127.0.0.1:3"}, []string{"names data center 4 twice"}},
 		{"several at once", map[string]string{EnvDCID: "x", EnvTimeout: "y"}, []string{"TELEGRAM_DC_ID must", "TELEGRAM_CALL_TIMEOUT must", "missing TELEGRAM_DC_ADDR, TELEGRAM_PUBLIC_KEYS"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

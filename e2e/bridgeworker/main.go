@@ -25,6 +25,7 @@ import (
 	"github.com/communicator/communicator/telegramauth"
 	"github.com/communicator/communicator/workers"
 	"github.com/communicator/communicator/workers/d1"
+	"github.com/communicator/communicator/workers/jsoncodec"
 )
 
 type peer struct{ db *sql.DB }
@@ -320,8 +321,6 @@ func main() {
 		writeJSON(w, 200, map[string]any{"calls": n, "before": before, "after": stats(ctx)})
 	})
 
-	// Benchmarks: n sequential calls of the session-shaped method, through the
-	// Go callee or the plain JavaScript one.
 	// Benchmarks: n getSessionByUserId calls to auth-telegram through each
 	// transport the ingestor can use.
 	mux.HandleFunc("GET /bench/auth/{transport}", func(w http.ResponseWriter, r *http.Request) {
@@ -356,6 +355,42 @@ func main() {
 		writeJSON(w, 200, map[string]any{"calls": n, "ms": time.Since(start).Milliseconds()})
 	})
 
+	// The session-shaped method over HTTP (the callee's side): the same
+	// answer as the RPC method, encoded by the same generated codec.
+	mux.HandleFunc("GET /bench/session", func(w http.ResponseWriter, r *http.Request) {
+		s, err := peer{}.Session(r.Context(), int64(intParam(r, "user", 0)))
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(appendSessionJSON(nil, &s))
+	})
+
+	// n sequential calls of the session-shaped method: over RPC to the Go
+	// callee (go) or the plain JavaScript one (js); over HTTP to the Go callee,
+	// through the binding's fetch (fetch) or the loopback network at
+	// PEER_ENDPOINT (http); or the callee sleeps ms (io).
+	peerHTTP := func(ctx context.Context, c *http.Client, base string) (Session, error) {
+		var s Session
+		req, err := http.NewRequestWithContext(ctx, "GET", base+"/bench/session?user=7", nil)
+		if err != nil {
+			return s, err
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return s, err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != 200 {
+			err = fmt.Errorf("GET /bench/session: %d %s", resp.StatusCode, b)
+		}
+		if err == nil {
+			err = decodeSessionJSON(jsoncodec.NewDecoder(b), &s)
+		}
+		return s, err
+	}
 	mux.HandleFunc("GET /bench/{target}", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		n := intParam(r, "n", 1000)
@@ -368,8 +403,14 @@ func main() {
 			case "js":
 				js := PeerClientOf[workers.Binding]{Binding: jsPeer}
 				_, err = js.Session(ctx, 7)
+			case "fetch":
+				_, err = peerHTTP(ctx, workers.GetBinding("PEER").HTTPClient(), "https://bridge-callee")
+			case "http":
+				_, err = peerHTTP(ctx, workers.DefaultClient, workers.Getenv("PEER_ENDPOINT"))
 			case "io":
 				_, err = client.Sleep(ctx, int64(intParam(r, "ms", 50)))
+			default:
+				err = fmt.Errorf("unknown target %q", r.PathValue("target"))
 			}
 			if err != nil {
 				fail(w, err)

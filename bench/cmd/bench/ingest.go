@@ -290,7 +290,13 @@ func (b *ingestBench) cpu() cpuTimes { return stackCPU(b.st, b.hostPort, b.tick)
 // process group of the stack's first process, whose wrangler proxy listens on
 // hostPort; tick is the seconds of a clock tick (clockTick).
 func stackCPU(st *devstack.Stack, hostPort string, tick float64) cpuTimes {
-	pgid := strconv.Itoa(st.Pids()[0])
+	return processCPU(st.Pids()[0], hostPort, tick)
+}
+
+// processCPU is stackCPU for the process group of the wrangler whose pid is
+// pgid.
+func processCPU(pid int, hostPort string, tick float64) cpuTimes {
+	pgid := strconv.Itoa(pid)
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		log.Fatal(err)

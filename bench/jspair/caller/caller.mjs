@@ -1,14 +1,25 @@
-// A plain JavaScript worker that calls the session-shaped method n times over
-// a binding: the JavaScript pair the Go pair is compared with.
+// A plain JavaScript worker that calls over a binding n times per request:
+// the JavaScript pair the Go pair is compared with. GET /?n= calls the
+// session-shaped method of the JavaScript callee; GET /auth?n=&user= hands
+// out a session from auth-telegram (getSessionByUserId), as the ingestor
+// does on a cache miss.
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/health") return Response.json({ status: "ok" });
     const n = Number(url.searchParams.get("n") ?? 1000);
     const start = Date.now();
-    for (let i = 0; i < n; i++) {
-      const s = await env.PEER.session(7);
-      if (s.userId !== 7) throw new Error("bad answer");
+    if (url.pathname === "/auth") {
+      const user = Number(url.searchParams.get("user") ?? 1);
+      for (let i = 0; i < n; i++) {
+        const s = await env.TELEGRAM_AUTH.getSessionByUserId(user);
+        if (s.userId !== user) throw new Error("bad answer");
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const s = await env.PEER.session(7);
+        if (s.userId !== 7) throw new Error("bad answer");
+      }
     }
     return Response.json({ calls: n, ms: Date.now() - start });
   },

@@ -81,7 +81,9 @@ func cpuPerRequest(rep *strings.Builder) {
 		}
 	}
 	goCaller, jsCaller, ingestor := st.URL["bridge-caller"], st.URL["bench-jscaller"], st.URL["ingestor"]
-	status := func(user int) { timeGetOK(fmt.Sprintf("%s/telegram/session-status/%d", ingestor, user), operatorHeaders...) }
+	status := func(user int) {
+		timeGetOK(fmt.Sprintf("%s/telegram/session-status/%d", ingestor, user), operatorHeaders...)
+	}
 	times := func(k int, f func(i int)) func() {
 		return func() {
 			for i := 0; i < k; i++ {

@@ -306,6 +306,20 @@ func main() {
 
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, stats(r.Context())) })
 
+	// The callee's counters, through the PEER binding's fetch.
+	mux.HandleFunc("GET /peer/stats", func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), "GET", "http://callee/stats", nil)
+		resp, err := client.Binding.HTTPClient().Do(req)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	})
+
 	// n bridged RPC calls, with the counters before and after.
 	mux.HandleFunc("GET /leak", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()

@@ -91,7 +91,7 @@ func PeerMethod(i int) string {
 // rpcPeerHandler serves the methods of Peer to the generated JavaScript entry class.
 type rpcPeerHandler struct{ impl Peer }
 
-var _ workers.RPCHandler = (*rpcPeerHandler)(nil)
+var _ workers.SyncRPCHandler = (*rpcPeerHandler)(nil)
 
 // NewPeerHandler returns the handler of the RPC methods of impl: method i
 // is the i-th method of Peer, and its arguments are a JSON array. Malformed
@@ -215,6 +215,16 @@ func (h *rpcPeerHandler) ServeRPC(ctx context.Context, method int, args []byte, 
 
 // AppendError appends the JSON of the Error that JavaScript receives for err.
 func (h *rpcPeerHandler) AppendError(dst []byte, err error) []byte { return rpcAppendError(dst, err) }
+
+// SyncMethod reports whether method is marked //rpc:sync: answered within the
+// JavaScript call when it asks for no I/O (workers.SyncRPCHandler).
+func (h *rpcPeerHandler) SyncMethod(method int) bool {
+	switch method {
+	case 0, 5:
+		return true
+	}
+	return false
+}
 
 // PeerClientOf calls Peer's methods through a binding: c.Binding.Call(ctx, rpcName,
 // JSON array of the arguments) returns the JSON of the result. Errors go through

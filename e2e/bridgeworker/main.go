@@ -67,6 +67,10 @@ func (p peer) Session(ctx context.Context, userID int64) (Session, error) {
 	return Session{SessionString: benchSessionString, SessionID: "ses_aaaaaaaaaaaaaaaaaaaaaaaaaa", UserID: userID, ExpiresAt: fixedExpiry}, nil
 }
 
+func (p peer) SessionAsync(ctx context.Context, userID int64) (Session, error) {
+	return p.Session(ctx, userID)
+}
+
 // A GramJS-shaped string of realistic length (369 characters).
 var benchSessionString = "1" + strings.Repeat("AgAOMTQ5LjE1NC4xNjcuNTABu5jSn7Iq", 11) + "kF1txy5EAZA4GiGuN7tKJostHZQ="
 
@@ -379,6 +383,8 @@ func main() {
 			switch r.PathValue("target") {
 			case "go":
 				_, err = client.Session(ctx, 7)
+			case "goasync": // the same method, answered on the asynchronous path
+				_, err = client.SessionAsync(ctx, 7)
 			case "js":
 				js := PeerClientOf[workers.Binding]{Binding: jsPeer}
 				_, err = js.Session(ctx, 7)

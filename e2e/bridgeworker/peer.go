@@ -30,6 +30,9 @@ type Peer interface {
 	Session(ctx context.Context, userID int64) (Session, error)
 	// Sleep sleeps ms milliseconds in Go and returns ms: nothing but a wait.
 	Sleep(ctx context.Context, ms int64) (int64, error)
+	// SessionAsync is Session without //rpc:sync: the same answer through the
+	// asynchronous path, to compare the two.
+	SessionAsync(ctx context.Context, userID int64) (Session, error)
 }
 
 // Session has the shape of telegramauth.Session.

@@ -77,7 +77,7 @@ func decodeErrorPropsJSON(d *jsoncodec.Decoder, v *errorProps) error {
 	})
 }
 
-var peerMethodNames = [...]string{"echo", "slow", "caller", "boom", "fail", "session", "sleep"}
+var peerMethodNames = [...]string{"echo", "slow", "caller", "boom", "fail", "session", "sleep", "sessionAsync"}
 
 // PeerMethod is the RPC name of method i of Peer (the index ServeRPC
 // receives), or "" if there is none.
@@ -209,6 +209,22 @@ func (h *rpcPeerHandler) ServeRPC(ctx context.Context, method int, args []byte, 
 		}
 		dst = jsoncodec.AppendInt(dst, r)
 		return dst, nil
+	case 7: // sessionAsync(userId)
+		var a0 int64
+		if param, err := d.Args([]string{"userId"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.Int64()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("sessionAsync", param, err)
+		}
+		r, err := h.impl.SessionAsync(ctx, a0)
+		if err != nil {
+			return dst, err
+		}
+		return appendSessionJSON(dst, &r), nil
 	}
 	return dst, errors.New("main: no RPC method with this index")
 }
@@ -404,6 +420,30 @@ func (c PeerClientOf[B]) Sleep(ctx context.Context, ms int64) (int64, error) {
 	}
 	if err != nil {
 		return 0, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// SessionAsync calls sessionAsync.
+func (c PeerClientOf[B]) SessionAsync(ctx context.Context, userID int64) (Session, error) {
+	dst := make([]byte, 0, 26)
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendInt(dst, userID)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "sessionAsync", dst)
+	if err != nil {
+		return Session{}, rpcClientError(err)
+	}
+	var r Session
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeSessionJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return Session{}, rpcClientError(err)
 	}
 	return r, nil
 }

@@ -19,4 +19,5 @@ export default class BridgeTestWorker extends WorkerEntrypoint {
   fail(...args) { return runtime.call(4, args, this.env, this.ctx); }
   session(...args) { return runtime.call(5, args, this.env, this.ctx, 0, true); }
   sleep(...args) { return runtime.call(6, args, this.env, this.ctx); }
+  sessionAsync(...args) { return runtime.call(7, args, this.env, this.ctx); }
 }

@@ -67,7 +67,10 @@ type bridgeStats struct {
 	Goroutines   int
 	HeapAlloc    uint64
 	PendingCalls int
-	JS           struct{ Instances, LiveRequests, InflightOps, GoTimers, JSValues, OpenSockets int }
+	JS           struct {
+		Instances, LiveRequests, InflightOps, GoTimers, JSValues, OpenSockets int
+		SyncAnswers, SyncFallbacks                                            int
+	}
 }
 
 func stats(t *testing.T, url string) bridgeStats {
@@ -189,6 +192,25 @@ func TestBridge(t *testing.T) {
 	})
 
 	t.Run("QueueSendRetryAndConsume", func(t *testing.T) { testQueue(t, url) })
+
+	// Session and Echo are marked //rpc:sync: the callee answers them within
+	// the call, without resuming Go's scheduler.
+	t.Run("SyncMethodsAnsweredWithinTheCall", func(t *testing.T) {
+		var before, after bridgeStats
+		get(t, url+"/peer/stats").json(t, &before)
+		if r := get(t, url+"/bench/go?n=20"); r.Status != 200 {
+			t.Fatalf("/bench/go: %d %s", r.Status, r.Body)
+		}
+		var echo struct{ Value string }
+		get(t, url+"/rpc/echo?v=sync").json(t, &echo)
+		if echo.Value != "sync" {
+			t.Errorf("echo: %+v", echo)
+		}
+		get(t, url+"/peer/stats").json(t, &after)
+		if n := after.JS.SyncAnswers - before.JS.SyncAnswers; n != 21 || after.JS.SyncFallbacks != before.JS.SyncFallbacks {
+			t.Errorf("callee answered %d calls synchronously (want 21), fallbacks %d -> %d", n, before.JS.SyncFallbacks, after.JS.SyncFallbacks)
+		}
+	})
 
 	t.Run("ManyCallsLeakNothing", func(t *testing.T) {
 		get(t, url+"/leak?n=1000") // warm up

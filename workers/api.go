@@ -39,6 +39,19 @@ type RPCHandler interface {
 	AppendError(dst []byte, err error) []byte
 }
 
+// SyncRPCHandler is an RPCHandler some of whose methods may be answered
+// synchronously, within the JavaScript call that delivers them, without a
+// round through Go's scheduler (rpcgen generates it for methods marked
+// //rpc:sync). Such a method must not wait for anything but the CPU; if it
+// asks for I/O, that I/O fails with an error, its answer is discarded, and the
+// call is served again as any other. So it must do nothing that matters
+// before its first I/O. docs/ARCHITECTURE.md, "The bridge", says why.
+type SyncRPCHandler interface {
+	RPCHandler
+	// SyncMethod reports whether method may be answered synchronously.
+	SyncMethod(method int) bool
+}
+
 // RemoteError is a JavaScript error thrown by an RPC method of a binding, with
 // its name, message and own properties (Props, a JSON object, may be nil).
 type RemoteError struct {

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -45,9 +46,37 @@ func (selfRPC) ServeRPC(ctx context.Context, method int, args []byte, dst []byte
 		return append(dst, `"late"`...), nil
 	case 5: // the entrypoint the call arrived on
 		return strconv.AppendInt(dst, int64(Entrypoint(ctx)), 10), nil
+	case 6: // synchronous: the arguments and the props, without I/O
+		dst = append(dst, '[')
+		dst = append(dst, args...)
+		dst = append(dst, ',')
+		dst = append(dst, Props(ctx)...)
+		return append(dst, ']'), nil
+	case 7: // synchronous, but calls PEER: served again asynchronously
+		selfRuns7.Add(1)
+		got, err := GetBinding("PEER").Call(ctx, "echo", args)
+		if err != nil {
+			return nil, err
+		}
+		return append(dst, got...), nil
+	case 8: // synchronous, and panics
+		panic("synchronous handler panic")
+	case 9: // synchronous; swallows the error of its I/O (the answer is still discarded)
+		if _, err := ReadStats(ctx); err != nil {
+			return append(dst, `"no stats"`...), nil
+		}
+		return append(dst, `"stats"`...), nil
 	}
 	return nil, fmt.Errorf("no method %d", method)
 }
+
+// selfRuns7 counts the runs of method 7: one synchronous attempt and one
+// asynchronous run per call.
+var selfRuns7 atomic.Int32
+
+// SyncMethod marks methods 6 to 9 synchronous; the runtime asks for a
+// synchronous answer when the SELF binding is called as sN.
+func (selfRPC) SyncMethod(method int) bool { return method >= 6 && method <= 9 }
 
 func (selfRPC) AppendError(dst []byte, err error) []byte {
 	code := "REFUSED"
@@ -253,6 +282,62 @@ func TestRPCThroughTheRuntime(t *testing.T) {
 	}
 }
 
+// TestSyncRPC calls methods as the entry module calls methods marked
+// //rpc:sync: answered inside the export when they need no I/O, served
+// asynchronously when they do, and a panic answered INTERNAL either way.
+func TestSyncRPC(t *testing.T) {
+	ctx := testCtx(t)
+	self := GetBinding("SELF")
+	s0 := peerStats(t)
+	got, err := self.Call(ctx, "s6", []byte(`[42,"x"]`))
+	if err != nil || string(got) != `[[42,"x"],{"serviceId":"node-test"}]` {
+		t.Errorf("s6 = %s, %v", got, err)
+	}
+	if got, err := self.Call(ctx, "s5@2", []byte(`[]`)); err != nil || string(got) != "2" {
+		t.Errorf("s5@2 (not synchronous in Go) = %s, %v", got, err)
+	}
+	s1 := peerStats(t)
+	if s1.SyncAnswers != s0.SyncAnswers+1 || s1.SyncFallbacks != s0.SyncFallbacks+1 {
+		t.Errorf("sync answers %d -> %d, fallbacks %d -> %d; want +1, +1", s0.SyncAnswers, s1.SyncAnswers, s0.SyncFallbacks, s1.SyncFallbacks)
+	}
+
+	// I/O sends the call to the asynchronous path, where it is done.
+	runs := selfRuns7.Load()
+	got, err = self.Call(ctx, "s7", []byte(`["via peer"]`))
+	if err != nil || string(got) != `["via peer"]` {
+		t.Errorf("s7 = %s, %v", got, err)
+	}
+	if n := selfRuns7.Load() - runs; n != 2 {
+		t.Errorf("s7 ran %d times; want 2 (the attempt and the asynchronous run)", n)
+	}
+	// A handler that swallows the error of its I/O is served again all the same.
+	if got, err := self.Call(ctx, "s9", []byte(`[]`)); err != nil || string(got) != `"stats"` {
+		t.Errorf("s9 = %s, %v", got, err)
+	}
+	s2 := peerStats(t)
+	if s2.SyncAnswers != s1.SyncAnswers || s2.SyncFallbacks != s1.SyncFallbacks+2 {
+		t.Errorf("sync answers %d -> %d, fallbacks %d -> %d; want +0, +2", s1.SyncAnswers, s2.SyncAnswers, s1.SyncFallbacks, s2.SyncFallbacks)
+	}
+
+	// A panic is answered INTERNAL, and the instance keeps serving.
+	var re *RemoteError
+	for _, m := range []string{"s8", "s3"} {
+		if _, err := self.Call(ctx, m, []byte(`[]`)); !errors.As(err, &re) || !strings.Contains(string(re.Props), `"code":"INTERNAL"`) {
+			t.Errorf("%s: panic = %#v", m, err)
+		}
+	}
+	if got, err := self.Call(ctx, "s6", []byte(`[1]`)); err != nil || string(got) != `[[1],{"serviceId":"node-test"}]` {
+		t.Errorf("after panic: %s, %v", got, err)
+	}
+	s3 := peerStats(t)
+	if s3.Instances != s0.Instances || s3.LiveRequests != s0.LiveRequests || s3.InflightOps != s0.InflightOps {
+		t.Errorf("after the calls: %+v; before %+v", s3, s0)
+	}
+	if n := bridge.PendingCalls(); n != 0 {
+		t.Errorf("pending calls = %d", n)
+	}
+}
+
 func TestFetchThroughTheRuntime(t *testing.T) {
 	ctx := testCtx(t)
 	c := GetBinding("SELF").HTTPClient()
@@ -303,6 +388,7 @@ func TestFetchThroughTheRuntime(t *testing.T) {
 
 type jsStats struct {
 	Instances, LiveRequests, InflightOps, GoTimers, JSValues int
+	SyncAnswers, SyncFallbacks                               int
 }
 
 func peerStats(t *testing.T) jsStats {
@@ -336,6 +422,12 @@ func TestManyCallsLeakNothing(t *testing.T) {
 			got, err := self.Call(ctx, "m0", []byte(`[1,"session"]`))
 			if err != nil || len(got) != 13 {
 				t.Fatalf("call %d: %s, %v", i, got, err)
+			}
+			if i%4 == 0 { // and answered inside the export
+				got, err := self.Call(ctx, "s6", []byte(`[1,"session"]`))
+				if err != nil || len(got) != 41 {
+					t.Fatalf("synchronous call %d: %s, %v", i, got, err)
+				}
 			}
 		}
 	}
@@ -431,7 +523,26 @@ func TestCallsDuringGarbageCollection(t *testing.T) {
 			close(stop)
 			t.Fatalf("call %d: %d bytes, %v", i, len(got), err)
 		}
+		// Answered inside the export, which allocates: a collection may be
+		// under way, and the export's goroutine be parked meanwhile.
+		got, err = self.Call(ctx, "s6", arg)
+		if err != nil || len(got) != len(arg)+len(`[,{"serviceId":"node-test"}]`) {
+			close(stop)
+			t.Fatalf("synchronous call %d: %d bytes, %v", i, len(got), err)
+		}
 	}
 	close(stop)
 	churned.Wait()
+}
+
+// BenchmarkServeRPCSync is BenchmarkServeRPC for a method answered inside the
+// export (marked //rpc:sync).
+func BenchmarkServeRPCSync(b *testing.B) {
+	ctx := testCtx(b)
+	self := GetBinding("SELF")
+	for b.Loop() {
+		if _, err := self.Call(ctx, "s6", []byte(`[7]`)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

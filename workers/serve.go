@@ -19,7 +19,7 @@ var handlers Handlers
 // database, clients, caches): main runs once per isolate, on its first event.
 func Serve(h Handlers) {
 	handlers = h
-	bridge.Ready(start)
+	bridge.Ready(start, answer)
 	select {}
 }
 
@@ -83,6 +83,34 @@ func serveRPC(id, method uint32, payload []byte) {
 	_ = bridge.PostTo(id, bridge.OpReturn, out) // a failure means the caller is gone
 	*bp = out
 	bufPool.Put(bp)
+}
+
+// answer runs in the bridge_call export: it answers an RPC call at once when
+// the handler marks its method synchronous (SyncRPCHandler) and the method
+// completes without I/O. Otherwise it reports false and the call comes again
+// through start, where the method runs anew: a synchronous method must have
+// done nothing that matters before its first I/O.
+func answer(id, method uint32, payload []byte) bool {
+	h, ok := handlers.RPC.(SyncRPCHandler)
+	if !ok || !h.SyncMethod(int(method)) {
+		return false
+	}
+	r := wire.NewReader(payload)
+	entrypoint := int(r.U32())
+	props := r.Bytes()
+	args := r.Rest()
+	req := &bridge.Request{ID: id, Props: props, Entrypoint: entrypoint}
+	req.BeginAttempt()
+	ctx := bridge.WithRequest(context.Background(), req)
+	bp := bufPool.Get().(*[]byte)
+	out := rpcResult(ctx, int(method), args, append((*bp)[:0], 1))
+	blocked := req.EndAttempt()
+	if !blocked {
+		_ = bridge.PostTo(id, bridge.OpReturn, out)
+	}
+	*bp = out
+	bufPool.Put(bp)
+	return !blocked
 }
 
 func rpcResult(ctx context.Context, method int, args, dst []byte) (out []byte) {

@@ -68,6 +68,10 @@ func (p peer) Session(ctx context.Context, userID int64) (Session, error) {
 	return Session{SessionString: benchSessionString, SessionID: "ses_aaaaaaaaaaaaaaaaaaaaaaaaaa", UserID: userID, ExpiresAt: fixedExpiry}, nil
 }
 
+func (p peer) SessionAsync(ctx context.Context, userID int64) (Session, error) {
+	return p.Session(ctx, userID)
+}
+
 // A GramJS-shaped string of realistic length (369 characters).
 var benchSessionString = "1" + strings.Repeat("AgAOMTQ5LjE1NC4xNjcuNTABu5jSn7Iq", 11) + "kF1txy5EAZA4GiGuN7tKJostHZQ="
 
@@ -307,6 +311,20 @@ func main() {
 
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, stats(r.Context())) })
 
+	// The callee's counters, through the PEER binding's fetch.
+	mux.HandleFunc("GET /peer/stats", func(w http.ResponseWriter, r *http.Request) {
+		req, _ := http.NewRequestWithContext(r.Context(), "GET", "http://callee/stats", nil)
+		resp, err := client.Binding.HTTPClient().Do(req)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		defer resp.Body.Close()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	})
+
 	// n bridged RPC calls, with the counters before and after.
 	mux.HandleFunc("GET /leak", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -400,6 +418,8 @@ func main() {
 			switch r.PathValue("target") {
 			case "go":
 				_, err = client.Session(ctx, 7)
+			case "goasync": // the same method, answered on the asynchronous path
+				_, err = client.SessionAsync(ctx, 7)
 			case "js":
 				js := PeerClientOf[workers.Binding]{Binding: jsPeer}
 				_, err = js.Session(ctx, 7)

@@ -13,6 +13,8 @@ import (
 // benchmarks.
 type Peer interface {
 	// Echo returns value.
+	//
+	//rpc:sync
 	Echo(ctx context.Context, value string) (string, error)
 	// Slow sleeps ms milliseconds in Go, queries D1, and returns ms.
 	Slow(ctx context.Context, ms int64) (int64, error)
@@ -23,9 +25,14 @@ type Peer interface {
 	// Fail fails with code.
 	Fail(ctx context.Context, code string) (string, error)
 	// Session returns a fixed session-shaped value, answering synchronously.
+	//
+	//rpc:sync
 	Session(ctx context.Context, userID int64) (Session, error)
 	// Sleep sleeps ms milliseconds in Go and returns ms: nothing but a wait.
 	Sleep(ctx context.Context, ms int64) (int64, error)
+	// SessionAsync is Session without //rpc:sync: the same answer through the
+	// asynchronous path, to compare the two.
+	SessionAsync(ctx context.Context, userID int64) (Session, error)
 }
 
 // Session has the shape of telegramauth.Session.

@@ -77,7 +77,7 @@ func decodeErrorPropsJSON(d *jsoncodec.Decoder, v *errorProps) error {
 	})
 }
 
-var peerMethodNames = [...]string{"echo", "slow", "caller", "boom", "fail", "session", "sleep"}
+var peerMethodNames = [...]string{"echo", "slow", "caller", "boom", "fail", "session", "sleep", "sessionAsync"}
 
 // PeerMethod is the RPC name of method i of Peer (the index ServeRPC
 // receives), or "" if there is none.
@@ -91,7 +91,7 @@ func PeerMethod(i int) string {
 // rpcPeerHandler serves the methods of Peer to the generated JavaScript entry class.
 type rpcPeerHandler struct{ impl Peer }
 
-var _ workers.RPCHandler = (*rpcPeerHandler)(nil)
+var _ workers.SyncRPCHandler = (*rpcPeerHandler)(nil)
 
 // NewPeerHandler returns the handler of the RPC methods of impl: method i
 // is the i-th method of Peer, and its arguments are a JSON array. Malformed
@@ -209,12 +209,38 @@ func (h *rpcPeerHandler) ServeRPC(ctx context.Context, method int, args []byte, 
 		}
 		dst = jsoncodec.AppendInt(dst, r)
 		return dst, nil
+	case 7: // sessionAsync(userId)
+		var a0 int64
+		if param, err := d.Args([]string{"userId"}, func(i int) (err error) {
+			switch i {
+			case 0:
+				a0, err = d.Int64()
+			}
+			return err
+		}); err != nil {
+			return dst, rpcArgumentError("sessionAsync", param, err)
+		}
+		r, err := h.impl.SessionAsync(ctx, a0)
+		if err != nil {
+			return dst, err
+		}
+		return appendSessionJSON(dst, &r), nil
 	}
 	return dst, errors.New("main: no RPC method with this index")
 }
 
 // AppendError appends the JSON of the Error that JavaScript receives for err.
 func (h *rpcPeerHandler) AppendError(dst []byte, err error) []byte { return rpcAppendError(dst, err) }
+
+// SyncMethod reports whether method is marked //rpc:sync: answered within the
+// JavaScript call when it asks for no I/O (workers.SyncRPCHandler).
+func (h *rpcPeerHandler) SyncMethod(method int) bool {
+	switch method {
+	case 0, 5:
+		return true
+	}
+	return false
+}
 
 // PeerClientOf calls Peer's methods through a binding: c.Binding.Call(ctx, rpcName,
 // JSON array of the arguments) returns the JSON of the result. Errors go through
@@ -394,6 +420,30 @@ func (c PeerClientOf[B]) Sleep(ctx context.Context, ms int64) (int64, error) {
 	}
 	if err != nil {
 		return 0, rpcClientError(err)
+	}
+	return r, nil
+}
+
+// SessionAsync calls sessionAsync.
+func (c PeerClientOf[B]) SessionAsync(ctx context.Context, userID int64) (Session, error) {
+	dst := make([]byte, 0, 26)
+	dst = append(dst, '[')
+	dst = jsoncodec.AppendInt(dst, userID)
+	dst = append(dst, ']')
+	res, err := c.Binding.Call(ctx, "sessionAsync", dst)
+	if err != nil {
+		return Session{}, rpcClientError(err)
+	}
+	var r Session
+	var dec jsoncodec.Decoder
+	d := &dec
+	d.Reset(res)
+	err = decodeSessionJSON(d, &r)
+	if err == nil {
+		err = d.End()
+	}
+	if err != nil {
+		return Session{}, rpcClientError(err)
 	}
 	return r, nil
 }

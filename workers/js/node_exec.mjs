@@ -177,9 +177,10 @@ env.SELF = new Proxy({}, {
       await rt.queue(batch, env, { props: null });
       return calls;
     };
-    // mN calls method N on the default entrypoint, mN@E on named entrypoint E.
-    const m = /^m(\d+)(?:@(\d+))?$/.exec(String(prop));
-    if (m) return (...args) => rt.call(Number(m[1]), args, env, { props: { serviceId: "node-test" } }, Number(m[2] ?? 0));
+    // mN calls method N on the default entrypoint, mN@E on named entrypoint E;
+    // sN (sN@E) calls it as a method marked //rpc:sync.
+    const m = /^([ms])(\d+)(?:@(\d+))?$/.exec(String(prop));
+    if (m) return (...args) => rt.call(Number(m[2]), args, env, { props: { serviceId: "node-test" } }, Number(m[3] ?? 0), m[1] === "s");
     return undefined;
   },
 });

@@ -185,6 +185,7 @@ export class Runtime {
   #wakes = 0; // times a request's loop was woken
   #nudges = 0; #nudgesHelped = 0; // see #nudge
   #current = null; // the request whose context is running Go, if known
+  #syncAnswers = 0; #syncFallbacks = 0; // RPC calls answered inside bridge_call; tried there and not
   #lastProps = null; #lastPropsJSON = "null";
 
   // connect is the Workers connect() of "cloudflare:sockets" (or a stand-in
@@ -212,8 +213,11 @@ export class Runtime {
   }
 
   // call runs RPC method i of Go's handler; entrypoint is the number of the
-  // named entrypoint class it arrived on (0: the default class).
-  call(method, args, env, ctx, entrypoint = 0) {
+  // named entrypoint class it arrived on (0: the default class). With sync
+  // (a method marked //rpc:sync), Go first tries to answer inside the export
+  // bridge_call, so the value is returned without a resume of Go nor a loop
+  // (#answerSync); a method that turns out to need I/O runs as any other.
+  call(method, args, env, ctx, entrypoint = 0, sync = false) {
     const inst = this.#ensure(env);
     const req = this.#open(inst, env, ctx);
     let json;
@@ -228,7 +232,8 @@ export class Runtime {
     w.u32(entrypoint);
     w.str(this.#propsJSON(ctx?.props));
     w.raw(json);
-    this.#begin(inst, KIND_RPC, req, method, w.done());
+    const payload = w.done();
+    if (!(sync && this.#answerSync(inst, req, method, payload))) this.#begin(inst, KIND_RPC, req, method, payload);
     if (req.finished) { // answered without I/O: no loop, no timer
       try { return this.#settle(req); } catch (e) { return Promise.reject(e); }
     }
@@ -331,6 +336,8 @@ export class Runtime {
       nudgesHelped: this.#nudgesHelped,
       openSockets: this.#openSockets,
       loopWakes: this.#wakes,
+      syncAnswers: this.#syncAnswers,
+      syncFallbacks: this.#syncFallbacks,
       jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
     };
   }
@@ -518,6 +525,41 @@ export class Runtime {
       return;
     }
     this.#resumeIn(inst, req);
+  }
+
+  // #answerSync asks Go to answer RPC method inside the export bridge_call,
+  // in this call's context, and performs the answer Go posted. It returns
+  // false if Go did not answer (the method asked for I/O, or Go's handler does
+  // not mark it synchronous): nothing happened, and the caller starts the
+  // event as usual. Go's due timers fire first, as in #begin.
+  #answerSync(inst, req, method, bytes) {
+    this.#fireTimers(inst);
+    if (inst.dead) return false; // #begin fails the call
+    const outer = this.#current;
+    this.#current = req;
+    let answered = 0;
+    try {
+      if (bytes.length) inst.held[0].set(req.id, ownBytes(bytes));
+      answered = inst.ex.bridge_call(req.id, method, bytes.length);
+    } catch (e) {
+      this.#kill(inst, e); // fails req: it is #current
+      return true;
+    } finally {
+      this.#current = outer;
+    }
+    if (inst.go.exited) {
+      this.#current = req;
+      try { this.#kill(inst, new Error(`Go program exited with code ${inst.exitCode}`)); } finally { this.#current = outer; }
+      return true;
+    }
+    if (!answered) {
+      inst.held[0].delete(req.id);
+      this.#syncFallbacks++;
+      return false;
+    }
+    this.#syncAnswers++;
+    this.#drain(req);
+    return true;
   }
 
   // post is the import Go calls (in whatever context is running Go): it only

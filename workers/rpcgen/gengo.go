@@ -379,7 +379,15 @@ func (g *goGen) handler() {
 	h := "rpc" + m.iface + "Handler"
 	g.p("// %s serves the methods of %s to the generated JavaScript entry class.", h, iface)
 	g.p("type %s struct{ impl %s }\n", h, iface)
-	g.p("var _ workers.RPCHandler = (*%s)(nil)\n", h)
+	anySync := false
+	for _, me := range m.methods {
+		anySync = anySync || me.sync
+	}
+	if anySync {
+		g.p("var _ workers.SyncRPCHandler = (*%s)(nil)\n", h)
+	} else {
+		g.p("var _ workers.RPCHandler = (*%s)(nil)\n", h)
+	}
 	g.p("// New%sHandler returns the handler of the RPC methods of impl: method i", m.iface)
 	g.p("// is the i-th method of %s, and its arguments are a JSON array. Malformed", iface)
 	g.p("// arguments are answered with rpcArgumentError's error, and every error with")
@@ -445,6 +453,24 @@ func (g *goGen) handler() {
 
 	g.p("// AppendError appends the JSON of the Error that JavaScript receives for err.")
 	g.p("func (h *%s) AppendError(dst []byte, err error) []byte { return rpcAppendError(dst, err) }\n", h)
+
+	if anySync {
+		g.p("// SyncMethod reports whether method is marked //rpc:sync: answered within the")
+		g.p("// JavaScript call when it asks for no I/O (workers.SyncRPCHandler).")
+		g.p("func (h *%s) SyncMethod(method int) bool {", h)
+		g.p("switch method {")
+		var cases []string
+		for i, me := range m.methods {
+			if me.sync {
+				cases = append(cases, strconv.Itoa(i))
+			}
+		}
+		g.p("case %s:", strings.Join(cases, ", "))
+		g.p("return true")
+		g.p("}")
+		g.p("return false")
+		g.p("}\n")
+	}
 }
 
 // clientLocals are the names the client methods use; parameters that would

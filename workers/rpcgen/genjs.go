@@ -37,8 +37,13 @@ import { Runtime } from "./runtime.mjs";
 	if queue {
 		b.WriteString("  queue(batch) { return runtime.queue(batch, this.env, this.ctx); }\n")
 	}
+	// A method marked //rpc:sync passes true: Go tries to answer it within the call.
 	for i, me := range m.methods {
-		fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx); }\n", me.rpcName, i)
+		if me.sync {
+			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx, 0, true); }\n", me.rpcName, i)
+		} else {
+			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx); }\n", me.rpcName, i)
+		}
 	}
 	b.WriteString("}\n")
 	// A named entrypoint passes its number, which tells Go the caller.
@@ -47,7 +52,11 @@ import { Runtime } from "./runtime.mjs";
 		fmt.Fprintf(&b, "export class %s extends WorkerEntrypoint {\n", ep.name)
 		b.WriteString("  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n")
 		for i, me := range m.methods {
-			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx, %d); }\n", me.rpcName, i, n+1)
+			sync := ""
+			if me.sync {
+				sync = ", true"
+			}
+			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx, %d%s); }\n", me.rpcName, i, n+1, sync)
 		}
 		b.WriteString("}\n")
 	}

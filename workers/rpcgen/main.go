@@ -44,6 +44,14 @@
 // getSessionByUserId), or the name given by a line "//rpc:name NAME" in its doc
 // comment. Method i of the JavaScript class is method i of the interface.
 //
+// A line "//rpc:sync" in a method's doc comment lets the runtime answer the
+// method within the JavaScript call that delivers it, without resuming Go's
+// scheduler (workers.SyncRPCHandler): for methods that compute their answer
+// from their arguments and memory. If such a method asks for I/O, the I/O
+// fails, its answer is discarded and it runs again as any other method, so it
+// must do nothing that matters before its first I/O, and it must never sleep or
+// wait on a channel or a lock.
+//
 // Supported types: string, bool, int, int32, int64, uint32, float64, named
 // types of the package with one of those underlying types, time.Time (an ISO
 // 8601 string), structs of the package (every exported field needs a json tag;

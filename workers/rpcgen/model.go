@@ -75,6 +75,7 @@ type method struct {
 	goName, rpcName, doc string
 	params               []param // without the leading context.Context
 	result               *typ    // nil when the method returns only an error
+	sync                 bool    // marked //rpc:sync: answered inside the JavaScript call when it needs no I/O
 }
 
 // model is what rpcgen reads from a package.
@@ -476,6 +477,9 @@ func (l *loader) loadInterface(name string) error {
 			for _, c := range f.Doc.List {
 				if rest, ok := strings.CutPrefix(c.Text, "//rpc:name "); ok {
 					m.rpcName = strings.TrimSpace(rest)
+				}
+				if strings.TrimSpace(c.Text) == "//rpc:sync" {
+					m.sync = true
 				}
 			}
 		}

@@ -12,11 +12,12 @@ export default class BridgeTestWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
   scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }
   queue(batch) { return runtime.queue(batch, this.env, this.ctx); }
-  echo(...args) { return runtime.call(0, args, this.env, this.ctx); }
+  echo(...args) { return runtime.call(0, args, this.env, this.ctx, 0, true); }
   slow(...args) { return runtime.call(1, args, this.env, this.ctx); }
   caller(...args) { return runtime.call(2, args, this.env, this.ctx); }
   boom(...args) { return runtime.call(3, args, this.env, this.ctx); }
   fail(...args) { return runtime.call(4, args, this.env, this.ctx); }
-  session(...args) { return runtime.call(5, args, this.env, this.ctx); }
+  session(...args) { return runtime.call(5, args, this.env, this.ctx, 0, true); }
   sleep(...args) { return runtime.call(6, args, this.env, this.ctx); }
+  sessionAsync(...args) { return runtime.call(7, args, this.env, this.ctx); }
 }

@@ -4,6 +4,7 @@ package bridge
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -56,6 +57,7 @@ var (
 	calls    = map[uint32]chan Reply{}
 	nextCall uint32
 	start    StartFunc
+	answer   AnswerFunc
 	chanPool = sync.Pool{New: func() any { return make(chan Reply, 1) }}
 )
 
@@ -78,10 +80,12 @@ var (
 
 type pendingEvent struct{ kind, req, method, n uint32 }
 
-// Ready registers the handler of incoming events, starts the goroutine that
+// Ready registers the handlers of incoming events (f for every event, a for
+// the synchronous attempts of bridge_call), starts the goroutine that
 // dispatches them, and tells JavaScript that Go is ready to serve.
-func Ready(f StartFunc) {
+func Ready(f StartFunc, a AnswerFunc) {
 	start = f
+	answer = a
 	go dispatch()
 	jsReady()
 }
@@ -127,6 +131,36 @@ func bridgeStart(kind, req, method, n uint32) uint32 {
 	return 1
 }
 
+// bridge_call tries to answer an RPC call (method, and the n-byte payload
+// JavaScript holds for request req) before returning: 1 if Go has posted the
+// answer (JavaScript performs it as soon as this returns), 0 if not (nothing
+// was done that matters; JavaScript starts the event with bridge_start).
+//
+// Unlike the other exports it runs a handler, which allocates: this export's
+// goroutine may be parked by the runtime (a garbage collection's assist, a
+// preemption) and other goroutines run meanwhile, inside this call. That is
+// safe while one of them stays runnable, as this one does until it has
+// answered. What is not safe is every goroutine waiting for JavaScript: the
+// runtime then returns to JavaScript in the middle of this call. So a handler
+// answered here must wait for nothing but the CPU: its I/O fails with
+// ErrWouldBlock and sends the call to the asynchronous path, and it must not
+// sleep, nor wait on a channel or lock that only I/O would release.
+//
+//go:wasmexport bridge_call
+func bridgeCall(req, method, n uint32) uint32 {
+	if answer == nil {
+		return 0
+	}
+	p := take(takeEvent, req, n)
+	if !answer(req, method, p) {
+		return 0
+	}
+	// Run what the handler made runnable (a goroutine it started, a garbage
+	// collection's workers), as a resume would, before returning to JavaScript.
+	runtime.Gosched()
+	return 1
+}
+
 // bridge_complete hands the reply to call (status, and the length of the
 // payload JavaScript holds) to the goroutine waiting on it, with a non-blocking
 // send. It answers 1 if a goroutine waits (it will take the payload), 0 if not
@@ -153,6 +187,13 @@ func requestID(ctx context.Context) (uint32, error) {
 	r := RequestFrom(ctx)
 	if r == nil {
 		return 0, ErrNoRequest
+	}
+	switch r.attempt {
+	case attemptRunning, attemptBlocked:
+		r.attempt = attemptBlocked
+		return 0, ErrWouldBlock
+	case attemptOver:
+		return 0, ErrRequestGone
 	}
 	return r.ID, nil
 }

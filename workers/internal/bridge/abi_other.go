@@ -9,7 +9,7 @@ import (
 
 // Ready is only meaningful in a worker; natively it panics, because a program
 // that calls it cannot serve.
-func Ready(StartFunc) { panic(ErrNotWorker) }
+func Ready(StartFunc, AnswerFunc) { panic(ErrNotWorker) }
 
 // Console writes to standard error outside a worker.
 func Console(level uint32, line []byte) { os.Stderr.Write(append(line, '\n')) }

@@ -62,6 +62,11 @@ var ErrRequestGone = errors.New("workers: the request has finished; its I/O cont
 // request (for example from a goroutine started at init).
 var ErrNoRequest = errors.New("workers: no request in context: JavaScript I/O must be done for a request")
 
+// ErrWouldBlock is what I/O returns to a handler running in a synchronous
+// attempt (see Request.BeginAttempt): the attempt is abandoned, and the call
+// is served again on the asynchronous path, where the I/O is done.
+var ErrWouldBlock = errors.New("workers: I/O in a synchronous answer; the call is served again asynchronously")
+
 // Request is an incoming event (fetch, RPC call, scheduled, queue batch) as Go sees it.
 type Request struct {
 	ID    uint32
@@ -69,6 +74,31 @@ type Request struct {
 	// Entrypoint is the named entrypoint an RPC call arrived on: 0 for the
 	// default entrypoint, n for the n-th named one of the entry module.
 	Entrypoint int
+
+	attempt uint8 // attemptNone, or the state of a synchronous attempt
+}
+
+// States of a synchronous attempt.
+const (
+	attemptNone    = iota // an ordinary request
+	attemptRunning        // running inside the export; no I/O so far
+	attemptBlocked        // I/O was asked for: the answer is discarded
+	attemptOver           // the attempt has ended: its request is gone to Go
+)
+
+// BeginAttempt marks r as a synchronous attempt: its handler runs inside an
+// export, where Go cannot wait for JavaScript, so every operation posted for
+// r fails with ErrWouldBlock instead of being posted.
+func (r *Request) BeginAttempt() { r.attempt = attemptRunning }
+
+// EndAttempt ends the attempt and reports whether its handler asked for I/O
+// (then its answer must be discarded). Goroutines the handler started that
+// post for r afterwards get ErrRequestGone: the call is answered, or served
+// again under a new Request.
+func (r *Request) EndAttempt() (blocked bool) {
+	blocked = r.attempt == attemptBlocked
+	r.attempt = attemptOver
+	return blocked
 }
 
 type requestKey struct{}
@@ -94,3 +124,8 @@ type Reply struct {
 // StartFunc handles an event JavaScript starts; it must not block (start a
 // goroutine for the work).
 type StartFunc func(kind, req, method uint32, payload []byte)
+
+// AnswerFunc answers an RPC call inside the bridge_call export, if it can
+// without waiting for JavaScript, and reports whether it did (it has then
+// posted OpReturn for req). It must not block; see bridge_call.
+type AnswerFunc func(req, method uint32, payload []byte) bool

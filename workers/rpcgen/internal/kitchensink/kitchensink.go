@@ -13,6 +13,8 @@ import (
 // Kitchen is an RPC surface with every supported type.
 type Kitchen interface {
 	// Echo returns its argument.
+	//
+	//rpc:sync
 	Echo(ctx context.Context, all All) (All, error)
 	// Scalars takes one argument of each scalar type.
 	Scalars(ctx context.Context, s string, b bool, i int, i32 int32, i64 int64, u32 uint32, f float64, t time.Time, c Color) (*All, error)

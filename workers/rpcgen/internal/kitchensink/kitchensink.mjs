@@ -11,7 +11,7 @@ const runtime = new Runtime({ wasm, connect, service: "kitchen", errorName: "Kit
 export default class KitchenWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
   scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }
-  echo(...args) { return runtime.call(0, args, this.env, this.ctx); }
+  echo(...args) { return runtime.call(0, args, this.env, this.ctx, 0, true); }
   scalars(...args) { return runtime.call(1, args, this.env, this.ctx); }
   pointers(...args) { return runtime.call(2, args, this.env, this.ctx); }
   nothing(...args) { return runtime.call(3, args, this.env, this.ctx); }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -467,3 +468,25 @@ func (v *Mixed) AppendJSON(dst []byte) []byte             { return appendMixedJS
 func (v *Mixed) DecodeJSON(d *jsoncodec.Decoder) error    { return decodeMixedJSON(d, v) }
 func (v *Empty) AppendJSON(dst []byte) []byte             { return appendEmptyJSON(dst, v) }
 func (v *Empty) DecodeJSON(d *jsoncodec.Decoder) error    { return decodeEmptyJSON(d, v) }
+
+// TestSyncMethods: only Echo is marked //rpc:sync, in Go and in the entry
+// module.
+func TestSyncMethods(t *testing.T) {
+	h, ok := NewKitchenHandler(&kitchen{}).(workers.SyncRPCHandler)
+	if !ok {
+		t.Fatal("the handler of an interface with //rpc:sync methods is not a workers.SyncRPCHandler")
+	}
+	for i := 0; KitchenMethod(i) != ""; i++ {
+		if got, want := h.SyncMethod(i), KitchenMethod(i) == "echo"; got != want {
+			t.Errorf("SyncMethod(%d) (%s) = %v", i, KitchenMethod(i), got)
+		}
+	}
+	js, err := os.ReadFile("kitchensink.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(js, []byte("echo(...args) { return runtime.call(0, args, this.env, this.ctx, 0, true); }")) ||
+		bytes.Count(js, []byte(", true)")) != 1 {
+		t.Errorf("kitchensink.mjs does not pass sync for echo alone:\n%s", js)
+	}
+}

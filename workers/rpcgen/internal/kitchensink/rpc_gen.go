@@ -797,7 +797,7 @@ func KitchenMethod(i int) string {
 // rpcKitchenHandler serves the methods of Kitchen to the generated JavaScript entry class.
 type rpcKitchenHandler struct{ impl Kitchen }
 
-var _ workers.RPCHandler = (*rpcKitchenHandler)(nil)
+var _ workers.SyncRPCHandler = (*rpcKitchenHandler)(nil)
 
 // NewKitchenHandler returns the handler of the RPC methods of impl: method i
 // is the i-th method of Kitchen, and its arguments are a JSON array. Malformed
@@ -1015,6 +1015,16 @@ func (h *rpcKitchenHandler) ServeRPC(ctx context.Context, method int, args []byt
 // AppendError appends the JSON of the Error that JavaScript receives for err.
 func (h *rpcKitchenHandler) AppendError(dst []byte, err error) []byte {
 	return rpcAppendError(dst, err)
+}
+
+// SyncMethod reports whether method is marked //rpc:sync: answered within the
+// JavaScript call when it asks for no I/O (workers.SyncRPCHandler).
+func (h *rpcKitchenHandler) SyncMethod(method int) bool {
+	switch method {
+	case 0:
+		return true
+	}
+	return false
 }
 
 // KitchenClientOf calls Kitchen's methods through a binding: c.Binding.Call(ctx, rpcName,

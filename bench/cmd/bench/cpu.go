@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -43,7 +42,7 @@ type cpuCost struct{ main, all float64 }
 func cpuPerRequest(rep *strings.Builder) {
 	fake, err := faketelegram.Start(context.Background(), faketelegram.Options{})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	defer fake.Close()
 	build := filepath.Join(root, "e2e", "bridgeworker", "build")
@@ -74,10 +73,10 @@ func cpuPerRequest(rep *strings.Builder) {
 		session, err := fake.MintSession(ctx, tgUser)
 		cancel()
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		if _, err := devstack.ImportSession(st.URL["auth-telegram"], apiKey, user, session); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 	}
 	goCaller, jsCaller, ingestor := st.URL["bridge-caller"], st.URL["bench-jscaller"], st.URL["ingestor"]

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"net/http"
 	"os"
@@ -89,7 +88,7 @@ type syncState struct {
 func startIngestBench() *ingestBench {
 	fake, err := faketelegram.Start(context.Background(), faketelegram.Options{})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	b := &ingestBench{fake: fake, nextUser: 2000, tick: clockTick()}
 	iv := secretsFor("ingestor")
@@ -119,7 +118,7 @@ func (b *ingestBench) mint() string {
 	defer cancel()
 	s, err := b.fake.MintSession(ctx, fixtureUser)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	return s
 }
@@ -129,7 +128,7 @@ func (b *ingestBench) mint() string {
 func (b *ingestBench) newUser() int64 {
 	b.nextUser++
 	if _, err := devstack.ImportSession(b.auth, apiKey, b.nextUser, b.mint()); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	return b.nextUser
 }
@@ -140,16 +139,16 @@ func (b *ingestBench) api(method, path string, want int, data any) {
 	httpapi.SetAPIKey(req.Header, benchOperator, operatorKey)
 	resp, err := client.Do(req)
 	if err != nil {
-		log.Fatalf("%s %s: %v", method, path, err)
+		fatalf("%s %s: %v", method, path, err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != want {
-		log.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, body)
+		fatalf("%s %s: %d %s", method, path, resp.StatusCode, body)
 	}
 	var env struct{ Data json.RawMessage }
 	if err := json.Unmarshal(body, &env); err != nil || json.Unmarshal(env.Data, data) != nil {
-		log.Fatalf("%s %s: %s", method, path, body)
+		fatalf("%s %s: %s", method, path, body)
 	}
 }
 
@@ -186,13 +185,13 @@ func (b *ingestBench) sync(user int64) syncRun {
 			b.api("GET", path, http.StatusOK, &st)
 			lastPoll = time.Now()
 			if st.SyncID != id {
-				log.Fatalf("sync of %d: another sync %s replaced %s", user, st.SyncID, id)
+				fatalf("sync of %d: another sync %s replaced %s", user, st.SyncID, id)
 			}
 			if st.State == ingest.StateIdle && st.Phase == ingest.PhaseDone {
 				break
 			}
 			if st.State == ingest.StateNeedsLogin || st.State == ingest.StatePaused || time.Since(start) > 5*time.Minute {
-				log.Fatalf("sync of %d: %+v\n%s", user, st, logs.Tail(30))
+				fatalf("sync of %d: %+v\n%s", user, st, logs.Tail(30))
 			}
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -210,7 +209,7 @@ func (b *ingestBench) sync(user int64) syncRun {
 			if strings.Contains(line, `"ingest: slice ended"`) && strings.Contains(line, `"sync_id":"`+id+`"`) {
 				var sl sliceLog
 				if i := strings.IndexByte(line, '{'); i < 0 || json.Unmarshal([]byte(line[i:]), &sl) != nil {
-					log.Fatalf("a slice's log line: %s", line)
+					fatalf("a slice's log line: %s", line)
 				}
 				run.slices = append(run.slices, sl)
 			}
@@ -249,7 +248,7 @@ func (b *ingestBench) anchor(sess string) (float64, int, map[string]int) {
 	_, n, err := anchorFetch(ctx, b.fake, sess)
 	d := ms(time.Since(start))
 	if err != nil {
-		log.Fatalf("the anchor: %v", err)
+		fatalf("the anchor: %v", err)
 	}
 	out := map[string]int{}
 	for k, v := range b.calls() {
@@ -266,7 +265,7 @@ func (b *ingestBench) native(sess string) (float64, int) {
 	n, _, err := nativeIngest(ctx, b.fake, sess)
 	d := ms(time.Since(start))
 	if err != nil {
-		log.Fatalf("the native ingestion: %v", err)
+		fatalf("the native ingestion: %v", err)
 	}
 	return d, n
 }
@@ -299,7 +298,7 @@ func processCPU(pid int, hostPort string, tick float64) cpuTimes {
 	pgid := strconv.Itoa(pid)
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	var c cpuTimes
 	for _, e := range entries {
@@ -377,7 +376,7 @@ func ingestion(rep *strings.Builder) {
 	anchorCalls := map[string]int{}
 	check := func(what string, n int) {
 		if n != fixtureMsgs {
-			log.Fatalf("%s: %d messages, the ingestor stored %d", what, n, fixtureMsgs)
+			fatalf("%s: %d messages, the ingestor stored %d", what, n, fixtureMsgs)
 		}
 	}
 	measure := func(latency bool, f func() float64) func() float64 {
@@ -546,7 +545,7 @@ func (b *ingestBench) storage() (rows int, payload, text, onDisk float64) {
 	for _, shard := range []string{"MESSAGES_0", "MESSAGES_1"} {
 		res, err := b.st.D1On(ctx, "ingestor", shard, q)
 		if err != nil || len(res) != 1 {
-			log.Fatalf("%s: %v %v", shard, res, err)
+			fatalf("%s: %v %v", shard, res, err)
 		}
 		n, _ := res[0]["n"].(float64)
 		p, _ := res[0]["payload"].(float64)
@@ -577,7 +576,7 @@ func (b *ingestBench) storage() (rows int, payload, text, onDisk float64) {
 		}
 	}
 	if rows == 0 || size == 0 {
-		log.Fatalf("the shards hold %d rows in %d bytes", rows, size)
+		fatalf("the shards hold %d rows in %d bytes", rows, size)
 	}
 	return rows, sumPayload / float64(rows), sumText / float64(rows), float64(size) / float64(rows)
 }

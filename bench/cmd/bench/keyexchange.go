@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"maps"
 	"os"
 	"path/filepath"
@@ -44,7 +43,7 @@ func keyExchange(rep *strings.Builder) {
 	ms := func(r map[string]float64, key string) float64 {
 		v, ok := r[key]
 		if !ok || v <= 0 {
-			log.Fatalf("key exchange benchmarks: no %q in %v", key, r)
+			fatalf("key exchange benchmarks: no %q in %v", key, r)
 		}
 		return v / 1e6
 	}
@@ -138,7 +137,7 @@ type loginPass struct {
 func startLoginBench() *loginBench {
 	fake, err := faketelegram.Start(context.Background(), faketelegram.Options{})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	key := "bench-login-" + devstack.RandomHex(16)
 	vars := secretsFor("auth-telegram")
@@ -148,7 +147,7 @@ func startLoginBench() *loginBench {
 	vars["ACCESS_POLICY"] = fmt.Sprintf(`{"login":[%q]}`, loginService)
 	state, err := os.MkdirTemp("", "communicator-bench-login-")
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	b := &loginBench{fake: fake, key: key, tick: clockTick(), logins: map[string]string{}, opts: devstack.Options{
 		Workers:   []devstack.Worker{{Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Migrate: true, Vars: vars}},
@@ -170,7 +169,7 @@ func (b *loginBench) restart() {
 	url := b.st.URL["auth-telegram"]
 	c, err := authhttp.NewClient(authhttp.ClientConfig{Endpoint: url + "/api/telegram-auth", APIKey: b.key, ServiceID: loginService, Timeout: time.Minute, HTTPClient: client})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	b.login, b.hostPort = c, strings.TrimPrefix(url, "http://")
 }
@@ -207,7 +206,7 @@ func (b *loginBench) start(phones []string) loginPass {
 			user := loginUserBase + int64(slices.Index(loginPhones, phone))
 			st, err := b.login.StartLogin(context.Background(), user, phone)
 			if err != nil {
-				log.Fatalf("POST /login/start (user %d): %v\n%s", user, err, b.st.Logs().Tail(20))
+				fatalf("POST /login/start (user %d): %v\n%s", user, err, b.st.Logs().Tail(20))
 			}
 			b.logins[phone] = st.LoginID
 		}
@@ -219,7 +218,7 @@ func (b *loginBench) resend(phones []string) loginPass {
 	return b.measure(len(phones), func() {
 		for _, phone := range phones {
 			if _, err := b.login.ResendCode(context.Background(), b.logins[phone]); err != nil {
-				log.Fatalf("POST /login/resend: %v\n%s", err, b.st.Logs().Tail(20))
+				fatalf("POST /login/resend: %v\n%s", err, b.st.Logs().Tail(20))
 			}
 		}
 	})
@@ -230,7 +229,7 @@ func (b *loginBench) resend(phones []string) loginPass {
 func selfCPU() float64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 }
@@ -250,7 +249,7 @@ func keyExchangeInWorkerd(rep *strings.Builder, nodeMS float64) {
 	b.resend(loginPhones)
 	warm := b.rounds(func(f func([]string) loginPass) loginPass { return f(loginPhones) })
 	if warm.med("start", func(p loginPass) float64 { return p.thread }) <= 0 {
-		log.Fatal("no CPU time of workerd's main thread: /proc/<pid>/task/<pid>/stat unread")
+		fatal("no CPU time of workerd's main thread: /proc/<pid>/task/<pid>/stat unread")
 	}
 
 	// The first request of a new isolate (a new workerd on the same D1):
@@ -308,7 +307,7 @@ func (b *loginBench) rounds(run func(f func([]string) loginPass) loginPass) logi
 	compare(*rounds, map[string]func() float64{"start": pass("start", b.start), "resend": pass("resend", b.resend)})
 	for i := range r["start"] {
 		if r["start"][i].exchanges != 1 || r["resend"][i].exchanges != 0 {
-			log.Fatalf("key exchanges per request: %.2f per start and %.2f per resend, want 1 and 0", r["start"][i].exchanges, r["resend"][i].exchanges)
+			fatalf("key exchanges per request: %.2f per start and %.2f per resend, want 1 and 0", r["start"][i].exchanges, r["resend"][i].exchanges)
 		}
 	}
 	return r

@@ -17,12 +17,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/communicator/communicator/faketelegram"
@@ -45,9 +47,10 @@ var root string
 
 func main() {
 	flag.Parse()
+	stopOnSignal()
 	var err error
 	if root, err = devstack.FindRoot(); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	if *prevPath == "" {
 		*prevPath = *outPath
@@ -89,7 +92,7 @@ func main() {
 	fmt.Print(rep.String())
 	if *outPath != "" {
 		if err := os.WriteFile(*outPath, []byte(rep.String()), 0o644); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		fmt.Fprintln(os.Stderr, "wrote", *outPath)
 	}
@@ -100,7 +103,7 @@ func sizes(rep *strings.Builder) {
 	for _, s := range []string{"auth-telegram", "ingestor"} {
 		b, err := os.ReadFile(filepath.Join(root, "services", s, "build", "app.wasm"))
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		var z bytes.Buffer
 		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
@@ -167,6 +170,14 @@ func secretsFor(worker string) map[string]string {
 	return nil
 }
 
+// stacks are the stacks started so far: a failed or interrupted run stops
+// them before it exits, so that no wrangler or workerd outlives the bench
+// (and loads the machine for whatever runs next).
+var stacks struct {
+	sync.Mutex
+	all []*devstack.Stack
+}
+
 func startStack(o devstack.Options) *devstack.Stack {
 	o.Root = root
 	if *verbose {
@@ -175,11 +186,43 @@ func startStack(o devstack.Options) *devstack.Stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	st, err := devstack.Start(ctx, o)
+	stacks.Lock()
+	stacks.all = append(stacks.all, st)
+	stacks.Unlock()
 	if err != nil {
-		st.Stop()
-		log.Fatal(err)
+		fatal(err)
 	}
 	return st
+}
+
+func stopStacks() {
+	stacks.Lock()
+	defer stacks.Unlock()
+	for _, st := range stacks.all {
+		st.Stop()
+	}
+}
+
+// fatal and fatalf are log.Fatal and log.Fatalf that stop the stacks first.
+func fatal(v ...any) {
+	stopStacks()
+	log.Fatal(v...)
+}
+
+func fatalf(format string, v ...any) {
+	stopStacks()
+	log.Fatalf(format, v...)
+}
+
+// stopOnSignal stops the stacks when the bench is interrupted.
+func stopOnSignal() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-c
+		stopStacks()
+		log.Fatalf("bench: %v", s)
+	}()
 }
 
 // system runs the bridge test workers, a plain JavaScript pair and
@@ -209,7 +252,7 @@ func system(rep *strings.Builder) {
 
 	// A session to hand out.
 	if _, err := devstack.ImportSession(authURL, apiKey, 1, devstack.RandomSession()); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 
 	// Transports.
@@ -289,7 +332,7 @@ func goBench(pkg string, wasm bool, pattern, benchtime string) map[string]float6
 	cmd.Dir, cmd.Env = root, env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		log.Fatalf("benchmarks of %s: %v\n%s", pkg, err, out)
+		fatalf("benchmarks of %s: %v\n%s", pkg, err, out)
 	}
 	all := map[string][]float64{}
 	for _, line := range strings.Split(string(out), "\n") {
@@ -354,7 +397,7 @@ func compareFrom(rounds int, m map[string]func() float64, reversed bool) map[str
 func telegramMe(rep *strings.Builder) {
 	fake, err := faketelegram.Start(context.Background(), faketelegram.Options{})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	defer fake.Close()
 	var cold, warm, status []float64
@@ -363,7 +406,7 @@ func telegramMe(rep *strings.Builder) {
 		session, err := fake.MintSession(ctx, 1001)
 		cancel()
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		port := devstack.FreePort()
 		iv := secretsFor("ingestor")
@@ -378,7 +421,7 @@ func telegramMe(rep *strings.Builder) {
 		})
 		// Through auth-telegram's HTTP API: the ingestor's isolate stays cold.
 		if _, err := devstack.ImportSession(st.URL["auth-telegram"], apiKey, 1, session); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		me := st.URL["ingestor"] + "/telegram/me/1"
 		cold = append(cold, timeGetOK(me, operatorHeaders...))
@@ -415,7 +458,7 @@ func timeGetStatus(url string, ok ...int) float64 { return timeRequest(url, ok, 
 func timeRequest(url string, ok []int, headers []string) float64 {
 	req, err := http.NewRequest("GET", url, nil)
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -423,13 +466,13 @@ func timeRequest(url string, ok []int, headers []string) float64 {
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		log.Fatalf("GET %s: %v", url, err)
+		fatalf("GET %s: %v", url, err)
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	d := time.Since(start)
 	if !slices.Contains(ok, resp.StatusCode) {
-		log.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+		fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return float64(d.Microseconds()) / 1000
 }

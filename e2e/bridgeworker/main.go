@@ -339,6 +339,20 @@ func main() {
 		writeJSON(w, 200, map[string]any{"calls": n, "before": before, "after": stats(ctx)})
 	})
 
+	// Sequential bridged RPC calls for ms milliseconds: no I/O for that long.
+	mux.HandleFunc("GET /chain", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		d := time.Duration(intParam(r, "ms", 1000)) * time.Millisecond
+		n := 0
+		for start := time.Now(); time.Since(start) < d; n++ {
+			if _, err := client.Session(ctx, 7); err != nil {
+				fail(w, err)
+				return
+			}
+		}
+		writeJSON(w, 200, map[string]any{"calls": n})
+	})
+
 	// Benchmarks: n getSessionByUserId calls to auth-telegram through each
 	// transport the ingestor can use.
 	mux.HandleFunc("GET /bench/auth/{transport}", func(w http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,10 @@ const KEEPALIVE_MS = 20_000;
 // NUDGE_MS: how long a request waiting on Go, with none of its own operations
 // in flight, waits before resuming Go once more (#nudge).
 const NUDGE_MS = 50;
+// YIELD_MS: how long operations may complete back to back, each result
+// resuming Go at once, before one result waits for a pass through workerd's
+// event loop (#async).
+const YIELD_MS = 250;
 const TIMER_SLACK_MS = 2;
 
 const encoder = new TextEncoder();
@@ -182,6 +186,7 @@ export class Runtime {
   #live = new Map(); #nextReq = 1;
   #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
   #inflight = 0; // operations started for Go and not yet completed
+  #yielded = 0; // Date.now() when a result last waited for workerd's event loop (#async)
   #wakes = 0; // times a request's loop was woken
   #nudges = 0; #nudgesHelped = 0; // see #nudge
   #current = null; // the request whose context is running Go, if known
@@ -811,24 +816,39 @@ export class Runtime {
 
   // #async starts a JavaScript operation for call; its result goes back to Go
   // from the promise's continuation, which runs in this request's context.
+  //
+  // Results that keep coming back without I/O (sequential RPC calls to a
+  // worker in the same process) would keep workerd's event loop busy for as
+  // long as Go keeps calling: it polls no socket and does not advance the
+  // clock of its timers meanwhile. After 20,000 such calls (5-10 s) its HTTP
+  // server took the connection that carried the request as idle for longer
+  // than its 5 s keep-alive and closed it at once, under the next request
+  // wrangler's dev proxy had already sent on it ("Long runs of calls" in
+  // docs/ARCHITECTURE.md). So once per YIELD_MS a result is handed over from
+  // a zero timer, which workerd fires only after polling.
   #async(req, call, promise, onValue) {
     this.#inflight++;
     req.inflight++;
     promise.then(
-      (v) => {
-        this.#inflight--;
-        req.inflight--;
-        let out;
-        try { out = onValue(v); } catch (e) { this.#complete(req, call, S_ERR, encodeError(e)); return; }
-        if (typeof out === "string") this.#completeText(req, call, S_OK, out);
-        else this.#complete(req, call, out.status ?? S_OK, out.bytes);
-      },
-      (e) => {
-        this.#inflight--;
-        req.inflight--;
-        this.#complete(req, call, S_ERR, encodeError(e));
-      },
+      (v) => this.#deliver(req, call, false, v, onValue),
+      (e) => this.#deliver(req, call, true, e, onValue),
     );
+  }
+
+  #deliver(req, call, failed, v, onValue) {
+    const now = Date.now();
+    if (now - this.#yielded >= YIELD_MS) {
+      this.#yielded = now;
+      setTimeout(() => this.#deliver(req, call, failed, v, onValue), 0);
+      return;
+    }
+    this.#inflight--;
+    req.inflight--;
+    if (failed) { this.#complete(req, call, S_ERR, encodeError(v)); return; }
+    let out;
+    try { out = onValue(v); } catch (e) { this.#complete(req, call, S_ERR, encodeError(e)); return; }
+    if (typeof out === "string") this.#completeText(req, call, S_OK, out);
+    else this.#complete(req, call, out.status ?? S_OK, out.bytes);
   }
 
   #perform(req, op, call, bytes) {

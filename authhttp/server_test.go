@@ -615,7 +615,9 @@ func TestStatsRoute(t *testing.T) {
 
 	rawRequest(t, srv.Client(), "GET", url, map[string]string{"X-Service-ID": adminService}, nil).wantError(t, 401, telegramauth.CodeUnauthenticated)
 	rawRequest(t, srv.Client(), "GET", url, nil, nil).wantError(t, 403, telegramauth.CodeForbidden, "may not read_stats")
-	stats = func(context.Context) (any, error) { return map[string]any{"memory": map[string]any{"wasmMemoryBytes": 1 << 20}}, nil }
+	stats = func(context.Context) (any, error) {
+		return map[string]any{"memory": map[string]any{"wasmMemoryBytes": 1 << 20}}, nil
+	}
 	var got struct {
 		Memory struct{ WasmMemoryBytes int }
 	}

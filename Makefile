@@ -99,9 +99,11 @@ smoke:
 bench: deps build build-testworkers
 	$(GO) run ./bench/cmd/bench -out docs/benchmarks.md
 
-# Long runs in workerd (about 25 minutes; not part of make test): stalls after
-# heavy work on the bridge pair, memory of both services under load. A short
-# run: make soak SOAK_FLAGS='-iterations 50 -requests 5000'. See docs/soak.md.
+# Long runs in workerd (not part of make test): stalls after heavy work on the
+# bridge pair, memory of both services under load. On the shared 2-core machine
+# an iteration took about 5.6 s, so 500 of them are ~47 minutes: -budget cuts
+# the bridge part short (docs/soak.md: 342 iterations in 32 minutes). A short
+# run: make soak SOAK_FLAGS='-iterations 50 -requests 5000'.
 SOAK_FLAGS ?=
 soak: deps build build-testworkers
 	$(GO) run ./bench/cmd/soak -out docs/soak.md $(SOAK_FLAGS)

@@ -14,7 +14,7 @@ GO_JS_EXEC := $(CURDIR)/workers/js/go_js_wasm_exec
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: all deps build build-testworkers generate check-generated dev dev-port test test-unit test-fuzz test-infra test-wasm test-e2e vet bench smoke clean
+.PHONY: all deps build build-testworkers generate check-generated dev dev-port test test-unit test-fuzz test-infra test-wasm test-e2e vet bench soak smoke clean
 
 all: build
 
@@ -98,6 +98,15 @@ smoke:
 
 bench: deps build build-testworkers
 	$(GO) run ./bench/cmd/bench -out docs/benchmarks.md
+
+# Long runs in workerd (not part of make test): stalls after heavy work on the
+# bridge pair, memory of both services under load. On the shared 2-core machine
+# an iteration took about 5.6 s, so 500 of them are ~47 minutes: -budget cuts
+# the bridge part short (docs/soak.md: 342 iterations in 32 minutes). A short
+# run: make soak SOAK_FLAGS='-iterations 50 -requests 5000'.
+SOAK_FLAGS ?=
+soak: deps build build-testworkers
+	$(GO) run ./bench/cmd/soak -out docs/soak.md $(SOAK_FLAGS)
 
 clean:
 	rm -rf services/*/build e2e/bridgeworker/build .wrangler

@@ -10,6 +10,7 @@
 //	GET    /sessions/list/:userId     Service.ListSessions
 //	DELETE /sessions/:sessionId       Service.RevokeSession
 //	POST   /sessions/import           Service.ImportSession, 201 on success
+//	GET    /stats                     the answering isolate's memory (HandlerConfig.Stats), read_stats permission
 //
 // Every body is the envelope {"success": bool, "data"?: ..., "error"?: {"code",
 // "message", "sessionId"?}} with Content-Type application/json; charset=utf-8

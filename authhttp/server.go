@@ -41,6 +41,10 @@ type HandlerConfig struct {
 	// Health, if set, runs the service's checks (D1 reachable, configuration)
 	// for the health route.
 	Health func(ctx context.Context) map[string]httpapi.Check
+	// Stats, if set, answers GET /stats (the read_stats permission) with
+	// the answering isolate's figures; unset, the route answers UNAVAILABLE.
+	// Its error is the answer.
+	Stats func(ctx context.Context) (any, error)
 	// WithCaller, if set, puts an authenticated caller into the context the
 	// Service is called with.
 	WithCaller func(ctx context.Context, serviceID, clientIP string) context.Context
@@ -79,6 +83,7 @@ const (
 	routeStartQRLogin
 	routePollLogin
 	routeReportRejected
+	routeStats
 	routeCount
 )
 
@@ -135,6 +140,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		routeStartQRLogin:   mk(routeStartQRLogin, telegramauth.ActionStartQRLogin, "/login/qr", http.MethodPost),
 		routePollLogin:      mk(routePollLogin, telegramauth.ActionPollLogin, "/login/poll", http.MethodPost),
 		routeReportRejected: mk(routeReportRejected, telegramauth.ActionReportRejected, "/sessions/:sessionId/rejected", http.MethodPost),
+		routeStats:          mk(routeStats, telegramauth.ActionReadStats, "/stats", http.MethodGet),
 	}
 	return httpapi.RefuseEncodedSlashes(h)
 }
@@ -164,6 +170,8 @@ func (h *handler) match(rawPath string) (*route, string, bool) {
 		return &h.routes[routeHealth], "", true
 	case len(seg) == 1 && seg[0] == "access-log":
 		return &h.routes[routeAccessLog], "", true
+	case len(seg) == 1 && seg[0] == "stats":
+		return &h.routes[routeStats], "", true
 	case len(seg) == 2 && seg[0] == "sessions" && seg[1] == "import":
 		return &h.routes[routeImportSession], "", true
 	case len(seg) == 2 && seg[0] == "sessions":
@@ -297,6 +305,17 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			out[i] = toWireLogEntry(e)
 		}
 		httpapi.WriteData(w, http.StatusOK, out)
+	case routeStats:
+		if h.cfg.Stats == nil {
+			httpapi.WriteError(w, 0, telegramauth.NewError(telegramauth.CodeUnavailable, "stats are not served here"))
+			return
+		}
+		stats, err := h.cfg.Stats(ctx)
+		if err != nil {
+			httpapi.WriteError(w, 0, err)
+			return
+		}
+		httpapi.WriteData(w, http.StatusOK, stats)
 	default:
 		h.serveLogin(ctx, w, r, rt.kind, param)
 	}

@@ -592,3 +592,56 @@ func TestAuthorizeBeforeValidation(t *testing.T) {
 		t.Errorf("Authorize asked %q, want %q", asked, want)
 	}
 }
+
+// GET /stats: authenticated, then the read_stats permission, then
+// HandlerConfig.Stats; without one it is UNAVAILABLE.
+func TestStatsRoute(t *testing.T) {
+	var asked []telegramauth.Action
+	var stats func(context.Context) (any, error)
+	srv := httptest.NewServer(NewHandler(HandlerConfig{
+		Service: newFakeService(), APIKeys: testAPIKeys(t), WithCaller: testWithCaller,
+		Authorize: func(ctx context.Context, action telegramauth.Action, userID int64, sessionID string) error {
+			asked = append(asked, action)
+			if c, _ := ctx.Value(callerKey{}).(caller); c.serviceID != adminService {
+				return telegramauth.NewError(telegramauth.CodeForbidden, "service "+c.serviceID+" may not "+string(action))
+			}
+			return nil
+		},
+		Stats: func(ctx context.Context) (any, error) { return stats(ctx) },
+	}))
+	defer srv.Close()
+	url := srv.URL + DefaultBasePath + "/stats"
+	admin := map[string]string{"Authorization": "ApiKey " + rotatedNew, "X-Service-ID": adminService}
+
+	rawRequest(t, srv.Client(), "GET", url, map[string]string{"X-Service-ID": adminService}, nil).wantError(t, 401, telegramauth.CodeUnauthenticated)
+	rawRequest(t, srv.Client(), "GET", url, nil, nil).wantError(t, 403, telegramauth.CodeForbidden, "may not read_stats")
+	stats = func(context.Context) (any, error) {
+		return map[string]any{"memory": map[string]any{"wasmMemoryBytes": 1 << 20}}, nil
+	}
+	var got struct {
+		Memory struct{ WasmMemoryBytes int }
+	}
+	rawRequest(t, srv.Client(), "GET", url, admin, nil).wantOK(t, 200, &got)
+	if got.Memory.WasmMemoryBytes != 1<<20 {
+		t.Errorf("got %+v", got)
+	}
+	stats = func(context.Context) (any, error) {
+		return nil, telegramauth.NewError(telegramauth.CodeUnavailable, "unavailable")
+	}
+	rawRequest(t, srv.Client(), "GET", url, admin, nil).wantError(t, 503, telegramauth.CodeUnavailable)
+	if r := rawRequest(t, srv.Client(), "POST", url, admin, nil); r.status != 405 || r.header.Get("Allow") != "GET" {
+		t.Errorf("POST: %d %q", r.status, r.header.Get("Allow"))
+	}
+	if strings.Join(func() (s []string) {
+		for _, a := range asked {
+			s = append(s, string(a))
+		}
+		return
+	}(), ",") != "read_stats,read_stats,read_stats" {
+		t.Errorf("Authorize asked %q", asked)
+	}
+
+	unset := httptest.NewServer(NewHandler(HandlerConfig{Service: newFakeService(), APIKeys: testAPIKeys(t)}))
+	defer unset.Close()
+	rawRequest(t, unset.Client(), "GET", unset.URL+DefaultBasePath+"/stats", admin, nil).wantError(t, 503, telegramauth.CodeUnavailable, "stats")
+}

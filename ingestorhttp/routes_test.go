@@ -3,6 +3,7 @@ package ingestorhttp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/mtproto/tgclient"
 	"github.com/communicator/communicator/telegramauth"
+	"github.com/communicator/communicator/workers"
 )
 
 // fakeAuth is auth-telegram as the session client sees it.
@@ -299,5 +301,38 @@ func TestEveryRouteNeedsACaller(t *testing.T) {
 	// An encoded slash is refused before any route.
 	if code, _, body := call(t, h, "GET", "/telegram/session-status/7%2F8"); code != 400 || !strings.Contains(body, "encoded slash") {
 		t.Errorf("encoded slash: %d %s", code, body)
+	}
+}
+
+// client-stats carries the session client's counters as before and the
+// isolate's memory under "memory": null when it cannot be read.
+func TestClientStatsMemory(t *testing.T) {
+	s, _ := newTestServer(t)
+	code, env, body := call(t, s.routes(), "GET", "/telegram/client-stats", reader...)
+	data, _ := env["data"].(map[string]any)
+	if code != 200 || data["transport"] != "binding" || data["memory"] != nil {
+		t.Fatalf("without a reader: %d %s", code, body)
+	}
+	if _, ok := data["memory"]; !ok {
+		t.Errorf("no memory member: %s", body)
+	}
+
+	heap := uint64(7 << 20)
+	s.Memory = func(context.Context) (workers.Memory, error) {
+		return workers.Memory{WasmMemory: 20 << 20, GoHeapInuse: 5 << 20, GoSys: 12 << 20, JSHeap: &heap}, nil
+	}
+	code, env, body = call(t, s.routes(), "GET", "/telegram/client-stats", reader...)
+	data, _ = env["data"].(map[string]any)
+	m, _ := data["memory"].(map[string]any)
+	if code != 200 || data["cacheCapacity"] == nil || m["wasmMemoryBytes"] != float64(20<<20) || m["goHeapInuseBytes"] != float64(5<<20) ||
+		m["goSysBytes"] != float64(12<<20) || m["jsHeapBytes"] != float64(7<<20) {
+		t.Errorf("with a reader: %d %s", code, body)
+	}
+
+	s.Memory = func(context.Context) (workers.Memory, error) { return workers.Memory{}, errors.New("not a worker") }
+	code, env, body = call(t, s.routes(), "GET", "/telegram/client-stats", reader...)
+	data, _ = env["data"].(map[string]any)
+	if code != 200 || data["memory"] != nil || data["transport"] != "binding" {
+		t.Errorf("with a failing reader: %d %s", code, body)
 	}
 }

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/communicator/communicator/authclient"
 	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/telegramauth"
+	"github.com/communicator/communicator/workers"
 )
 
 type sessionStatus struct {
@@ -100,10 +102,26 @@ func (a *api) revokeSession(w http.ResponseWriter, r *http.Request, caller strin
 	httpapi.WriteData(w, http.StatusOK, map[string]string{"sessionId": rev.SessionID, "revokedAt": httpapi.ISOTime(rev.RevokedAt)})
 }
 
+// clientStats are the session client's counters and, under memory, what
+// the isolate that answers holds (null if it cannot be read).
+type clientStats struct {
+	authclient.Stats
+	Memory *workers.Memory `json:"memory"`
+}
+
 func (a *api) clientStats(w http.ResponseWriter, r *http.Request, _ string) {
 	if a.Sessions == nil {
 		notConfigured(w, "the session client", a.ClientErr)
 		return
 	}
-	httpapi.WriteData(w, http.StatusOK, a.Sessions.Stats())
+	out := clientStats{Stats: a.Sessions.Stats()}
+	if a.Memory != nil {
+		m, err := a.Memory(r.Context())
+		if err != nil {
+			a.Log.Warn("the isolate's memory could not be read", "err", err.Error())
+		} else {
+			out.Memory = &m
+		}
+	}
+	httpapi.WriteData(w, http.StatusOK, out)
 }

@@ -22,6 +22,9 @@ const (
 	ActionLogin Action = "login"
 	// ActionReport guards ReportSessionRejected (ingestor-service by default).
 	ActionReport Action = "report"
+	// ActionReadStats guards the HTTP API's stats (the answering isolate's
+	// memory); the default policy allows nobody.
+	ActionReadStats Action = "read_stats"
 )
 
 // The access-log actions of the login steps, all under the login permission.
@@ -37,7 +40,7 @@ const (
 )
 
 // Actions are the actions an access policy can grant.
-var Actions = []Action{ActionGetSession, ActionListSessions, ActionRevokeSession, ActionImportSession, ActionReadAccessLog, ActionLogin, ActionReport}
+var Actions = []Action{ActionGetSession, ActionListSessions, ActionRevokeSession, ActionImportSession, ActionReadAccessLog, ActionLogin, ActionReport, ActionReadStats}
 
 // Permission is the action of the access policy that allows action: the
 // login permission for every login step, report for report_rejected, the

@@ -120,7 +120,7 @@ func run(port int, fixture string, quiet bool) error {
 						httpapi.HashAPIKey(sec.APIKey), devstack.DevOperator, httpapi.HashAPIKey(sec.OperatorKey)),
 					"ACCESS_POLICY": fmt.Sprintf(`{"get_session":["ingestor-service"],"list_sessions":["ingestor-service",%[1]q],`+
 						`"revoke_session":["ingestor-service",%[1]q],"import_session":["ingestor-service"],"report":["ingestor-service"],`+
-						`"login":[%[1]q],"read_access_log":[%[1]q]}`, devstack.DevOperator),
+						`"login":[%[1]q],"read_access_log":[%[1]q],"read_stats":[%[1]q]}`, devstack.DevOperator),
 					"TELEGRAM_API_ID":   "17349",
 					"TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb",
 				}),

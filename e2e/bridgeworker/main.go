@@ -2,7 +2,8 @@
 // end-to-end tests and the benchmarks; it is never deployed. One build runs as
 // two workers, bridge-caller and bridge-callee (caller/ and callee/), in one
 // workerd: the caller's routes call the callee over the PEER binding, and the
-// caller is both producer and consumer of a local queue (queue.go).
+// caller is both producer and consumer of a local queue (queue.go), and has
+// a scheduled handler.
 package main
 
 import (
@@ -262,7 +263,8 @@ func main() {
 		runtime.GC()
 		runtime.GC()
 		s, err := workers.ReadStats(ctx)
-		out := map[string]any{"goroutines": s.Goroutines, "heapAlloc": s.HeapAlloc, "pendingCalls": s.PendingCalls, "js": json.RawMessage(s.JS)}
+		out := map[string]any{"goroutines": s.Goroutines, "heapAlloc": s.HeapAlloc, "pendingCalls": s.PendingCalls, "js": json.RawMessage(s.JS),
+			"memory": s.Memory()}
 		if err != nil {
 			out["error"] = err.Error()
 		}
@@ -454,7 +456,29 @@ func main() {
 		writeJSON(w, 200, map[string]any{"calls": n, "ms": time.Since(start).Milliseconds()})
 	})
 
+	// How many hits rows name who: what the scheduled handler left, for one.
+	mux.HandleFunc("GET /hits", func(w http.ResponseWriter, r *http.Request) {
+		var n int64
+		if err := db.QueryRowContext(r.Context(), "SELECT count(*) FROM hits WHERE who = ?", r.URL.Query().Get("who")).Scan(&n); err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"count": n})
+	})
+
 	queueRoutes(mux, db, writeJSON, fail)
 
-	workers.Serve(workers.Handlers{Fetch: mux, RPC: NewPeerHandler(peer{db: db}), Queue: consumeQueue(db, client)})
+	workers.Serve(workers.Handlers{Fetch: mux, RPC: NewPeerHandler(peer{db: db}), Queue: consumeQueue(db, client), Scheduled: scheduled(db, client)})
+}
+
+// scheduled is the scheduled handler: an RPC call and a D1 write, like a
+// request's I/O; the row (who = "cron <cron>") says it ran (GET /hits).
+func scheduled(db *sql.DB, client PeerClient) func(ctx context.Context, cron string, at time.Time) error {
+	return func(ctx context.Context, cron string, at time.Time) error {
+		if _, err := client.Echo(ctx, cron); err != nil {
+			return err
+		}
+		_, err := db.ExecContext(ctx, "INSERT INTO hits (at, who) VALUES (?, ?)", at.UnixMilli(), "cron "+cron)
+		return err
+	}
 }

@@ -23,7 +23,7 @@ type queueBody struct {
 // queueRoutes are the queue test's routes: GET /queue/send?run=R sends three
 // messages to the worker's own queue (one with Send, two with SendBatch, the
 // second of those delayed 1 s; message 1 asks to be retried once), GET
-// /queue/send-exit?run=R one message that stops the Go instance on its first
+// /queue/send-one?run=R one message, GET /queue/send-exit?run=R one message that stops the Go instance on its first
 // delivery, and GET /queue/seen?run=R lists the deliveries of run R that
 // consumeQueue recorded.
 func queueRoutes(mux *http.ServeMux, db *sql.DB, writeJSON func(http.ResponseWriter, int, any), fail func(http.ResponseWriter, error)) {
@@ -44,6 +44,15 @@ func queueRoutes(mux *http.ServeMux, db *sql.DB, writeJSON func(http.ResponseWri
 			return
 		}
 		writeJSON(w, 200, map[string]any{"sent": []string{string(body(1, true)), string(body(2, false)), string(body(3, false))}})
+	})
+	// One message, delivered once: a batch of its own (the soak's).
+	mux.HandleFunc("GET /queue/send-one", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := json.Marshal(queueBody{Run: r.URL.Query().Get("run"), N: 1, Text: "one"})
+		if err := q.Send(r.Context(), b, 0); err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"sent": []string{string(b)}})
 	})
 	mux.HandleFunc("GET /queue/send-exit", func(w http.ResponseWriter, r *http.Request) {
 		b, _ := json.Marshal(queueBody{Run: r.URL.Query().Get("run"), N: 9, ExitOnce: true})

@@ -73,6 +73,10 @@ type Process struct {
 	// per worker. Start waits for the router to answer with the process's
 	// token, so that another program on the port is an error, not a stack.
 	Routed bool
+	// TestScheduled starts wrangler with --test-scheduled: GET
+	// /__scheduled?cron=... on the HTTP port runs the primary worker's
+	// scheduled handler (not routed: the router has none).
+	TestScheduled bool
 }
 
 // Options describe a stack.
@@ -195,6 +199,9 @@ func (s *Stack) start(ctx context.Context) error {
 		inspector := p.InspectorPort
 		if inspector == 0 {
 			inspector = FreePort()
+		}
+		if p.TestScheduled {
+			args = append(args, "--test-scheduled")
 		}
 		args = append(args, "--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 			"--inspector-port", strconv.Itoa(inspector), "--persist-to", o.StateDir, "--log-level", "log")

@@ -101,6 +101,21 @@ func main() {
 			}
 			vlt.RecordUnauthenticated(ctx, serviceID, clientIP) // anyone can send these: counted
 		},
+		// The answering isolate's memory, for operators (read_stats).
+		Stats: func(ctx context.Context) (any, error) {
+			if vlt == nil {
+				return nil, telegramauth.NewError(telegramauth.CodeUnavailable, cfg.problem())
+			}
+			var out struct {
+				Memory *workers.Memory `json:"memory"`
+			}
+			if m, err := workers.ReadMemory(ctx); err != nil {
+				log.Warn("the isolate's memory could not be read", "err", err.Error())
+			} else {
+				out.Memory = &m
+			}
+			return out, nil
+		},
 		Health: func(ctx context.Context) map[string]httpapi.Check {
 			checks := health(ctx, cfg, db)
 			if vlt != nil {

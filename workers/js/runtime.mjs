@@ -164,6 +164,21 @@ function encodeEnv(env) {
   return w.done().slice();
 }
 
+// jsHeapUsed is the bytes of the JavaScript heap in use where the runtime
+// tells: performance.memory (Chrome's) or process.memoryUsage() (Node's, and
+// workerd's with nodejs_compat if it has one). workerd exposes neither to a
+// worker without nodejs_compat, so there it is null: measure workerd's
+// process from outside (docs/operations.md).
+function jsHeapUsed() {
+  const pm = globalThis.performance?.memory;
+  if (typeof pm?.usedJSHeapSize === "number" && pm.usedJSHeapSize > 0) return pm.usedJSHeapSize;
+  try {
+    const used = globalThis.process?.memoryUsage?.()?.heapUsed;
+    if (typeof used === "number" && used > 0) return used;
+  } catch { /* a stub that throws: not exposed */ }
+  return null;
+}
+
 // checkWasmExec fails clearly if the Go release's wasm_exec.js lacks a private
 // part the bridge relies on (it is copied from the Go that compiles app.wasm).
 function checkWasmExec(go) {
@@ -344,6 +359,8 @@ export class Runtime {
       syncAnswers: this.#syncAnswers,
       syncFallbacks: this.#syncFallbacks,
       jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
+      wasmMemory: this.#inst?.ex?.mem?.buffer.byteLength ?? 0,
+      jsHeap: jsHeapUsed(),
     };
   }
 

@@ -1,0 +1,40 @@
+//go:build js && wasm
+
+package workers
+
+import (
+	"runtime"
+	"testing"
+)
+
+// The JavaScript side reports the instance's linear memory, which holds
+// everything Go has; under Node it also reports the JavaScript heap
+// (process.memoryUsage), which workerd does not expose.
+func TestReadMemory(t *testing.T) {
+	before, err := ReadMemory(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.WasmMemory == 0 || before.WasmMemory%65536 != 0 || before.WasmMemory < before.GoSys/2 {
+		t.Errorf("wasm memory %d bytes (Go's Sys %d)", before.WasmMemory, before.GoSys)
+	}
+	if before.GoHeapInuse == 0 || before.GoSys < before.GoHeapInuse {
+		t.Errorf("Go heap %+v", before)
+	}
+	if before.JSHeap == nil || *before.JSHeap == 0 {
+		t.Errorf("no JavaScript heap under Node: %+v", before)
+	}
+	// Linear memory grows with Go's heap and never shrinks.
+	keep := make([][]byte, 0, 64)
+	for range 64 {
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	after, err := ReadMemory(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.KeepAlive(keep)
+	if after.WasmMemory < before.WasmMemory+60<<20 || after.GoHeapInuse < before.GoHeapInuse+60<<20 {
+		t.Errorf("after 64 MiB more: before %+v, after %+v", before, after)
+	}
+}

@@ -17,7 +17,7 @@ type Stats struct {
 	PendingCalls int    // operations waiting for JavaScript
 	// JS is the JSON of the JavaScript side's counters: instances (Go
 	// instances started in this isolate), liveRequests, inflightOps (operations
-	// started for Go and not completed), goTimers, nudges and nudgesHelped,
+	// started for Go and not completed), goTimers, waitsReported,
 	// openSockets, loopWakes, jsValues (JavaScript values Go holds references
 	// to), wasmMemory (bytes of the instance's linear memory) and jsHeap (bytes
 	// of JavaScript heap in use, or null where the runtime does not say).

@@ -12,7 +12,7 @@ func TestStatsMemory(t *testing.T) {
 		jsHeap int64 // -1: null
 	}{
 		{"workerd", `{"instances":1,"jsValues":12,"wasmMemory":19922944,"jsHeap":null,"openSockets":0}`, 19922944, -1},
-		{"node", `{"wasmMemory":4194304,"jsHeap":5123456,"nudges":3}`, 4194304, 5123456},
+		{"node", `{"wasmMemory":4194304,"jsHeap":5123456,"waitsReported":3}`, 4194304, 5123456},
 		{"an older runtime", `{"instances":1,"jsValues":12}`, 0, -1},
 		{"no JavaScript side", ``, 0, -1},
 		{"nested counters before", `{"stats":{"wasmMemory":1},"wasmMemory":65536}`, 65536, -1},

@@ -15,9 +15,6 @@ const OP_RETURN = 1, OP_RESPOND = 2, OP_RESPOND_HEAD = 3, OP_BODY_WRITE = 4, OP_
 const S_OK = 0, S_ERR = 1, S_EOF = 2;
 const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
 const KEEPALIVE_MS = 20_000;
-// NUDGE_MS: how long a request waiting on Go, with none of its own operations
-// in flight, waits before resuming Go once more (#nudge).
-const NUDGE_MS = 50;
 // YIELD_MS: how long operations may complete back to back, each result
 // resuming Go at once, before one result waits for a pass through workerd's
 // event loop (#async).
@@ -203,7 +200,7 @@ export class Runtime {
   #inflight = 0; // operations started for Go and not yet completed
   #yielded = 0; // Date.now() when a result last waited for workerd's event loop (#async)
   #wakes = 0; // times a request's loop was woken
-  #nudges = 0; #nudgesHelped = 0; // see #nudge
+  #waitsReported = 0; // requests found waiting on Go with nothing in flight (#run's keepalive)
   #current = null; // the request whose context is running Go, if known
   #syncAnswers = 0; #syncFallbacks = 0; // RPC calls answered inside bridge_call; tried there and not
   #lastProps = null; #lastPropsJSON = "null";
@@ -352,8 +349,7 @@ export class Runtime {
       liveRequests: this.#live.size,
       inflightOps: this.#inflight,
       goTimers: this.#timers.size,
-      nudges: this.#nudges,
-      nudgesHelped: this.#nudgesHelped,
+      waitsReported: this.#waitsReported,
       openSockets: this.#openSockets,
       loopWakes: this.#wakes,
       syncAnswers: this.#syncAnswers,
@@ -522,7 +518,7 @@ export class Runtime {
     this.#nextReq = (id + 1) >>> 0;
     const req = {
       id, inst, env, ctx, q: [], qi: 0, draining: false, failPending: false, wake: null, waitDue: Infinity, finished: false, stallReported: false,
-      inflight: 0, posted: 0, nudged: false, // this request's operations in flight; operations Go posted to it
+      inflight: 0, posted: 0, // this request's operations in flight; operations Go posted to it
       request: null, respond: null, writer: null, reader: null, result: null, failed: false,
       sockets: null, // id -> socket opened in this request's context
     };
@@ -693,6 +689,7 @@ export class Runtime {
     const keepalive = setInterval(() => {
       if (!req.finished && !req.stallReported && this.#inflight === 0 && this.#timers.size === 0) {
         req.stallReported = true;
+        this.#waitsReported++;
         console.error(JSON.stringify({ level: "WARN", msg: "bridge: a request waits on Go with nothing in flight", request: req.id,
           waitingMs: Math.round(performance.now() - started), queued: req.q.length - req.qi, stats: this.stats() }));
       }
@@ -705,7 +702,6 @@ export class Runtime {
         this.#fireTimers(req.inst, req);
         if (req.qi < req.q.length || req.finished) continue;
         await this.#wait(req);
-        if (req.nudged && !req.finished && !req.failPending) this.#nudge(req);
       }
     } catch (e) {
       console.error(JSON.stringify({ level: "ERROR", msg: "bridge loop failed", error: String(e?.message ?? e) }));
@@ -718,37 +714,17 @@ export class Runtime {
   // #wait sleeps until Go posts, or until Go's earliest timer is due. Only the
   // waiter clears its timer: clearTimeout from another context does nothing.
   #wait(req) {
-    let timer = 0, nudge = 0;
-    req.nudged = false;
+    let timer = 0;
     const p = new Promise((resolve) => {
       req.wake = resolve;
       const due = this.#nextDue();
       req.waitDue = due;
       if (due !== Infinity) timer = setTimeout(resolve, Math.max(0, due - performance.now()));
-      if (req.inflight === 0) nudge = setTimeout(() => { req.nudged = true; resolve(); }, NUDGE_MS);
     });
     return p.then(() => {
       req.wake = null;
       if (timer) clearTimeout(timer);
-      if (nudge) clearTimeout(nudge);
     });
-  }
-
-  // #nudge resumes Go for a request that waits on Go itself: none of its
-  // operations is in flight, nothing is queued, and no Go timer woke it. Go's
-  // js/wasm scheduler can return to JavaScript while runtime work is pending
-  // (seen with a garbage collection under way: a request then waited until
-  // some other event resumed Go), and only an event resumes it. A resume with
-  // nothing to do costs microseconds. The first nudge that lets Go make
-  // progress is reported, and the stats count them.
-  #nudge(req) {
-    const posted = req.posted;
-    this.#nudges++;
-    this.#resumeIn(req.inst, req);
-    if (req.posted === posted && !req.finished) return;
-    if (this.#nudgesHelped++ === 0) {
-      console.error(JSON.stringify({ level: "WARN", msg: "bridge: Go made progress for a request only when resumed by the nudge", request: req.id, stats: this.stats() }));
-    }
   }
 
   // #pokeEarlier wakes the waiting loops whose timer is armed later than due,

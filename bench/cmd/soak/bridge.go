@@ -33,7 +33,7 @@ type bridgeSoak struct {
 	stalls  []stall
 	failed  []string
 	// Counters of the bridge-caller's runtime, summed over stacks.
-	nudges, nudgesHelped, instances int
+	waitsReported, instances int
 	triggered, freshTriggered       int
 	triggeredNow                    bool          // this iteration began with the triggers
 	pokedAt                         time.Duration // when the timed request got company (-poke)
@@ -61,7 +61,7 @@ type bridgeMemory struct {
 // bridgeStats is what the bridge worker's GET /stats answers.
 type bridgeStats struct {
 	JS struct {
-		Instances, LiveRequests, InflightOps, Nudges, NudgesHelped int
+		Instances, LiveRequests, InflightOps, WaitsReported int
 	}
 	Memory struct {
 		WasmMemoryBytes, GoHeapInuseBytes, GoSysBytes uint64
@@ -135,8 +135,7 @@ func (b *bridgeSoak) start() {
 // finishStack reads the caller's counters and memory, and stops the stack.
 func (b *bridgeSoak) finishStack(m *bridgeMemory) {
 	s := b.stats()
-	b.nudges += s.JS.Nudges
-	b.nudgesHelped += s.JS.NudgesHelped
+	b.waitsReported += s.JS.WaitsReported
 	b.instances += s.JS.Instances
 	m.wasm, m.heap = s.Memory.WasmMemoryBytes, s.Memory.GoHeapInuseBytes
 	m.rss = workerdRSS(b.st, b.url)
@@ -330,8 +329,8 @@ func (b *bridgeSoak) report(rep *strings.Builder, took time.Duration) {
 		fmt.Fprintf(rep, "| %s | %d | %s | %s | %s |\n", name, len(v), ms(quantile(v, 0.5)), ms(quantile(v, 0.99)), ms(quantile(v, 1)))
 	}
 	fmt.Fprintf(rep, "\n**Stalls: %d** (light requests, scheduled runs and queue batches over %s). ", len(b.stalls), *stallAfter)
-	fmt.Fprintf(rep, "**nudgesHelped: %d** (of %d nudges; the runtime's counters, summed over the %d workerds; a nudge that helped means Go made progress for a request only when the runtime resumed it). Go instances started: %d. Iterations with TestBridge's triggers: %d (%d on a fresh workerd).\n\n",
-		b.nudgesHelped, b.nudges, b.stacks, b.instances, b.triggered, b.freshTriggered)
+	fmt.Fprintf(rep, "**Requests the runtime found waiting on Go with nothing in flight: %d** (its `waitsReported`, summed over the %d workerds; there is no nudge any more that would resume Go for them). Go instances started: %d. Iterations with TestBridge's triggers: %d (%d on a fresh workerd).\n\n",
+		b.waitsReported, b.stacks, b.instances, b.triggered, b.freshTriggered)
 	if len(b.stalls) > 0 {
 		fmt.Fprintf(rep, "| iteration | what | took | answered after another request was sent | first on a fresh workerd | after TestBridge's triggers | error |\n|---:|---|---:|---:|---|---|---|\n")
 		for _, s := range b.stalls {

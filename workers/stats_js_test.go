@@ -24,7 +24,8 @@ func TestReadMemory(t *testing.T) {
 	if before.JSHeap == nil || *before.JSHeap == 0 {
 		t.Errorf("no JavaScript heap under Node: %+v", before)
 	}
-	// Linear memory grows with Go's heap and never shrinks.
+	// Linear memory holds Go's heap: 64 MiB more in use is in it (it may
+	// not grow by as much, if earlier tests left it larger than the heap).
 	keep := make([][]byte, 0, 64)
 	for range 64 {
 		keep = append(keep, make([]byte, 1<<20))
@@ -34,7 +35,7 @@ func TestReadMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	runtime.KeepAlive(keep)
-	if after.WasmMemory < before.WasmMemory+60<<20 || after.GoHeapInuse < before.GoHeapInuse+60<<20 {
+	if after.GoHeapInuse < before.GoHeapInuse+60<<20 || after.WasmMemory < after.GoHeapInuse || after.WasmMemory < before.WasmMemory {
 		t.Errorf("after 64 MiB more: before %+v, after %+v", before, after)
 	}
 }

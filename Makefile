@@ -97,7 +97,7 @@ smoke:
 	$(GO) run ./cmd/smoke
 
 bench: deps build build-testworkers
-	$(GO) run ./bench/cmd/bench -out docs/benchmarks.md
+	$(GO) run ./bench/cmd/bench -out docs/benchmarks.md $(BENCH_FLAGS)
 
 # Long runs in workerd (not part of make test): stalls after heavy work on the
 # bridge pair, memory of both services under load. On the shared 2-core machine

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -115,6 +117,11 @@ func cpuPerRequest(rep *strings.Builder) {
 		{"rpc-js", "JavaScript → JavaScript: the same method (caller and callee in one workerd)", "call", rpcN, []int{procJSPair},
 			times(rpcN/1000, func(int) { timeGet(jsCaller + "/?n=1000") })},
 	}
+	// Bindings between the processes connect through wrangler's registry once
+	// both have started: wait until the ingestor reaches auth-telegram.
+	waitOK(ingestor+"/telegram/session-status/2", operatorHeaders...)
+	waitOK(goCaller + "/bench/auth/rpc?n=1&user=1")
+	waitOK(jsCaller + "/auth?n=1&user=1")
 	for _, c := range cases { // warm-up: every path once, every isolate started
 		c.run()
 	}
@@ -218,4 +225,31 @@ func hostPort(url string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// waitOK waits up to a minute for url to answer 200.
+func waitOK(url string, headers ...string) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		req, err := http.NewRequest("GET", url, nil)
+		if err != nil {
+			fatal(err)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+			err = fmt.Errorf("%d %s", resp.StatusCode, b)
+		}
+		if time.Now().After(deadline) {
+			fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(time.Second)
+	}
 }

@@ -33,11 +33,11 @@ type bridgeSoak struct {
 	stalls  []stall
 	failed  []string
 	// Counters of the bridge-caller's runtime, summed over stacks.
-	waitsReported, instances int
-	triggered, freshTriggered       int
-	triggeredNow                    bool          // this iteration began with the triggers
-	pokedAt                         time.Duration // when the timed request got company (-poke)
-	memory                          []bridgeMemory
+	waitsReported, instances  int
+	triggered, freshTriggered int
+	triggeredNow              bool          // this iteration began with the triggers
+	pokedAt                   time.Duration // when the timed request got company (-poke)
+	memory                    []bridgeMemory
 }
 
 // stall is a request (or a queue batch) slower than -stall.

@@ -505,13 +505,6 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-func minf(v []float64) float64 { s := append([]float64(nil), v...); sort.Float64s(s); return s[0] }
-func maxf(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	return s[len(s)-1]
-}
-
 func cpuModel() string {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	for _, line := range strings.Split(string(b), "\n") {

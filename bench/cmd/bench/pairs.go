@@ -46,23 +46,27 @@ func ratios(a, b []float64) []float64 {
 // pairsAndTransports compares the Go pair with the JavaScript pair on a
 // method answered without I/O, and the same method over RPC against HTTP.
 func pairsAndTransports(rep *strings.Builder, caller, jsCaller string, perCall func(url string, n int) float64) {
-	for _, u := range []string{caller + "/bench/go", caller + "/bench/js", jsCaller + "/"} {
+	for _, u := range []string{caller + "/bench/go", caller + "/bench/goasync", caller + "/bench/js", jsCaller + "/"} {
 		perCall(u, 300)
 	}
 	pairs := roundMedians(*pairRounds, 3, map[string]func() float64{
 		"gogo": func() float64 { return perCall(caller+"/bench/go", *pairN) },
-		"gojs": func() float64 { return perCall(caller+"/bench/js", *pairN) },
-		"jsjs": func() float64 { return perCall(jsCaller+"/", *pairN) },
+		// The same method without //rpc:sync: answered on the asynchronous path.
+		"goasync": func() float64 { return perCall(caller+"/bench/goasync", *pairN) },
+		"gojs":    func() float64 { return perCall(caller+"/bench/js", *pairN) },
+		"jsjs":    func() float64 { return perCall(jsCaller+"/", *pairN) },
 	})
-	gg, gj, jj := spreadOf(pairs["gogo"]), spreadOf(pairs["gojs"]), spreadOf(pairs["jsjs"])
+	gg, ga, gj, jj := spreadOf(pairs["gogo"]), spreadOf(pairs["goasync"]), spreadOf(pairs["gojs"]), spreadOf(pairs["jsjs"])
+	gar, syncR := spreadOf(ratios(pairs["goasync"], pairs["jsjs"])), spreadOf(ratios(pairs["gogo"], pairs["goasync"]))
 	ggr, gjr := spreadOf(ratios(pairs["gogo"], pairs["jsjs"])), spreadOf(ratios(pairs["gojs"], pairs["jsjs"]))
 	figures["Go→Go / JS→JS"], figures["Go→JS / JS→JS"] = ggr.med, gjr.med
 	fmt.Fprintf(rep, "## A Go worker pair against a JavaScript pair\n\n"+
 		"The caller makes %d sequential RPC calls per request of a method returning a session-shaped object (a 369-character string, an id, a number, a date), answered without I/O. "+
 		"%d rounds; in each, three requests per pair, interleaved (the order reversed every other round), and the round's median; below, the median of the rounds' medians with the interquartile range and the extremes of the rounds. "+
 		"The ratio is taken round by round (each round's Go figure over the same round's JavaScript figure), so that the machine's drift between rounds cancels. Target: Go→Go at most 1.5× JavaScript→JavaScript (goal 1.3×).\n\n", *pairN, *pairRounds)
-	fmt.Fprintf(rep, "| pair | µs per call | vs JS→JS, round by round |\n|---|---|---|\n| JavaScript → JavaScript | %s | 1.00 |\n| Go → JavaScript (the caller's share) | %s | %s |\n| Go → Go | %s | %s |\n\n",
-		jj, gj, gjr, gg, ggr)
+	fmt.Fprintf(rep, "| pair | µs per call | vs JS→JS, round by round |\n|---|---|---|\n| JavaScript → JavaScript | %s | 1.00 |\n| Go → JavaScript (the caller's share) | %s | %s |\n| Go → Go, answered on the asynchronous path (no `//rpc:sync`) | %s | %s |\n| Go → Go | %s | %s |\n\n",
+		jj, gj, gjr, ga, gar, gg, ggr)
+	fmt.Fprintf(rep, "The synchronous answer (`//rpc:sync`: the callee answers inside the call, without a resume of Go) takes %s× the time of the asynchronous path, round by round.\n\n", syncR)
 	fmt.Fprintf(rep, "Go→Go is %.2f× JavaScript→JavaScript (target ≤ 1.5×: %v; goal ≤ 1.3×: %v).\n\n", ggr.med, ggr.med <= 1.5, ggr.med <= 1.3)
 	callJS, serveRPC := nodeBridgeBench()
 	fmt.Fprintf(rep, "Over JavaScript→JavaScript, the Go caller adds %.0f µs per call (Go→JS − JS→JS) and the Go callee %.0f µs (Go→Go − Go→JS). "+

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -280,6 +282,44 @@ func TestBridge(t *testing.T) {
 
 	// The isolate's memory: the instance's linear memory and Go's heap; the
 	// JavaScript heap is null, as workerd does not expose it.
+	// Requests whose goroutines another request's goroutine wakes (a
+	// singleflight's waiters, a gate) answer from their own context. workerd
+	// refuses a response built in the waker's ("Cannot perform I/O on behalf
+	// of a different request"), and once V8 has optimized the runtime's loop
+	// it no longer moves a continuation woken from another context back to
+	// its own (docs/ARCHITECTURE.md, "Woken by another request").
+	t.Run("RequestsWokenByAnotherRequest", func(t *testing.T) {
+		rounds, waiters := 3000, 8
+		if n, err := strconv.Atoi(os.Getenv("GATE_ROUNDS")); err == nil {
+			rounds = n
+		}
+		bad := 0
+		for round := range rounds {
+			key := fmt.Sprintf("round%d", round)
+			var wg sync.WaitGroup
+			results := make([]response, waiters)
+			for i := range waiters {
+				wg.Add(1)
+				go func() { defer wg.Done(); results[i] = get(t, url+"/gate/wait?key="+key) }()
+			}
+			open := get(t, fmt.Sprintf("%s/gate/open?key=%s&n=%d", url, key, waiters))
+			wg.Wait()
+			if want := fmt.Sprintf(`{"woken":%d}`+"\n", waiters); open.Status != 200 || string(open.Body) != want {
+				t.Fatalf("round %d: opening the gate: %d %q", round, open.Status, open.Body)
+			}
+			for i, r := range results {
+				if want := `{"opened":"` + key + `"}` + "\n"; r.Status != 200 || string(r.Body) != want {
+					if bad++; bad <= 5 {
+						t.Errorf("round %d, waiter %d: %d %q", round, i, r.Status, r.Body)
+					}
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%d of %d woken requests failed", bad, rounds*waiters)
+		}
+	})
+
 	t.Run("MemoryReported", func(t *testing.T) {
 		m := stats(t, url).Memory
 		if m.WasmMemoryBytes == 0 || m.WasmMemoryBytes%65536 != 0 || m.GoHeapInuseBytes == 0 || m.GoSysBytes > m.WasmMemoryBytes || m.JSHeapBytes != nil {

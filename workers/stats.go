@@ -18,7 +18,8 @@ type Stats struct {
 	// JS is the JSON of the JavaScript side's counters: instances (Go
 	// instances started in this isolate), liveRequests, inflightOps (operations
 	// started for Go and not completed), goTimers, waitsReported,
-	// openSockets, loopWakes, jsValues (JavaScript values Go holds references
+	// openSockets, loopWakes and loopPolls (a loop woken by its own context,
+	// and on its poll timer), jsValues (JavaScript values Go holds references
 	// to), wasmMemory (bytes of the instance's linear memory) and jsHeap (bytes
 	// of JavaScript heap in use, or null where the runtime does not say).
 	JS []byte

@@ -467,6 +467,7 @@ func main() {
 	})
 
 	queueRoutes(mux, db, writeJSON, fail)
+	gateRoutes(mux, writeJSON)
 
 	workers.Serve(workers.Handlers{Fetch: mux, RPC: NewPeerHandler(peer{db: db}), Queue: consumeQueue(db, client), Scheduled: scheduled(db, client)})
 }

@@ -20,6 +20,10 @@ const KEEPALIVE_MS = 20_000;
 // event loop (#async).
 const YIELD_MS = 250;
 const TIMER_SLACK_MS = 2;
+// A request's loop looks for work other requests left it (#post) on a timer of
+// its own: POLL_MIN_MS after it last found some, doubling to POLL_MAX_MS while
+// it finds none. No other request's context ever wakes it (#wait says why).
+const POLL_MIN_MS = 1, POLL_MAX_MS = 10;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -199,9 +203,10 @@ export class Runtime {
   #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
   #inflight = 0; // operations started for Go and not yet completed
   #yielded = 0; // Date.now() when a result last waited for workerd's event loop (#async)
-  #wakes = 0; // times a request's loop was woken
+  #wakes = 0; // times a request's loop was woken early, from its own context
+  #polls = 0; // times a request's loop woke on its poll timer
   #waitsReported = 0; // requests found waiting on Go with nothing in flight (#run's keepalive)
-  #current = null; // the request whose context is running Go, if known
+  #current = null; // the request whose own context is running now (its event, its I/O's result, its loop), if known
   #syncAnswers = 0; #syncFallbacks = 0; // RPC calls answered inside bridge_call; tried there and not
   #lastProps = null; #lastPropsJSON = "null";
 
@@ -352,6 +357,7 @@ export class Runtime {
       waitsReported: this.#waitsReported,
       openSockets: this.#openSockets,
       loopWakes: this.#wakes,
+      loopPolls: this.#polls,
       syncAnswers: this.#syncAnswers,
       syncFallbacks: this.#syncFallbacks,
       jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
@@ -468,10 +474,10 @@ export class Runtime {
     this.#current = req;
     try {
       this.#resume(inst);
+      if (req) this.#drain(req);
     } finally {
       this.#current = outer;
     }
-    if (req) this.#drain(req);
   }
 
   #resume(inst) {
@@ -504,10 +510,10 @@ export class Runtime {
     }
   }
 
-  // #failLater marks req to fail in its own loop, and wakes the loop.
+  // #failLater marks req to fail in its own loop, which sees it at its next
+  // poll (#wait: no other context may wake it).
   #failLater(req) {
     req.failPending = true;
-    if (req.wake) { const w = req.wake; req.wake = null; w(); }
   }
 
   // ---- requests and their mailboxes ----------------------------------------
@@ -517,7 +523,7 @@ export class Runtime {
     while (this.#live.has(id) || id === 0) id = (id + 1) >>> 0;
     this.#nextReq = (id + 1) >>> 0;
     const req = {
-      id, inst, env, ctx, q: [], qi: 0, draining: false, failPending: false, wake: null, waitDue: Infinity, finished: false, stallReported: false,
+      id, inst, env, ctx, q: [], qi: 0, draining: false, failPending: false, wake: null, waitDue: Infinity, poll: POLL_MIN_MS, finished: false, stallReported: false,
       inflight: 0, posted: 0, // this request's operations in flight; operations Go posted to it
       request: null, respond: null, writer: null, reader: null, result: null, failed: false,
       sockets: null, // id -> socket opened in this request's context
@@ -529,7 +535,7 @@ export class Runtime {
   // #begin hands an event to Go and, in the event's own context, performs what
   // Go asked for synchronously.
   #begin(inst, kind, req, method, bytes) {
-    this.#fireTimers(inst);
+    this.#fireTimers(inst, req);
     try {
       if (bytes.length) inst.held[0].set(req.id, ownBytes(bytes));
       if (!inst.ex.bridge_start(kind, req.id, method, bytes.length)) {
@@ -551,7 +557,7 @@ export class Runtime {
   // not mark it synchronous): nothing happened, and the caller starts the
   // event as usual. Go's due timers fire first, as in #begin.
   #answerSync(inst, req, method, bytes) {
-    this.#fireTimers(inst);
+    this.#fireTimers(inst, req);
     if (inst.dead) return false; // #begin fails the call
     const outer = this.#current;
     this.#current = req;
@@ -581,15 +587,14 @@ export class Runtime {
   }
 
   // post is the import Go calls (in whatever context is running Go): it only
-  // queues and wakes the request's own loop.
+  // queues. If the request's own context is running Go, #resumeIn performs
+  // the operation as soon as Go yields; otherwise the request's loop does at
+  // its next poll, or its own next I/O result does, whichever comes first.
   #post(inst, id, op, call, ptr, n) {
     const req = this.#live.get(id);
     if (!req || req.finished || req.inst !== inst) return 0;
     req.q.push(op, call, new Uint8Array(inst.ex.mem.buffer, ptr, n).slice());
     req.posted++;
-    // Wake the loop, unless this request's own context is running Go: then
-    // #resumeIn performs the operation as soon as Go yields.
-    if (req.wake && req !== this.#current) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
     return 1;
   }
 
@@ -598,7 +603,8 @@ export class Runtime {
     req.finished = true;
     this.#live.delete(req.id);
     if (req.sockets) this.#closeSockets(req);
-    if (req.wake) { const w = req.wake; req.wake = null; w(); }
+    // Its loop ends at once if this is its own context, else at its next poll.
+    if (req.wake && req === this.#current) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
   }
 
   // ---- sockets -------------------------------------------------------------
@@ -696,11 +702,10 @@ export class Runtime {
     }, KEEPALIVE_MS);
     try {
       while (!req.finished) {
-        if (req.failPending) { this.#fail(req); break; }
-        this.#drain(req);
+        const worked = this.#turn(req);
         if (req.finished) break;
-        this.#fireTimers(req.inst, req);
-        if (req.qi < req.q.length || req.finished) continue;
+        if (req.qi < req.q.length) continue;
+        req.poll = worked ? POLL_MIN_MS : Math.min(req.poll * 2, POLL_MAX_MS);
         await this.#wait(req);
       }
     } catch (e) {
@@ -711,31 +716,59 @@ export class Runtime {
     }
   }
 
-  // #wait sleeps until Go posts, or until Go's earliest timer is due. Only the
-  // waiter clears its timer: clearTimeout from another context does nothing.
+  // #turn is one pass of req's loop, in req's own context: it fails req if
+  // asked to, performs what other requests' goroutines posted to it, and fires
+  // Go's due timers. It reports whether there was anything to do.
+  #turn(req) {
+    const outer = this.#current;
+    this.#current = req;
+    try {
+      if (req.failPending) { this.#fail(req); return true; }
+      const posted = req.qi < req.q.length;
+      this.#drain(req);
+      if (req.finished) return true;
+      return this.#fireTimers(req.inst, req) || posted;
+    } finally {
+      this.#current = outer;
+    }
+  }
+
+  // #wait sleeps on a timer of req's own context, until Go's earliest timer
+  // is due or req.poll has passed, whichever is sooner.
+  //
+  // Nothing in another request's context ends the sleep. workerd is meant to
+  // run a continuation woken from another request's context in its own
+  // (handle_cross_request_promise_resolution), and it does, until V8 has
+  // optimized the code that made the promise: then the continuation runs in
+  // the waker's context, and the I/O it starts, a Response among them, belongs
+  // to the waker ("Cannot perform I/O on behalf of a different request";
+  // docs/ARCHITECTURE.md, "Woken by another request"). A timer's callback
+  // runs in the context that armed it, always. Only req's own context wakes
+  // it earlier (#finish, #pokeEarlier), which is no crossing.
   #wait(req) {
+    const now = performance.now();
+    const until = Math.min(this.#nextDue(), now + req.poll);
+    req.waitDue = until;
     let timer = 0;
-    const p = new Promise((resolve) => {
+    return new Promise((resolve) => {
       req.wake = resolve;
-      const due = this.#nextDue();
-      req.waitDue = due;
-      if (due !== Infinity) timer = setTimeout(resolve, Math.max(0, due - performance.now()));
-    });
-    return p.then(() => {
+      timer = setTimeout(() => { this.#polls++; resolve(); }, Math.max(0, until - now));
+    }).then(() => {
       req.wake = null;
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
     });
   }
 
-  // #pokeEarlier wakes the waiting loops whose timer is armed later than due,
-  // so that they re-arm for it. Go re-schedules its one idle timer on every
-  // resume, mostly for the same deadline: that must not wake anyone.
+  // #pokeEarlier wakes the loop of the request whose context runs Go if its
+  // timer is armed later than due, so that it re-arms for it. Other loops see
+  // the new deadline at their next poll, at most POLL_MAX_MS later. Go
+  // re-schedules its one idle timer on every resume, mostly for the same
+  // deadline: that must not wake anyone.
   #pokeEarlier(due) {
     // Go rounds its deadlines up to whole milliseconds, so the same deadline
     // comes back up to 1 ms apart: only a clearly earlier one wakes a loop.
-    for (const req of this.#live.values()) {
-      if (req.wake && due < req.waitDue - TIMER_SLACK_MS) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
-    }
+    const req = this.#current;
+    if (req?.wake && due < req.waitDue - TIMER_SLACK_MS) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
   }
 
   #nextDue() {
@@ -744,14 +777,16 @@ export class Runtime {
     return due;
   }
 
+  // #fireTimers resumes Go if one of its timers is due; it reports whether.
   #fireTimers(inst, req = null) {
-    if (this.#timers.size === 0 || inst.dead) return;
+    if (this.#timers.size === 0 || inst.dead) return false;
     const now = performance.now();
     let fired = false;
     for (const [id, due] of this.#timers) {
       if (due <= now) { this.#timers.delete(id); fired = true; }
     }
     if (fired) this.#resumeIn(inst, req);
+    return fired;
   }
 
   // #drain performs what Go posted to req, in order. An operation that

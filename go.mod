@@ -8,6 +8,7 @@ require (
 	go.uber.org/zap v1.26.0
 	golang.org/x/sync v0.24.0
 	modernc.org/sqlite v1.62.0
+	nhooyr.io/websocket v1.8.10
 )
 
 require (
@@ -38,6 +39,5 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
-	nhooyr.io/websocket v1.8.10 // indirect
 	rsc.io/qr v0.2.0 // indirect
 )

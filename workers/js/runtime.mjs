@@ -22,7 +22,9 @@ const YIELD_MS = 250;
 const TIMER_SLACK_MS = 2;
 // A request's loop looks for work other requests left it (#post) on a timer of
 // its own: POLL_MIN_MS after it last found some, doubling to POLL_MAX_MS while
-// it finds none. No other request's context ever wakes it (#wait says why).
+// it finds none, and every POLL_MAX_MS while an operation of its own is in
+// flight (whose result performs its queue anyway). No other request's context
+// ever wakes it (#wait says why).
 const POLL_MIN_MS = 1, POLL_MAX_MS = 10;
 
 const encoder = new TextEncoder();
@@ -734,7 +736,7 @@ export class Runtime {
   }
 
   // #wait sleeps on a timer of req's own context, until Go's earliest timer
-  // is due or req.poll has passed, whichever is sooner.
+  // is due or its poll (POLL_MIN_MS) has passed, whichever is sooner.
   //
   // Nothing in another request's context ends the sleep. workerd is meant to
   // run a continuation woken from another request's context in its own
@@ -747,7 +749,7 @@ export class Runtime {
   // it earlier (#finish, #pokeEarlier), which is no crossing.
   #wait(req) {
     const now = performance.now();
-    const until = Math.min(this.#nextDue(), now + req.poll);
+    const until = Math.min(this.#nextDue(), now + (req.inflight > 0 ? POLL_MAX_MS : req.poll));
     req.waitDue = until;
     let timer = 0;
     return new Promise((resolve) => {

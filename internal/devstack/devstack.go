@@ -795,3 +795,42 @@ func (s *Stack) D1On(ctx context.Context, worker, binding, sql string) ([]map[st
 	}
 	return rows, nil
 }
+
+// Workerds returns the process ids of the workerd processes that run the
+// stack's workers, for each wrangler process in the order of
+// Options.Processes: the one in its process group started with an inspector,
+// not wrangler's proxy (the other workerd there).
+func (s *Stack) Workerds() []int {
+	var out []int
+	for _, pgid := range s.Pids() {
+		out = append(out, workerdIn(pgid)...)
+	}
+	return out
+}
+
+func workerdIn(pgid int) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join("/proc", e.Name())
+		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			continue
+		}
+		open, close := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if open < 0 || close < open || string(stat[open+1:close]) != "workerd" {
+			continue
+		}
+		if f := strings.Fields(string(stat[close+1:])); len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		if cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline")); bytes.Contains(cmdline, []byte("--inspector-addr")) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

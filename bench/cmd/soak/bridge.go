@@ -138,7 +138,7 @@ func (b *bridgeSoak) finishStack(m *bridgeMemory) {
 	b.waitsReported += s.JS.WaitsReported
 	b.instances += s.JS.Instances
 	m.wasm, m.heap = s.Memory.WasmMemoryBytes, s.Memory.GoHeapInuseBytes
-	m.rss = workerdRSS(b.st, b.url)
+	m.rss = workerdRSS(b.st)
 	b.memory = append(b.memory, *m)
 	b.st.Stop()
 	b.st = nil

@@ -32,6 +32,7 @@ var (
 	poke         = flag.Bool("poke", true, "send another request to a light request still waiting after -stall (to see whether that releases it)")
 	budget       = flag.Duration("budget", 0, "stop the bridge part's iterations after this long (0: run them all)")
 	only         = flag.String("only", "", "run one part: bridge or services")
+	onlyKind     = flag.Int("kind", -1, "send the services only this kind of request, to tell which one grows memory: 0 cached session-status, 1 uncached, 2 no session, 3 /telegram/me (-1: the mix)")
 	verbose      = flag.Bool("v", false, "print the workers' logs")
 )
 

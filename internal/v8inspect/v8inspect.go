@@ -85,9 +85,9 @@ func listeningPorts(pid int) ([]int, error) {
 
 // HeapUsage asks the inspector at addr for the heap of worker's isolate (the
 // name in wrangler.toml). With collect, it first asks V8 for a full garbage
-// collection, so Used is what the isolate retains; V8 answers that only
-// between events, so kick (if not nil) is called to send the worker a request
-// when the answer is slow.
+// collection, so Used is what the isolate retains. An idle isolate left that
+// unanswered here until the worker served a request, so kick (if not nil) is
+// called every 500 ms while an answer is awaited, to send it one.
 //
 // workerd keeps one inspector session per isolate, and wrangler's dev proxy
 // holds one: each side's connection closes the other's, so a session closed

@@ -88,6 +88,7 @@ func main() {
 		keyExchange(&rep)
 	}
 
+	soakSummary(&rep, *outPath)
 	consecutiveRuns(&rep, previous)
 	fmt.Print(rep.String())
 	if *outPath != "" {
@@ -526,4 +527,25 @@ func wranglerVersion() string {
 	var p struct{ Version string }
 	json.Unmarshal(b, &p)
 	return p.Version
+}
+
+// soakSummary copies the verdicts of the last make soak (soak.md, beside the
+// report) into the report: its date, the stalls and the memory targets.
+func soakSummary(rep *strings.Builder, outPath string) {
+	if outPath == "" {
+		outPath = filepath.Join("docs", "benchmarks.md")
+	}
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(outPath), "soak.md"))
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(rep, "## Soak (copied from soak.md)\n\nThe verdicts of the last `make soak`, which is not part of this run.\n\n")
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, p := range []string{"Measured by", "**Stalls:", "Targets:", "What grows"} {
+			if strings.HasPrefix(line, p) {
+				fmt.Fprintf(rep, "- %s\n", line)
+			}
+		}
+	}
+	rep.WriteString("\n")
 }

@@ -1,8 +1,8 @@
-// Package v8inspect reads the V8 heap of a worker's isolate through workerd's
-// inspector (the Chrome DevTools protocol over a WebSocket), for make soak's
-// memory figures: workerd does not expose the JavaScript heap to the worker
-// itself. It needs the inspector wrangler dev enables; deployed Workers have
-// none.
+// Package v8inspect reads the V8 heap of a worker's isolate, and samples its
+// CPU, through workerd's inspector (the Chrome DevTools protocol over a
+// WebSocket): make soak's JavaScript heap figures (workerd does not expose
+// the heap to the worker itself) and bench/cmd/profile. It needs the
+// inspector wrangler dev enables; deployed Workers have none.
 package v8inspect
 
 import (
@@ -28,7 +28,8 @@ type Heap struct {
 }
 
 // Find returns the address of the inspector of workerd process pid: the
-// loopback port it listens on that answers the DevTools target list.
+// loopback port it listens on that answers the DevTools target list. (Asking
+// workerd's other ports makes it log a refused RPC connection; harmless.)
 func Find(pid int) (string, error) {
 	ports, err := listeningPorts(pid)
 	if err != nil {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -13,12 +14,13 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/internal/devstack"
+	"github.com/communicator/communicator/internal/v8inspect"
 )
 
 // bridgeStack runs the bridge test worker as bridge-caller and bridge-callee
 // in one workerd, bound as in production (same process, same thread);
 // /__scheduled runs bridge-caller's scheduled handler.
-func bridgeStack(t *testing.T) string {
+func bridgeStack(t *testing.T) *devstack.Stack {
 	build, migrations := path("e2e", "bridgeworker", "build"), path("e2e", "bridgeworker", "migrations")
 	s := start(t, devstack.Options{
 		Workers: []devstack.Worker{
@@ -27,7 +29,7 @@ func bridgeStack(t *testing.T) string {
 		},
 		Processes: []devstack.Process{{Workers: []string{"bridge-caller", "bridge-callee"}, TestScheduled: true}},
 	})
-	return s.URL["bridge-caller"]
+	return s
 }
 
 // echoTCP is a TCP echo server on loopback that counts its connections.
@@ -90,7 +92,8 @@ func stats(t *testing.T, url string) bridgeStats {
 }
 
 func TestBridge(t *testing.T) {
-	url := bridgeStack(t)
+	st := bridgeStack(t)
+	url := st.URL["bridge-caller"]
 
 	echo := echoServer(t)
 
@@ -320,6 +323,45 @@ func TestBridge(t *testing.T) {
 		}
 		if bad > 0 {
 			t.Errorf("%d of %d woken requests failed", bad, rounds*waiters)
+		}
+	})
+
+	// What make soak and bench/cmd/profile read through workerd's inspector:
+	// the JavaScript heap the worker is not told, and a CPU profile.
+	t.Run("JSHeapAndProfileThroughTheInspector", func(t *testing.T) {
+		pids := st.Workerds()
+		if len(pids) != 1 {
+			t.Fatalf("workerds running the pair: %v", pids)
+		}
+		addr, err := v8inspect.Find(pids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		kick := func() { go http.Get(url + "/health") }
+		h, err := v8inspect.HeapUsage(ctx, addr, "bridge-caller", true, kick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Used == 0 || h.Used > h.Total || h.Used > 48<<20 {
+			t.Errorf("bridge-caller's JS heap after a collection: %d of %d bytes", h.Used, h.Total)
+		}
+		fns, total, err := v8inspect.Profile(ctx, addr, "bridge-callee", 100*time.Microsecond, func() {
+			get(t, url+"/leak?n=2000")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		for _, f := range fns {
+			names[f.Name] = true
+		}
+		if total == 0 || !names["call"] {
+			t.Errorf("bridge-callee's profile while it answered 2,000 calls: %s sampled, no Runtime.call among %d functions", total, len(fns))
+		}
+		if _, err := v8inspect.HeapUsage(ctx, addr, "no-such-worker", false, nil); err == nil {
+			t.Error("the heap of a worker that does not exist: no error")
 		}
 	})
 

@@ -834,3 +834,14 @@ func workerdIn(pgid int) []int {
 	}
 	return pids
 }
+
+// WranglerVersion is the version of the wrangler installed under root (the
+// pinned one, from node_modules), or "?" if there is none.
+func WranglerVersion(root string) string {
+	b, _ := os.ReadFile(filepath.Join(root, "node_modules", "wrangler", "package.json"))
+	var p struct{ Version string }
+	if json.Unmarshal(b, &p) != nil || p.Version == "" {
+		return "?"
+	}
+	return p.Version
+}

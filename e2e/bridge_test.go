@@ -283,8 +283,6 @@ func TestBridge(t *testing.T) {
 		}
 	})
 
-	// The isolate's memory: the instance's linear memory and Go's heap; the
-	// JavaScript heap is null, as workerd does not expose it.
 	// Requests whose goroutines another request's goroutine wakes (a
 	// singleflight's waiters, a gate) answer from their own context. workerd
 	// refuses a response built in the waker's ("Cannot perform I/O on behalf
@@ -365,6 +363,8 @@ func TestBridge(t *testing.T) {
 		}
 	})
 
+	// The isolate's memory: the instance's linear memory and Go's heap; the
+	// JavaScript heap is null, as workerd does not expose it.
 	t.Run("MemoryReported", func(t *testing.T) {
 		m := stats(t, url).Memory
 		if m.WasmMemoryBytes == 0 || m.WasmMemoryBytes%65536 != 0 || m.GoHeapInuseBytes == 0 || m.GoSysBytes > m.WasmMemoryBytes || m.JSHeapBytes != nil {

@@ -296,3 +296,22 @@ func TestDevSecrets(t *testing.T) {
 		t.Errorf("read: %+v, %v", read, err)
 	}
 }
+
+func TestWranglerVersion(t *testing.T) {
+	root := t.TempDir()
+	if v := WranglerVersion(root); v != "?" {
+		t.Errorf("no wrangler installed: %q, want ?", v)
+	}
+	dir := filepath.Join(root, "node_modules", "wrangler")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]string{`{"name":"wrangler","version":"4.86.0"}`: "4.86.0", `not json`: "?", `{"name":"wrangler"}`: "?"} {
+		if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if v := WranglerVersion(root); v != want {
+			t.Errorf("package.json %s: %q, want %q", body, v, want)
+		}
+	}
+}

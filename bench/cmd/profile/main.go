@@ -38,12 +38,16 @@ var (
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
-	root, err := os.Getwd()
+	p, err := pairNamed(*pair)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		log.Fatal("run it from the repository's root (make build-testworkers first)")
+	if *route != "" {
+		p.path = *route
+	}
+	root, err := devstack.FindRoot()
+	if err != nil {
+		log.Fatal(err)
 	}
 	build := filepath.Join(root, "e2e", "bridgeworker", "build")
 	// The same worker, with its symbols: wasm functions get Go's names.
@@ -68,17 +72,7 @@ func main() {
 		log.Fatal(err)
 	}
 
-	caller, callee, path := "bridge-caller", "bridge-callee", "/bench/go?n=3000"
-	workers := []string{"bridge-caller", "bridge-callee", "bridge-jscallee", "bench-jscaller"}
-	if *pair == "js" {
-		caller, callee, path = "bench-jscaller", "bridge-jscallee", "/?n=3000"
-		workers = []string{"bench-jscaller", "bridge-jscallee", "bridge-caller", "bridge-callee"}
-	} else if *pair != "go" {
-		log.Fatalf("-pair %q: want go or js", *pair)
-	}
-	if *route != "" {
-		path = *route
-	}
+	caller, callee, path := p.caller, p.callee, p.path
 	migrations := filepath.Join(root, "e2e", "bridgeworker", "migrations")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	st, err := devstack.Start(ctx, devstack.Options{Root: root,
@@ -89,7 +83,7 @@ func main() {
 			{Name: "bench-jscaller", Dir: filepath.Join(root, "bench", "jspair", "caller")},
 		},
 		// One workerd, the caller first: it is the one served on a port.
-		Processes: []devstack.Process{{Workers: workers}},
+		Processes: []devstack.Process{{Workers: []string{p.caller, p.callee, p.otherCaller, p.otherCallee}}},
 	})
 	cancel()
 	if err != nil {
@@ -150,4 +144,18 @@ func main() {
 		}
 		fmt.Println()
 	}
+}
+
+// workerPair is the pair to profile, the other pair (started beside it, as
+// make bench runs them), and the caller's default route.
+type workerPair struct{ caller, callee, otherCaller, otherCallee, path string }
+
+func pairNamed(name string) (workerPair, error) {
+	switch name {
+	case "go":
+		return workerPair{"bridge-caller", "bridge-callee", "bench-jscaller", "bridge-jscallee", "/bench/go?n=3000"}, nil
+	case "js":
+		return workerPair{"bench-jscaller", "bridge-jscallee", "bridge-caller", "bridge-callee", "/?n=3000"}, nil
+	}
+	return workerPair{}, fmt.Errorf("-pair %q: want go or js", name)
 }

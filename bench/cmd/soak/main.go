@@ -39,6 +39,9 @@ var root string
 
 func main() {
 	flag.Parse()
+	if err := checkFlags(*only, *onlyKind); err != nil {
+		log.Fatal(err)
+	}
 	var err error
 	if root, err = devstack.FindRoot(); err != nil {
 		log.Fatal(err)
@@ -92,6 +95,18 @@ func startStack(o devstack.Options) *devstack.Stack {
 		log.Fatal(err)
 	}
 	return st
+}
+
+// checkFlags refuses a part or a kind of request that does not exist, which
+// would otherwise run nothing, or index past the mix.
+func checkFlags(only string, kind int) error {
+	if only != "" && only != "bridge" && only != "services" {
+		return fmt.Errorf("-only %q: want bridge or services (or nothing, for both)", only)
+	}
+	if kind < -1 || kind >= len(mix) {
+		return fmt.Errorf("-kind %d: want 0 to %d, or -1 for the mix", kind, len(mix)-1)
+	}
+	return nil
 }
 
 // progress prints a line to stderr, for whoever watches a long run.

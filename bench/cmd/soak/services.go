@@ -189,10 +189,10 @@ func (s *servicesSoak) run(n int) {
 
 // kind picks the next request's kind: the mix in a fixed rotation.
 func (s *servicesSoak) kind() int {
+	i := int(s.next.Add(1) % 100) // also picks the cached user (do)
 	if *onlyKind >= 0 {
 		return *onlyKind
 	}
-	i := int(s.next.Add(1) % 100)
 	for k, m := range mix {
 		if i < m.share {
 			return k

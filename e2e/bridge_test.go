@@ -18,7 +18,8 @@ import (
 )
 
 // bridgeStack runs the bridge test worker as bridge-caller and bridge-callee
-// in one workerd, bound as in production (same process, same thread);
+// in one workerd, bound as in production (same process, same thread), with
+// bridge-jscallee, a plain JavaScript worker bound to the caller as JSPEER;
 // /__scheduled runs bridge-caller's scheduled handler.
 func bridgeStack(t *testing.T) *devstack.Stack {
 	build, migrations := path("e2e", "bridgeworker", "build"), path("e2e", "bridgeworker", "migrations")
@@ -26,8 +27,9 @@ func bridgeStack(t *testing.T) *devstack.Stack {
 		Workers: []devstack.Worker{
 			{Name: "bridge-caller", Dir: path("e2e", "bridgeworker", "caller"), Build: build, Migrations: migrations, Migrate: true},
 			{Name: "bridge-callee", Dir: path("e2e", "bridgeworker", "callee"), Build: build, Migrations: migrations, Migrate: true},
+			{Name: "bridge-jscallee", Dir: path("bench", "jspair", "callee")},
 		},
-		Processes: []devstack.Process{{Workers: []string{"bridge-caller", "bridge-callee"}, TestScheduled: true}},
+		Processes: []devstack.Process{{Workers: []string{"bridge-caller", "bridge-callee", "bridge-jscallee"}, TestScheduled: true}},
 	})
 	return s
 }
@@ -77,6 +79,7 @@ type bridgeStats struct {
 	JS           struct {
 		Instances, LiveRequests, InflightOps, GoTimers, JSValues, OpenSockets int
 		SyncAnswers, SyncFallbacks                                            int
+		JSONCalls, JSONServed                                                 int
 	}
 	Memory struct {
 		WasmMemoryBytes, GoHeapInuseBytes, GoSysBytes uint64
@@ -224,6 +227,47 @@ func TestBridge(t *testing.T) {
 		}
 	})
 
+	// Two Go workers pass the JSON of arguments and results through as bytes
+	// (callJSON); a JavaScript worker is called as before. The callee's
+	// generated decoder checks the bytes: what it cannot read is refused.
+	t.Run("GoWorkersPassJSONThrough", func(t *testing.T) {
+		var before, after bridgeStats
+		callerBefore := stats(t, url)
+		get(t, url+"/peer/stats").json(t, &before)
+		for _, path := range []string{"/bench/go?n=20", "/bench/goasync?n=5", "/bench/js?n=10"} {
+			if r := get(t, url+path); r.Status != 200 {
+				t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+			}
+		}
+		get(t, url+"/peer/stats").json(t, &after)
+		callerAfter := stats(t, url)
+		if n := after.JS.JSONServed - before.JS.JSONServed; n != 25 {
+			t.Errorf("the callee answered %d calls through callJSON, want 25", n)
+		}
+		if n := callerAfter.JS.JSONCalls - callerBefore.JS.JSONCalls; n != 25 {
+			t.Errorf("the caller made %d calls with callJSON, want 25 (none of them to the JavaScript worker)", n)
+		}
+		for what, want := range map[string]string{
+			"badjson":  "INVALID_ARGUMENT: INVALID_ARGUMENT: echo value: ",
+			"notarray": "INVALID_ARGUMENT: INVALID_ARGUMENT: echo ",
+			"nomethod": `INVALID_ARGUMENT: INVALID_ARGUMENT: callJSON: no RPC method named "nope"`,
+		} {
+			var out struct {
+				Value       any
+				Error, Code string
+			}
+			get(t, url+"/rpc/"+what).json(t, &out)
+			if out.Code != "INVALID_ARGUMENT" || !contains(out.Error, want) {
+				t.Errorf("%s: %+v; want INVALID_ARGUMENT %q", what, out, want)
+			}
+		}
+		var echo struct{ Value string }
+		get(t, url+"/rpc/echo?v=after").json(t, &echo)
+		if echo.Value != "after" {
+			t.Errorf("after the refused calls: %+v", echo)
+		}
+	})
+
 	t.Run("ManyCallsLeakNothing", func(t *testing.T) {
 		get(t, url+"/leak?n=1000") // warm up
 		var out struct {
@@ -355,8 +399,8 @@ func TestBridge(t *testing.T) {
 		for _, f := range fns {
 			names[f.Name] = true
 		}
-		if total == 0 || !names["call"] {
-			t.Errorf("bridge-callee's profile while it answered 2,000 calls: %s sampled, no Runtime.call among %d functions", total, len(fns))
+		if total == 0 || !names["callJSON"] {
+			t.Errorf("bridge-callee's profile while it answered 2,000 calls: %s sampled, no Runtime.callJSON among %d functions", total, len(fns))
 		}
 		if _, err := v8inspect.HeapUsage(ctx, addr, "no-such-worker", false, nil); err == nil {
 			t.Error("the heap of a worker that does not exist: no error")

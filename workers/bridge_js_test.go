@@ -338,6 +338,65 @@ func TestSyncRPC(t *testing.T) {
 	}
 }
 
+// TestCallJSON: SELF's entry answers callJSONVersion as a Go worker's
+// generated entry does, so calls to it carry their JSON as bytes both ways
+// (callJSON), with the same answers, errors, identity and synchronous path as
+// any call; PEER is a plain JavaScript service, called as before. What a
+// caller may send callJSON is checked, and refused naming what was wrong.
+func TestCallJSON(t *testing.T) {
+	ctx := testCtx(t)
+	self, peer := GetBinding("SELF"), GetBinding("PEER")
+	s0 := peerStats(t)
+	for _, c := range []struct{ method, args, want string }{
+		{"m0", `[42,"x",{"k":[true,null]}]`, `[42,"x",{"k":[true,null]}]`},
+		{"m0", ` [ "é\u2028" ] `, ` [ "é\u2028" ] `}, // the caller's bytes, as they are
+		{"m1", `[]`, `{"serviceId":"node-test"}`},
+		{"m5@3", `[]`, "3"},
+		{"m4", `[]`, `"late"`},
+		{"s6", `[1]`, `[[1],{"serviceId":"node-test"}]`},
+	} {
+		if got, err := self.Call(ctx, c.method, []byte(c.args)); err != nil || string(got) != c.want {
+			t.Errorf("%s(%s) = %s, %v; want %s", c.method, c.args, got, err, c.want)
+		}
+	}
+	var re *RemoteError
+	if _, err := self.Call(ctx, "m2", []byte(`[]`)); !errors.As(err, &re) || re.Name != "SelfError" || !strings.Contains(string(re.Props), `"code":"REFUSED"`) {
+		t.Errorf("error = %#v", err)
+	}
+	if got, err := peer.Call(ctx, "echo", []byte(`[1]`)); err != nil || string(got) != "[1]" {
+		t.Errorf("PEER echo = %s, %v", got, err)
+	}
+	s1 := peerStats(t)
+	// Only SELF's 7 calls: the probe of PEER (at its first call, in an earlier
+	// test) found a plain JavaScript service, and peerStats calls PEER too.
+	if n := s1.JSONCalls - s0.JSONCalls; n != 7 {
+		t.Errorf("%d calls made with callJSON, want 7", n)
+	}
+	if n := s1.JSONServed - s0.JSONServed; n != 7 {
+		t.Errorf("%d calls answered through callJSON, want 7", n)
+	}
+	if s1.SyncAnswers != s0.SyncAnswers+1 {
+		t.Errorf("sync answers %d -> %d; want +1 (s6)", s0.SyncAnswers, s1.SyncAnswers)
+	}
+
+	for _, c := range []struct{ args, want string }{
+		{`["m0", [91, 93]]`, "the arguments of m0 must be a Uint8Array holding their JSON array, not object"},
+		{`["m0", "[1]"]`, "the arguments of m0 must be a Uint8Array holding their JSON array, not string"},
+		{`["m0", null]`, "the arguments of m0 must be a Uint8Array holding their JSON array, not null"},
+		{`["nope", "[]", true]`, `no RPC method named "nope"`},
+		{`[7, "[]", true]`, "no RPC method named a number"},
+	} {
+		_, err := peer.Call(ctx, "callSelfJSON", []byte(c.args))
+		if !errors.As(err, &re) || re.Name != "TestError" || !strings.Contains(re.Message, "INVALID_ARGUMENT: callJSON: "+c.want) ||
+			!strings.Contains(string(re.Props), `"code":"INVALID_ARGUMENT"`) {
+			t.Errorf("callJSON(%s): %v; want INVALID_ARGUMENT %q", c.args, err, c.want)
+		}
+	}
+	if s2 := peerStats(t); s2.JSONServed != s1.JSONServed || s2.LiveRequests != s0.LiveRequests || s2.InflightOps != s0.InflightOps {
+		t.Errorf("after the refused calls: %+v; before %+v", s2, s1)
+	}
+}
+
 func TestFetchThroughTheRuntime(t *testing.T) {
 	ctx := testCtx(t)
 	c := GetBinding("SELF").HTTPClient()
@@ -389,6 +448,7 @@ func TestFetchThroughTheRuntime(t *testing.T) {
 type jsStats struct {
 	Instances, LiveRequests, InflightOps, GoTimers, JSValues int
 	SyncAnswers, SyncFallbacks                               int
+	JSONCalls, JSONServed                                    int
 }
 
 func peerStats(t *testing.T) jsStats {

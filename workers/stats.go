@@ -19,7 +19,10 @@ type Stats struct {
 	// instances started in this isolate), liveRequests, inflightOps (operations
 	// started for Go and not completed), goTimers, waitsReported,
 	// openSockets, loopWakes and loopPolls (a loop woken by its own context,
-	// and on its poll timer), jsValues (JavaScript values Go holds references
+	// and on its poll timer), syncAnswers and syncFallbacks (//rpc:sync calls
+	// answered inside the call, and not), jsonCalls and jsonServed (RPC calls
+	// made to another Go worker, and answered to one, with their JSON as
+	// bytes: callJSON), jsValues (JavaScript values Go holds references
 	// to), wasmMemory (bytes of the instance's linear memory) and jsHeap (bytes
 	// of JavaScript heap in use, or null where the runtime does not say).
 	JS []byte

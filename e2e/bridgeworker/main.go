@@ -189,6 +189,16 @@ func main() {
 			v, err = client.Fail(ctx, r.URL.Query().Get("code"))
 		case "echo":
 			v, err = client.Echo(ctx, r.URL.Query().Get("v"))
+		// What another worker could send a Go worker's callJSON, which the
+		// generated client never does: arguments that are not JSON, or not an
+		// array, and a method the worker does not have.
+		case "badjson", "notarray", "nomethod":
+			method, args := "echo", map[string]string{"badjson": `["unterminated`, "notarray": `{"value":"x"}`}[r.PathValue("what")]
+			if r.PathValue("what") == "nomethod" {
+				method, args = "nope", "[]"
+			}
+			_, err = workers.GetBinding("PEER").Call(ctx, method, []byte(args))
+			err = rpcClientError(err)
 		}
 		out := map[string]any{"value": v}
 		if err != nil {

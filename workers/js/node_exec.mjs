@@ -28,7 +28,7 @@ globalThis.path = path;
 
 const goroot = process.env.GOROOT || execFileSync("go", ["env", "GOROOT"]).toString().trim();
 require(path.join(goroot, "lib", "wasm", "wasm_exec.js"));
-const { Runtime } = await import("./runtime.mjs");
+const { Runtime, JSON_RPC_VERSION } = await import("./runtime.mjs");
 
 // connect has the shape of the Workers connect(): readable and writable web
 // streams, an opened promise with the addresses, close().
@@ -84,6 +84,9 @@ const PEER = {
   throwSync() { throw new TypeError("thrown synchronously"); },
   throwString() { return Promise.reject("just a string"); },
   stats: () => rt.stats(),
+  // callSelfJSON calls SELF.callJSON as another worker could: json is passed
+  // as it is, or, with asBytes, as the UTF-8 bytes of the string json.
+  callSelfJSON: (name, json, asBytes) => env.SELF.callJSON(name, asBytes ? new TextEncoder().encode(json) : json),
 };
 
 // DB records the statements it gets and answers from a scripted table.
@@ -181,6 +184,16 @@ env.SELF = new Proxy({}, {
     // sN (sN@E) calls it as a method marked //rpc:sync.
     const m = /^([ms])(\d+)(?:@(\d+))?$/.exec(String(prop));
     if (m) return (...args) => rt.call(Number(m[2]), args, env, { props: { serviceId: "node-test" } }, Number(m[3] ?? 0), m[1] === "s");
+    // callJSON takes the same names, as a generated entry class does.
+    if (prop === "callJSONVersion") return () => JSON_RPC_VERSION;
+    if (prop === "callJSON") return (name, json) => {
+      if (name === "queue") { // the test hook above, not a method of Go's: answered as callJSON answers
+        return env.SELF.queue(...JSON.parse(new TextDecoder().decode(json))).then((v) => new TextEncoder().encode(JSON.stringify(v)));
+      }
+      const m = /^([ms])(\d+)(?:@(\d+))?$/.exec(String(name));
+      const methods = new Map(m ? [[name, [Number(m[2]), m[1] === "s"]]] : []);
+      return rt.callJSON(methods, name, json, env, { props: { serviceId: "node-test" } }, Number(m?.[3] ?? 0));
+    };
     return undefined;
   },
 });

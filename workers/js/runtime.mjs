@@ -26,10 +26,17 @@ const TIMER_SLACK_MS = 2;
 // flight (whose result performs its queue anyway). No other request's context
 // ever wakes it (#wait says why).
 const POLL_MIN_MS = 1, POLL_MAX_MS = 10;
+// JSON_RPC_VERSION is what an entry class's callJSONVersion answers: the
+// version of callJSON (see Runtime.callJSON).
+export const JSON_RPC_VERSION = 1;
+// What the runtime knows of a binding's worker (#peers): a Go worker of this
+// runtime, which takes callJSON; any other; being asked.
+const PEER_GO = 1, PEER_OTHER = 2, PEER_ASKING = 3;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const noop = () => {};
+const same = (v) => v;
 
 // Writer and Reader are the wire format of workers/internal/wire.
 class Writer {
@@ -125,6 +132,37 @@ function errorFromJSON(o) {
   return e;
 }
 
+// callStub calls method on an RPC stub with the arguments' JSON array (bytes).
+function callStub(stub, method, args) {
+  try { return thenable(stub[method](...JSON.parse(decoder.decode(args)))); } catch (e) { return Promise.reject(e); }
+}
+
+// thenable is what an RPC method returned, as something to call then on:
+// workerd's RPC promise as it is (Promise.resolve would add a job to every
+// call), a plain value in a resolved promise.
+function thenable(v) {
+  return typeof v?.then === "function" ? v : Promise.resolve(v);
+}
+
+// answerJSON is what Go gets of a value an RPC call answered: its JSON. The
+// value is disposed as soon as its JSON is taken. Left alone, every result
+// keeps its call's resources in workerd until this request ends: /leak's
+// 20,000 calls took 2.7-7.5 s that way (33 runs) and 0.9-1.6 s disposed (14
+// runs), and the request after them is the one that stalled.
+function answerJSON(v) {
+  const json = JSON.stringify(v === undefined ? null : v);
+  try { v?.[Symbol.dispose]?.(); } catch { /* nothing to release */ }
+  return json;
+}
+
+// answerBytes is what Go gets of callJSON's answer: the bytes as they are
+// (disposed of too, if workerd gave them a disposer, as answerJSON does).
+function answerBytes(v) {
+  if (!(v instanceof Uint8Array)) throw new TypeError(`callJSON answered ${v === null ? "null" : typeof v}, not the bytes of JSON`);
+  try { v[Symbol.dispose]?.(); } catch { /* nothing to release */ }
+  return { bytes: v };
+}
+
 function writeValue(w, v) {
   if (v === null || v === undefined) w.u8(0);
   else if (typeof v === "number") { w.u8(Number.isInteger(v) ? 1 : 2); w.f64(v); }
@@ -210,6 +248,8 @@ export class Runtime {
   #waitsReported = 0; // requests found waiting on Go with nothing in flight (#run's keepalive)
   #current = null; // the request whose own context is running now (its event, its I/O's result, its loop), if known
   #syncAnswers = 0; #syncFallbacks = 0; // RPC calls answered inside bridge_call; tried there and not
+  #peers = new Map(); // binding name -> PEER_GO, PEER_OTHER or PEER_ASKING (OP_RPC)
+  #jsonCalls = 0; #jsonServed = 0; // RPC calls made with callJSON; answered through it
   #lastProps = null; #lastPropsJSON = "null";
 
   // connect is the Workers connect() of "cloudflare:sockets" (or a stand-in
@@ -242,26 +282,61 @@ export class Runtime {
   // bridge_call, so the value is returned without a resume of Go nor a loop
   // (#answerSync); a method that turns out to need I/O runs as any other.
   call(method, args, env, ctx, entrypoint = 0, sync = false) {
-    const inst = this.#ensure(env);
-    const req = this.#open(inst, env, ctx);
     let json;
     try {
       json = JSON.stringify(args);
     } catch (e) { // a BigInt, a cycle: nothing Go could read
-      this.#finish(req);
-      return Promise.reject(errorFromJSON({ name: this.#errorName, code: "INVALID_ARGUMENT",
-        message: `INVALID_ARGUMENT: the arguments cannot be encoded as JSON (${e?.message ?? e})` }));
+      return Promise.reject(this.#invalid(`the arguments cannot be encoded as JSON (${e?.message ?? e})`));
     }
+    const inst = this.#ensure(env);
+    const req = this.#open(inst, env, ctx);
     const w = scratch.reset();
     w.u32(entrypoint);
     w.str(this.#propsJSON(ctx?.props));
     w.raw(json);
-    const payload = w.done();
+    return this.#callGo(inst, req, method, sync, w.done(), false);
+  }
+
+  // callJSON is call for a caller that has the arguments' JSON already: one Go
+  // worker's runtime calling another's (OP_RPC). The arguments arrive as the
+  // UTF-8 bytes of their JSON array, passed to Go as they are (Go's decoder
+  // checks them as it would JSON.stringify's), and the answer is the bytes of
+  // the result's JSON: no JSON.parse nor JSON.stringify on either side, and no
+  // object for workerd to serialize, only bytes. name is the method's name as
+  // the entry class has it; methods maps each such name to [method, sync].
+  // Errors are thrown as call throws them.
+  callJSON(methods, name, json, env, ctx, entrypoint = 0) {
+    const m = typeof name === "string" ? methods.get(name) : undefined;
+    if (!m) {
+      const what = typeof name === "string" ? JSON.stringify(name.slice(0, 64)) : `a ${typeof name}`;
+      return Promise.reject(this.#invalid(`callJSON: no RPC method named ${what}`));
+    }
+    if (!(json instanceof Uint8Array)) {
+      return Promise.reject(this.#invalid(`callJSON: the arguments of ${name} must be a Uint8Array holding their JSON array, not ${json === null ? "null" : typeof json}`));
+    }
+    const inst = this.#ensure(env);
+    const req = this.#open(inst, env, ctx);
+    const w = scratch.reset();
+    w.u32(entrypoint);
+    w.str(this.#propsJSON(ctx?.props));
+    w.grow(json.length); w.b.set(json, w.n); w.n += json.length;
+    this.#jsonServed++;
+    return this.#callGo(inst, req, m[0], m[1], w.done(), true);
+  }
+
+  // #callGo runs an RPC event whose payload is written, and settles it: as a
+  // value, or as the bytes of its JSON (asJSON).
+  #callGo(inst, req, method, sync, payload, asJSON) {
     if (!(sync && this.#answerSync(inst, req, method, payload))) this.#begin(inst, KIND_RPC, req, method, payload);
     if (req.finished) { // answered without I/O: no loop, no timer
-      try { return this.#settle(req); } catch (e) { return Promise.reject(e); }
+      try { return this.#settle(req, asJSON); } catch (e) { return Promise.reject(e); }
     }
-    return this.#run(req).then(() => this.#settle(req));
+    return this.#run(req).then(() => this.#settle(req, asJSON));
+  }
+
+  // #invalid is the error for arguments Go could not be given.
+  #invalid(why) {
+    return errorFromJSON({ name: this.#errorName, code: "INVALID_ARGUMENT", message: `INVALID_ARGUMENT: ${why}` });
   }
 
   async scheduled(controller, env, ctx) {
@@ -362,6 +437,8 @@ export class Runtime {
       loopPolls: this.#polls,
       syncAnswers: this.#syncAnswers,
       syncFallbacks: this.#syncFallbacks,
+      jsonCalls: this.#jsonCalls,
+      jsonServed: this.#jsonServed,
       jsValues: go && go._values ? go._values.length - go._idPool.length : 0,
       wasmMemory: this.#inst?.ex?.mem?.buffer.byteLength ?? 0,
       jsHeap: jsHeapUsed(),
@@ -881,6 +958,33 @@ export class Runtime {
     else this.#complete(req, call, out.status ?? S_OK, out.bytes);
   }
 
+  // #askPeer answers whether binding name's worker takes callJSON: whether
+  // its entry class says callJSONVersion is this runtime's. Anything else,
+  // a failure included, makes it a worker called as any other, for the rest
+  // of this isolate's life (a few calls through JSON are slower, never wrong).
+  #askPeer(stub, name) {
+    let p;
+    try { p = Promise.resolve(stub.callJSONVersion()); } catch (e) { p = Promise.reject(e); }
+    return p.then((v) => v === JSON_RPC_VERSION, () => false).then((go) => {
+      this.#peers.set(name, go ? PEER_GO : PEER_OTHER);
+      return go;
+    });
+  }
+
+  // #callJSON calls method on a Go worker with the bytes of its arguments'
+  // JSON. If that worker no longer has callJSON (it was replaced by another
+  // kind of worker since it was asked), the call failed before anything ran:
+  // the binding is asked again on its next call.
+  #callJSON(stub, name, method, args) {
+    this.#jsonCalls++;
+    let p;
+    try { p = thenable(stub.callJSON(method, args.slice())); } catch (e) { return Promise.reject(e); }
+    return p.then(same, (e) => { // (workerd's RPC promise wants both functions)
+      if (e instanceof TypeError && String(e.message).includes("callJSON")) this.#peers.delete(name);
+      throw e;
+    });
+  }
+
   #perform(req, op, call, bytes) {
     switch (op) {
       case OP_RETURN:
@@ -923,20 +1027,22 @@ export class Runtime {
       }
       case OP_RPC: {
         const r = new Reader(bytes);
-        const name = r.str(), method = r.str(), args = JSON.parse(decoder.decode(r.rest()));
+        const name = r.str(), method = r.str(), args = r.rest();
         const stub = req.env[name];
         if (!stub) throw new Error(`no binding named ${name}`);
-        let p;
-        try { p = Promise.resolve(stub[method](...args)); } catch (e) { p = Promise.reject(e); }
-        // The result is disposed as soon as its JSON is taken. Left alone, every
-        // result keeps its call's resources in workerd until this request ends:
-        // /leak's 20,000 calls took 2.7-7.5 s that way (33 runs) and 0.9-1.6 s
-        // disposed (14 runs), and the request after them is the one that stalled.
-        this.#async(req, call, p, (v) => {
-          const json = JSON.stringify(v === undefined ? null : v);
-          try { v?.[Symbol.dispose]?.(); } catch { /* nothing to release */ }
-          return json;
-        });
+        const peer = this.#peers.get(name);
+        if (peer === PEER_GO) {
+          this.#async(req, call, this.#callJSON(stub, name, method, args), answerBytes);
+        } else if (peer === undefined) {
+          // Ask once per binding, in this request, and make this call when the
+          // answer is in: other requests meanwhile call as for any worker.
+          this.#peers.set(name, PEER_ASKING);
+          const p = this.#askPeer(stub, name).then((go) =>
+            go ? this.#callJSON(stub, name, method, args).then(answerBytes) : callStub(stub, method, args).then(answerJSON));
+          this.#async(req, call, p, (out) => out);
+        } else {
+          this.#async(req, call, callStub(stub, method, args), answerJSON);
+        }
         return;
       }
       case OP_FETCH: {
@@ -1062,9 +1168,10 @@ export class Runtime {
   }
 
   // #settle turns an RPC call's result into a value or a thrown Error.
-  #settle(req) {
+  #settle(req, asJSON = false) {
     const b = req.result;
     const ok = b && b[0] === 1;
+    if (ok && asJSON) return b.length > 1 ? b.subarray(1) : encoder.encode("null");
     const value = b && b.length > 1 ? JSON.parse(decoder.decode(b.subarray(1))) : null;
     if (ok) return value;
     throw errorFromJSON(value ?? { name: this.#errorName, message: "INTERNAL: no result", code: "INTERNAL" });

@@ -22,7 +22,7 @@ func genJS(m *model, class, service, errName string, queue bool) []byte {
 import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasm from "./app.wasm";
-import { Runtime } from "./runtime.mjs";
+import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
 
 `)
 	// A JSON string is a JavaScript string literal.
@@ -31,6 +31,16 @@ import { Runtime } from "./runtime.mjs";
 		fmt.Fprintf(&b, ", errorName: %s", jsoncodec.AppendString(nil, errName))
 	}
 	b.WriteString(" });\n\n")
+	// callJSON's table: each method's name, number, and whether it is //rpc:sync.
+	b.WriteString("// Each RPC method's number and whether Go may answer it synchronously, by name (callJSON).\n")
+	b.WriteString("const methods = new Map([")
+	for i, me := range m.methods {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "[%s, [%d, %t]]", jsoncodec.AppendString(nil, me.rpcName), i, me.sync)
+	}
+	b.WriteString("]);\n\n")
 	fmt.Fprintf(&b, "export default class %s extends WorkerEntrypoint {\n", class)
 	b.WriteString("  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n")
 	b.WriteString("  scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }\n")
@@ -45,6 +55,7 @@ import { Runtime } from "./runtime.mjs";
 			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx); }\n", me.rpcName, i)
 		}
 	}
+	writeCallJSON(&b, 0)
 	b.WriteString("}\n")
 	// A named entrypoint passes its number, which tells Go the caller.
 	for n, ep := range m.entrypoints {
@@ -58,7 +69,16 @@ import { Runtime } from "./runtime.mjs";
 			}
 			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx, %d%s); }\n", me.rpcName, i, n+1, sync)
 		}
+		writeCallJSON(&b, n+1)
 		b.WriteString("}\n")
 	}
 	return b.Bytes()
+}
+
+// writeCallJSON writes the two methods through which another Go worker's
+// runtime calls this one's methods with their JSON as bytes (Runtime.callJSON
+// in js/runtime.mjs): callJSONVersion tells it that it may.
+func writeCallJSON(b *bytes.Buffer, entrypoint int) {
+	fmt.Fprintf(b, "  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, %d); }\n", entrypoint)
+	b.WriteString("  callJSONVersion() { return JSON_RPC_VERSION; }\n")
 }

@@ -688,9 +688,10 @@ func (l *loader) loadFields(st *structType, s *ast.StructType, f *ast.File) erro
 }
 
 // reservedRPCNames are names a method of a WorkerEntrypoint cannot have:
-// handlers and properties of the class, and "then", which would make the
-// binding's stub look like a promise.
+// handlers and properties of the class, "then", which would make the
+// binding's stub look like a promise, and the methods genJS adds.
 var reservedRPCNames = map[string]bool{
+	"callJSON": true, "callJSONVersion": true,
 	"constructor": true, "fetch": true, "scheduled": true, "queue": true, "tail": true, "trace": true,
 	"tailStream": true, "test": true, "email": true, "alarm": true, "connect": true, "env": true,
 	"ctx": true, "then": true, "dup": true, "toString": true, "valueOf": true,

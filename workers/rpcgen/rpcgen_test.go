@@ -219,6 +219,7 @@ type S interface{ F(ctx context.Context, t T) error }`, "T: embedded field E is 
 		{"variadic", `type S interface{ F(ctx context.Context, xs ...string) error }`, "variadic parameters are not supported"},
 		{"reserved name", `type S interface{ Fetch(ctx context.Context) error }`, `S.Fetch: "fetch" cannot be an RPC method name`},
 		{"then", `type S interface{ Then(ctx context.Context) error }`, `"then" cannot be an RPC method name`},
+		{"callJSON", `type S interface{ CallJSON(ctx context.Context) error }`, `"callJSON" cannot be an RPC method name`},
 		{"bad directive", `type S interface{
 	//rpc:name not-valid
 	F(ctx context.Context) error
@@ -434,9 +435,14 @@ type S interface {
 		"  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n" +
 		"  scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }\n" +
 		"  queue(batch) { return runtime.queue(batch, this.env, this.ctx); }\n" +
-		"  get(...args) { return runtime.call(0, args, this.env, this.ctx); }\n}",
+		"  get(...args) { return runtime.call(0, args, this.env, this.ctx); }\n" +
+		"  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, 0); }\n" +
+		"  callJSONVersion() { return JSON_RPC_VERSION; }\n}",
 		"export class AlphaEntrypoint extends WorkerEntrypoint {\n  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n" +
-			"  get(...args) { return runtime.call(0, args, this.env, this.ctx, 1); }\n}",
+			"  get(...args) { return runtime.call(0, args, this.env, this.ctx, 1); }\n" +
+			"  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, 1); }\n" +
+			"  callJSONVersion() { return JSON_RPC_VERSION; }\n}",
+		`const methods = new Map([["get", [0, false]]]);`,
 		"// BetaEntrypoint is the entrypoint of beta-service", "runtime.call(0, args, this.env, this.ctx, 2)"} {
 		if !strings.Contains(js, want) {
 			t.Errorf("the entry module lacks %q:\n%s", want, js)

@@ -4,9 +4,12 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasm from "./app.wasm";
-import { Runtime } from "./runtime.mjs";
+import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
 
 const runtime = new Runtime({ wasm, connect, service: "bridge-test", errorName: "PeerError" });
+
+// Each RPC method's number and whether Go may answer it synchronously, by name (callJSON).
+const methods = new Map([["echo", [0, true]], ["slow", [1, false]], ["caller", [2, false]], ["boom", [3, false]], ["fail", [4, false]], ["session", [5, true]], ["sleep", [6, false]], ["sessionAsync", [7, false]]]);
 
 export default class BridgeTestWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
@@ -20,4 +23,6 @@ export default class BridgeTestWorker extends WorkerEntrypoint {
   session(...args) { return runtime.call(5, args, this.env, this.ctx, 0, true); }
   sleep(...args) { return runtime.call(6, args, this.env, this.ctx); }
   sessionAsync(...args) { return runtime.call(7, args, this.env, this.ctx); }
+  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, 0); }
+  callJSONVersion() { return JSON_RPC_VERSION; }
 }

@@ -4,9 +4,12 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasm from "./app.wasm";
-import { Runtime } from "./runtime.mjs";
+import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
 
 const runtime = new Runtime({ wasm, connect, service: "auth-telegram", errorName: "TelegramAuthError" });
+
+// Each RPC method's number and whether Go may answer it synchronously, by name (callJSON).
+const methods = new Map([["getSessionByUserId", [0, false]], ["listSessions", [1, false]], ["revokeSession", [2, false]], ["importSession", [3, false]], ["accessLog", [4, false]], ["startLogin", [5, false]], ["completeLogin", [6, false]], ["submitPassword", [7, false]], ["resendCode", [8, false]], ["cancelLogin", [9, false]], ["startQrLogin", [10, false]], ["pollLogin", [11, false]], ["reportSessionRejected", [12, false]]]);
 
 export default class TelegramAuthWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
@@ -24,6 +27,8 @@ export default class TelegramAuthWorker extends WorkerEntrypoint {
   startQrLogin(...args) { return runtime.call(10, args, this.env, this.ctx); }
   pollLogin(...args) { return runtime.call(11, args, this.env, this.ctx); }
   reportSessionRejected(...args) { return runtime.call(12, args, this.env, this.ctx); }
+  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, 0); }
+  callJSONVersion() { return JSON_RPC_VERSION; }
 }
 
 // IngestorEntrypoint is the entrypoint of ingestor-service: a binding to it is that caller.
@@ -42,4 +47,6 @@ export class IngestorEntrypoint extends WorkerEntrypoint {
   startQrLogin(...args) { return runtime.call(10, args, this.env, this.ctx, 1); }
   pollLogin(...args) { return runtime.call(11, args, this.env, this.ctx, 1); }
   reportSessionRejected(...args) { return runtime.call(12, args, this.env, this.ctx, 1); }
+  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, 1); }
+  callJSONVersion() { return JSON_RPC_VERSION; }
 }

@@ -4,9 +4,12 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasm from "./app.wasm";
-import { Runtime } from "./runtime.mjs";
+import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
 
 const runtime = new Runtime({ wasm, connect, service: "kitchen", errorName: "KitchenError" });
+
+// Each RPC method's number and whether Go may answer it synchronously, by name (callJSON).
+const methods = new Map([["echo", [0, true]], ["scalars", [1, false]], ["pointers", [2, false]], ["nothing", [3, false]], ["getUserIds", [4, false]], ["customName", [5, false]], ["shapes", [6, false]]]);
 
 export default class KitchenWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
@@ -18,4 +21,6 @@ export default class KitchenWorker extends WorkerEntrypoint {
   getUserIds(...args) { return runtime.call(4, args, this.env, this.ctx); }
   customName(...args) { return runtime.call(5, args, this.env, this.ctx); }
   shapes(...args) { return runtime.call(6, args, this.env, this.ctx); }
+  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, 0); }
+  callJSONVersion() { return JSON_RPC_VERSION; }
 }

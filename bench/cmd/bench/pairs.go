@@ -62,6 +62,7 @@ func pairsAndTransports(rep *strings.Builder, caller, jsCaller string, perCall f
 	figures["Go→Go / JS→JS"], figures["Go→JS / JS→JS"] = ggr.med, gjr.med
 	fmt.Fprintf(rep, "## A Go worker pair against a JavaScript pair\n\n"+
 		"The caller makes %d sequential RPC calls per request of a method returning a session-shaped object (a 369-character string, an id, a number, a date), answered without I/O. "+
+		"Between the two Go workers the arguments' and the result's JSON cross as bytes (`callJSON`, docs/ARCHITECTURE.md); to the JavaScript worker, as objects. "+
 		"%d rounds; in each, three requests per pair, interleaved (the order reversed every other round), and the round's median; below, the median of the rounds' medians with the interquartile range and the extremes of the rounds. "+
 		"The ratio is taken round by round (each round's Go figure over the same round's JavaScript figure), so that the machine's drift between rounds cancels. Target: Go→Go at most 1.5× JavaScript→JavaScript (goal 1.3×).\n\n", *pairN, *pairRounds)
 	fmt.Fprintf(rep, "| pair | µs per call | vs JS→JS, round by round |\n|---|---|---|\n| JavaScript → JavaScript | %s | 1.00 |\n| Go → JavaScript (the caller's share) | %s | %s |\n| Go → Go, answered on the asynchronous path (no `//rpc:sync`) | %s | %s |\n| Go → Go | %s | %s |\n\n",

@@ -397,6 +397,36 @@ func TestCallJSON(t *testing.T) {
 	}
 }
 
+// TestCallJSONAskedAgain: while the question whether a binding's worker
+// takes callJSON is unanswered, calls to it are made as to any worker; once it
+// has stood for the runtime's askAgainMs (200 ms under Node), the next call
+// asks again, and calls go through callJSON from then on.
+func TestCallJSONAskedAgain(t *testing.T) {
+	ctx := testCtx(t)
+	slow := GetBinding("SLOWASK")
+	asking, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := slow.Call(asking, "m0", []byte(`[1]`)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the call that asked, never answered: %v; want the context's deadline", err)
+	}
+	s0 := peerStats(t)
+	if got, err := slow.Call(ctx, "m0", []byte(`[2]`)); err != nil || string(got) != "[2]" {
+		t.Errorf("while asking: %s, %v", got, err)
+	}
+	if s1 := peerStats(t); s1.JSONCalls != s0.JSONCalls {
+		t.Errorf("while asking, %d calls were made with callJSON; want 0", s1.JSONCalls-s0.JSONCalls)
+	}
+	time.Sleep(250 * time.Millisecond)
+	for i := range 2 {
+		if got, err := slow.Call(ctx, "m0", []byte(`[3]`)); err != nil || string(got) != "[3]" {
+			t.Errorf("call %d after asking again: %s, %v", i, got, err)
+		}
+	}
+	if s2 := peerStats(t); s2.JSONCalls != s0.JSONCalls+2 {
+		t.Errorf("after asking again, %d calls were made with callJSON; want 2", s2.JSONCalls-s0.JSONCalls)
+	}
+}
+
 func TestFetchThroughTheRuntime(t *testing.T) {
 	ctx := testCtx(t)
 	c := GetBinding("SELF").HTTPClient()
@@ -451,7 +481,13 @@ type jsStats struct {
 	JSONCalls, JSONServed                                    int
 }
 
+// peerAsked: the runtime has asked whether PEER is a Go worker (it is not),
+// so that the stats call itself is made alike every time (the call that asks
+// runs the method a step later, with itself counted in flight).
+var peerAsked sync.Once
+
 func peerStats(t *testing.T) jsStats {
+	peerAsked.Do(func() { GetBinding("PEER").Call(testCtx(t), "stats", []byte(`[]`)) })
 	got, err := GetBinding("PEER").Call(testCtx(t), "stats", []byte(`[]`))
 	if err != nil {
 		t.Fatal(err)

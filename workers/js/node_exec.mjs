@@ -7,7 +7,7 @@
 // The program runs as request 1 (WORKERS_TEST_REQUEST=1) and sees this env:
 // vars, a JavaScript service PEER, the program itself as service SELF (its
 // fetch handler, RPC methods and queue handler, through the runtime as workerd
-// would call them), a recording fake D1 database DB, and a recording fake queue
+// would call them) and as SLOWASK (slow to say it is a Go worker), a recording fake D1 database DB, and a recording fake queue
 // producer QUEUE. Sockets go through connect(), a stand-in for
 // "cloudflare:sockets" over node:net, to three local servers whose addresses
 // are in the env: ECHO_ADDR (echoes; answers a half-close with "bye" and
@@ -65,7 +65,7 @@ const closedAddr = addr(closedSrv);
 await new Promise((resolve) => closedSrv.close(resolve));
 
 const binary = process.argv[2];
-const rt = new Runtime({ wasm: new WebAssembly.Module(fs.readFileSync(binary)), errorName: "TestError", connect });
+const rt = new Runtime({ wasm: new WebAssembly.Module(fs.readFileSync(binary)), errorName: "TestError", connect, askAgainMs: 200 });
 
 class PeerError extends Error {}
 
@@ -195,6 +195,16 @@ env.SELF = new Proxy({}, {
       return rt.callJSON(methods, name, json, env, { props: { serviceId: "node-test" } }, Number(m?.[3] ?? 0));
     };
     return undefined;
+  },
+});
+
+// SLOWASK is SELF, except that the first callJSONVersion is never answered
+// (as when the request that asked ends first).
+let slowAsks = 0;
+env.SLOWASK = new Proxy({}, {
+  get(_, prop) {
+    if (prop === "callJSONVersion") return () => (slowAsks++ === 0 ? new Promise(() => {}) : JSON_RPC_VERSION);
+    return env.SELF[prop];
   },
 });
 

@@ -249,12 +249,19 @@ export class Runtime {
   #current = null; // the request whose own context is running now (its event, its I/O's result, its loop), if known
   #syncAnswers = 0; #syncFallbacks = 0; // RPC calls answered inside bridge_call; tried there and not
   #peers = new Map(); // binding name -> PEER_GO, PEER_OTHER or PEER_ASKING (OP_RPC)
+  #askedAt = new Map(); // binding name -> Date.now() when it was last asked
+  #askAgainMs;
   #jsonCalls = 0; #jsonServed = 0; // RPC calls made with callJSON; answered through it
   #lastProps = null; #lastPropsJSON = "null";
 
   // connect is the Workers connect() of "cloudflare:sockets" (or a stand-in
   // with its shape, under Node); without it sockets fail clearly.
-  constructor({ wasm, Go = globalThis.Go, errorName = "Error", connect = null }) {
+  //
+  // askAgainMs is how long an unanswered question about a binding's worker
+  // (#askPeer; the request that asked may have ended) stands before another
+  // request asks again.
+  constructor({ wasm, Go = globalThis.Go, errorName = "Error", connect = null, askAgainMs = 10_000 }) {
+    this.#askAgainMs = askAgainMs;
     this.#wasm = wasm;
     this.#Go = Go;
     this.#errorName = errorName;
@@ -1033,10 +1040,11 @@ export class Runtime {
         const peer = this.#peers.get(name);
         if (peer === PEER_GO) {
           this.#async(req, call, this.#callJSON(stub, name, method, args), answerBytes);
-        } else if (peer === undefined) {
+        } else if (peer === undefined || (peer === PEER_ASKING && Date.now() - this.#askedAt.get(name) > this.#askAgainMs)) {
           // Ask once per binding, in this request, and make this call when the
           // answer is in: other requests meanwhile call as for any worker.
           this.#peers.set(name, PEER_ASKING);
+          this.#askedAt.set(name, Date.now());
           const p = this.#askPeer(stub, name).then((go) =>
             go ? this.#callJSON(stub, name, method, args).then(answerBytes) : callStub(stub, method, args).then(answerJSON));
           this.#async(req, call, p, (out) => out);

@@ -7,8 +7,8 @@
 // The program runs as request 1 (WORKERS_TEST_REQUEST=1) and sees this env:
 // vars, a JavaScript service PEER, the program itself as service SELF (its
 // fetch handler, RPC methods and queue handler, through the runtime as workerd
-// would call them) and as SLOWASK (slow to say it is a Go worker), a recording fake D1 database DB, and a recording fake queue
-// producer QUEUE. Sockets go through connect(), a stand-in for
+// would call them) and as SLOWASK (slow to say that it takes callJSON), a
+// recording fake D1 database DB, and a recording fake queue producer QUEUE. Sockets go through connect(), a stand-in for
 // "cloudflare:sockets" over node:net, to three local servers whose addresses
 // are in the env: ECHO_ADDR (echoes; answers a half-close with "bye" and
 // closes), SILENT_ADDR (accepts and never answers), CLOSED_ADDR (nothing

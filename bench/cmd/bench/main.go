@@ -532,12 +532,35 @@ func soakSummary(rep *strings.Builder, outPath string) {
 		return
 	}
 	fmt.Fprintf(rep, "## Soak (copied from soak.md)\n\nThe verdicts of the last `make soak`, which is not part of this run.\n\n")
-	for _, line := range strings.Split(string(b), "\n") {
-		for _, p := range []string{"Measured by", "**Stalls:", "Targets:", "What grows"} {
+	lines, missing := soakVerdicts(string(b))
+	for _, line := range lines {
+		fmt.Fprintf(rep, "- %s\n", line)
+	}
+	for _, p := range missing {
+		fmt.Fprintf(rep, "- soak.md has no line beginning %q: make soak's wording changed, and bench/cmd/bench's soakVerdicts must follow it.\n", p)
+	}
+	rep.WriteString("\n")
+}
+
+// soakVerdicts returns soak.md's lines that begin as soak writes its date,
+// its stalls and its memory targets (and what grows, when something does),
+// and which of the three required beginnings no line has.
+func soakVerdicts(md string) (lines, missing []string) {
+	required := []string{"Measured by", "**Stalls:", "Targets:"}
+	prefixes := append(required[:len(required):len(required)], "What grows")
+	found := map[string]bool{}
+	for _, line := range strings.Split(md, "\n") {
+		for _, p := range prefixes {
 			if strings.HasPrefix(line, p) {
-				fmt.Fprintf(rep, "- %s\n", line)
+				lines = append(lines, line)
+				found[p] = true
 			}
 		}
 	}
-	rep.WriteString("\n")
+	for _, p := range required {
+		if !found[p] {
+			missing = append(missing, p)
+		}
+	}
+	return lines, missing
 }

@@ -817,15 +817,8 @@ func workerdIn(pgid int) []int {
 			continue
 		}
 		dir := filepath.Join("/proc", e.Name())
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
-		if err != nil {
-			continue
-		}
-		open, close := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-		if open < 0 || close < open || string(stat[open+1:close]) != "workerd" {
-			continue
-		}
-		if f := strings.Fields(string(stat[close+1:])); len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+		comm, f, ok := ProcStat(filepath.Join(dir, "stat"))
+		if !ok || comm != "workerd" || f[2] != strconv.Itoa(pgid) {
 			continue
 		}
 		if cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline")); bytes.Contains(cmdline, []byte("--inspector-addr")) {
@@ -833,6 +826,22 @@ func workerdIn(pgid int) []int {
 		}
 	}
 	return pids
+}
+
+// ProcStat reads a /proc stat file (a process's, or a thread's under task/):
+// the command, and the fields after it (state ppid pgrp ..., at least through
+// stime, the 13th).
+func ProcStat(path string) (comm string, fields []string, ok bool) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, false
+	}
+	open, close := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
+	if open < 0 || close < open {
+		return "", nil, false
+	}
+	f := strings.Fields(string(raw[close+1:]))
+	return string(raw[open+1 : close]), f, len(f) >= 13
 }
 
 // WranglerVersion is the version of the wrangler installed under root (the

@@ -315,3 +315,26 @@ func TestWranglerVersion(t *testing.T) {
 		}
 	}
 }
+
+// ProcStat takes the command between the first '(' and the last ')', since a
+// command may hold both, and refuses a line cut short.
+func TestProcStat(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		path := filepath.Join(dir, "stat")
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	comm, f, ok := ProcStat(write("4242 (work (er)d) S 1 4200 4200 0 -1 4194560 100 0 0 0 17 3 0 0 20 0 9\n"))
+	if !ok || comm != "work (er)d" || f[0] != "S" || f[2] != "4200" || f[11] != "17" || f[12] != "3" {
+		t.Errorf("ProcStat = %q, %q, %v", comm, f, ok)
+	}
+	if _, _, ok := ProcStat(write("4242 (workerd) S 1 4200\n")); ok {
+		t.Error("a line without stime: ok")
+	}
+	if _, _, ok := ProcStat(filepath.Join(dir, "missing")); ok {
+		t.Error("a missing file: ok")
+	}
+}

@@ -30,8 +30,9 @@ const POLL_MIN_MS = 1, POLL_MAX_MS = 10;
 // version of callJSON (see Runtime.callJSON).
 export const JSON_RPC_VERSION = 1;
 // What the runtime knows of a binding's worker (#peers): a Go worker of this
-// runtime, which takes callJSON; any other; being asked.
-const PEER_GO = 1, PEER_OTHER = 2, PEER_ASKING = 3;
+// runtime, which takes callJSON, or any other; while it is being asked, the
+// entry is the time (Date.now()) the question was asked.
+const PEER_GO = "go", PEER_OTHER = "other";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -59,6 +60,7 @@ class Writer {
     this.v.setUint32(at, written, true); this.n += written;
   }
   raw(s) { this.grow(s.length * 3); this.n += encoder.encodeInto(s, this.b.subarray(this.n)).written; }
+  rawBytes(u8) { this.grow(u8.length); this.b.set(u8, this.n); this.n += u8.length; }
   done() { return this.b.subarray(0, this.n); }
 }
 
@@ -132,16 +134,19 @@ function errorFromJSON(o) {
   return e;
 }
 
-// callStub calls method on an RPC stub with the arguments' JSON array (bytes).
-function callStub(stub, method, args) {
-  try { return thenable(stub[method](...JSON.parse(decoder.decode(args)))); } catch (e) { return Promise.reject(e); }
+// invoke calls method on an RPC stub and answers something to call then on:
+// workerd's RPC promise as it is (Promise.resolve would add a job to every
+// call), a plain value in a resolved promise, a throw as a rejected one.
+function invoke(stub, method, args) {
+  try {
+    const v = stub[method](...args);
+    return typeof v?.then === "function" ? v : Promise.resolve(v);
+  } catch (e) { return Promise.reject(e); }
 }
 
-// thenable is what an RPC method returned, as something to call then on:
-// workerd's RPC promise as it is (Promise.resolve would add a job to every
-// call), a plain value in a resolved promise.
-function thenable(v) {
-  return typeof v?.then === "function" ? v : Promise.resolve(v);
+// callStub invokes method with the arguments' JSON array (bytes).
+function callStub(stub, method, args) {
+  return invoke(stub, method, JSON.parse(decoder.decode(args)));
 }
 
 // answerJSON is what Go gets of a value an RPC call answered: its JSON. The
@@ -248,8 +253,7 @@ export class Runtime {
   #waitsReported = 0; // requests found waiting on Go with nothing in flight (#run's keepalive)
   #current = null; // the request whose own context is running now (its event, its I/O's result, its loop), if known
   #syncAnswers = 0; #syncFallbacks = 0; // RPC calls answered inside bridge_call; tried there and not
-  #peers = new Map(); // binding name -> PEER_GO, PEER_OTHER or PEER_ASKING (OP_RPC)
-  #askedAt = new Map(); // binding name -> Date.now() when it was last asked
+  #peers = new Map(); // binding name -> PEER_GO, PEER_OTHER, or when it was asked (OP_RPC)
   #askAgainMs;
   #jsonCalls = 0; #jsonServed = 0; // RPC calls made with callJSON; answered through it
   #lastProps = null; #lastPropsJSON = "null";
@@ -326,7 +330,7 @@ export class Runtime {
     const w = scratch.reset();
     w.u32(entrypoint);
     w.str(this.#propsJSON(ctx?.props));
-    w.grow(json.length); w.b.set(json, w.n); w.n += json.length;
+    w.rawBytes(json);
     this.#jsonServed++;
     return this.#callGo(inst, req, m[0], m[1], w.done(), true);
   }
@@ -970,9 +974,7 @@ export class Runtime {
   // a failure included, makes it a worker called as any other, for the rest
   // of this isolate's life (a few calls through JSON are slower, never wrong).
   #askPeer(stub, name) {
-    let p;
-    try { p = Promise.resolve(stub.callJSONVersion()); } catch (e) { p = Promise.reject(e); }
-    return p.then((v) => v === JSON_RPC_VERSION, () => false).then((go) => {
+    return invoke(stub, "callJSONVersion", []).then((v) => v === JSON_RPC_VERSION, () => false).then((go) => {
       this.#peers.set(name, go ? PEER_GO : PEER_OTHER);
       return go;
     });
@@ -984,9 +986,7 @@ export class Runtime {
   // the binding is asked again on its next call.
   #callJSON(stub, name, method, args) {
     this.#jsonCalls++;
-    let p;
-    try { p = thenable(stub.callJSON(method, args.slice())); } catch (e) { return Promise.reject(e); }
-    return p.then(same, (e) => { // (workerd's RPC promise wants both functions)
+    return invoke(stub, "callJSON", [method, args.slice()]).then(same, (e) => { // (workerd's RPC promise wants both functions)
       if (e instanceof TypeError && String(e.message).includes("callJSON")) this.#peers.delete(name);
       throw e;
     });
@@ -1040,14 +1040,13 @@ export class Runtime {
         const peer = this.#peers.get(name);
         if (peer === PEER_GO) {
           this.#async(req, call, this.#callJSON(stub, name, method, args), answerBytes);
-        } else if (peer === undefined || (peer === PEER_ASKING && Date.now() - this.#askedAt.get(name) > this.#askAgainMs)) {
+        } else if (peer === undefined || (typeof peer === "number" && Date.now() - peer > this.#askAgainMs)) {
           // Ask once per binding, in this request, and make this call when the
           // answer is in: other requests meanwhile call as for any worker.
-          this.#peers.set(name, PEER_ASKING);
-          this.#askedAt.set(name, Date.now());
+          this.#peers.set(name, Date.now());
           const p = this.#askPeer(stub, name).then((go) =>
             go ? this.#callJSON(stub, name, method, args).then(answerBytes) : callStub(stub, method, args).then(answerJSON));
-          this.#async(req, call, p, (out) => out);
+          this.#async(req, call, p, same);
         } else {
           this.#async(req, call, callStub(stub, method, args), answerJSON);
         }

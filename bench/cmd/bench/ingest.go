@@ -305,7 +305,7 @@ func processCPU(pid int, hostPort string, tick float64) cpuTimes {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		comm, f, ok := procStat(filepath.Join("/proc", e.Name(), "stat"))
+		comm, f, ok := devstack.ProcStat(filepath.Join("/proc", e.Name(), "stat"))
 		if !ok || f[2] != pgid {
 			continue
 		}
@@ -318,7 +318,7 @@ func processCPU(pid int, hostPort string, tick float64) cpuTimes {
 				continue
 			}
 			c.workerd += s
-			if _, tf, ok := procStat(filepath.Join("/proc", e.Name(), "task", e.Name(), "stat")); ok {
+			if _, tf, ok := devstack.ProcStat(filepath.Join("/proc", e.Name(), "task", e.Name(), "stat")); ok {
 				c.mainThread += cpuSeconds(tf, tick)
 			}
 		}
@@ -326,22 +326,7 @@ func processCPU(pid int, hostPort string, tick float64) cpuTimes {
 	return c
 }
 
-// procStat reads a /proc stat file: the command, and the fields after it
-// (state ppid pgrp ...; at least through stime).
-func procStat(path string) (comm string, fields []string, ok bool) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return "", nil, false
-	}
-	open, close := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
-	if open < 0 || close < open {
-		return "", nil, false
-	}
-	f := strings.Fields(string(raw[close+1:]))
-	return string(raw[open+1 : close]), f, len(f) >= 13
-}
-
-// cpuSeconds is utime+stime of procStat's fields: the 14th and 15th fields
+// cpuSeconds is utime+stime of devstack.ProcStat's fields: the 14th and 15th fields
 // of the line, f[11] and f[12] after the command.
 func cpuSeconds(f []string, tick float64) float64 {
 	ut, _ := strconv.ParseFloat(f[11], 64)

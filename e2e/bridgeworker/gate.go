@@ -32,15 +32,15 @@ func (g *gates) wait(key string, done <-chan struct{}) bool {
 	}
 	g.waiting[key]++
 	g.mu.Unlock()
-	defer func() {
-		g.mu.Lock()
-		g.waiting[key]--
-		g.mu.Unlock()
-	}()
 	select {
-	case <-ch:
+	case <-ch: // openWhen has forgotten key
 		return true
 	case <-done:
+		g.mu.Lock()
+		if g.open[key] == ch {
+			g.waiting[key]--
+		}
+		g.mu.Unlock()
 		return false
 	}
 }

@@ -427,6 +427,30 @@ func TestCallJSONAskedAgain(t *testing.T) {
 	}
 }
 
+// TestCallJSONPeersThatDoNotFit: a worker that answers callJSON with
+// something other than bytes fails the call with a TypeError naming it, and
+// leaves nothing in flight; one that answers another version of callJSON is
+// called as any worker.
+func TestCallJSONPeersThatDoNotFit(t *testing.T) {
+	ctx := testCtx(t)
+	s0 := peerStats(t)
+	var re *RemoteError
+	_, err := GetBinding("BADJSON").Call(ctx, "m0", []byte(`[1]`))
+	if !errors.As(err, &re) || re.Name != "TypeError" || re.Message != "callJSON answered string, not the bytes of JSON" {
+		t.Errorf("a string for bytes: %v", err)
+	}
+	if got, err := GetBinding("NEWERGO").Call(ctx, "m0", []byte(`[2]`)); err != nil || string(got) != "[2]" {
+		t.Errorf("another version: %s, %v", got, err)
+	}
+	s1 := peerStats(t)
+	if s1.JSONCalls != s0.JSONCalls+1 || s1.JSONServed != s0.JSONServed {
+		t.Errorf("callJSON calls %d -> %d (want +1, BADJSON's), served %d -> %d (want +0)", s0.JSONCalls, s1.JSONCalls, s0.JSONServed, s1.JSONServed)
+	}
+	if s1.InflightOps != s0.InflightOps || s1.LiveRequests != s0.LiveRequests {
+		t.Errorf("after the calls: %+v; before %+v", s1, s0)
+	}
+}
+
 func TestFetchThroughTheRuntime(t *testing.T) {
 	ctx := testCtx(t)
 	c := GetBinding("SELF").HTTPClient()

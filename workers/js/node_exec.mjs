@@ -7,8 +7,9 @@
 // The program runs as request 1 (WORKERS_TEST_REQUEST=1) and sees this env:
 // vars, a JavaScript service PEER, the program itself as service SELF (its
 // fetch handler, RPC methods and queue handler, through the runtime as workerd
-// would call them) and as SLOWASK (slow to say that it takes callJSON), a
-// recording fake D1 database DB, and a recording fake queue producer QUEUE. Sockets go through connect(), a stand-in for
+// would call them) and as SLOWASK (slow to say that it takes callJSON),
+// BADJSON and NEWERGO (see below), a recording fake D1 database DB, and a
+// recording fake queue producer QUEUE. Sockets go through connect(), a stand-in for
 // "cloudflare:sockets" over node:net, to three local servers whose addresses
 // are in the env: ECHO_ADDR (echoes; answers a half-close with "bye" and
 // closes), SILENT_ADDR (accepts and never answers), CLOSED_ADDR (nothing
@@ -206,6 +207,19 @@ env.SLOWASK = new Proxy({}, {
     if (prop === "callJSONVersion") return () => (slowAsks++ === 0 ? new Promise(() => {}) : JSON_RPC_VERSION);
     return env.SELF[prop];
   },
+});
+
+// BADJSON says it takes callJSON and answers it with a string, not bytes;
+// NEWERGO answers another version of callJSON, so it is called as any worker.
+env.BADJSON = new Proxy({}, {
+  get(_, prop) {
+    if (prop === "callJSONVersion") return () => JSON_RPC_VERSION;
+    if (prop === "callJSON") return () => "[1]";
+    return env.SELF[prop];
+  },
+});
+env.NEWERGO = new Proxy({}, {
+  get(_, prop) { return prop === "callJSONVersion" ? () => JSON_RPC_VERSION + 1 : env.SELF[prop]; },
 });
 
 // Only what Go needs: wasm_exec has 8 KiB for argv and environment together.

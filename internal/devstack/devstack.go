@@ -844,10 +844,11 @@ func ProcStat(path string) (comm string, fields []string, ok bool) {
 	return string(raw[open+1 : close]), f, len(f) >= 13
 }
 
-// WranglerVersion is the version of the wrangler installed under root (the
-// pinned one, from node_modules), or "?" if there is none.
-func WranglerVersion(root string) string {
-	b, _ := os.ReadFile(filepath.Join(root, "node_modules", "wrangler", "package.json"))
+// PackageVersion is the version of npm package name installed under root (the
+// pinned one, from node_modules: "wrangler", "workerd"), or "?" if there is
+// none.
+func PackageVersion(root, name string) string {
+	b, _ := os.ReadFile(filepath.Join(root, "node_modules", name, "package.json"))
 	var p struct{ Version string }
 	if json.Unmarshal(b, &p) != nil || p.Version == "" {
 		return "?"

@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -297,9 +299,9 @@ func TestDevSecrets(t *testing.T) {
 	}
 }
 
-func TestWranglerVersion(t *testing.T) {
+func TestPackageVersion(t *testing.T) {
 	root := t.TempDir()
-	if v := WranglerVersion(root); v != "?" {
+	if v := PackageVersion(root, "wrangler"); v != "?" {
 		t.Errorf("no wrangler installed: %q, want ?", v)
 	}
 	dir := filepath.Join(root, "node_modules", "wrangler")
@@ -310,7 +312,7 @@ func TestWranglerVersion(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if v := WranglerVersion(root); v != want {
+		if v := PackageVersion(root, "wrangler"); v != want {
 			t.Errorf("package.json %s: %q, want %q", body, v, want)
 		}
 	}
@@ -336,5 +338,85 @@ func TestProcStat(t *testing.T) {
 	}
 	if _, _, ok := ProcStat(filepath.Join(dir, "missing")); ok {
 		t.Error("a missing file: ok")
+	}
+}
+
+// The repository pins workerd apart from wrangler (package.json's overrides):
+// wrangler 4.86 is the newest that runs on Node 20, and the workerd it brings,
+// 1.20260426.1, keeps half a kilobyte of an isolate's heap for every socket
+// opened with connect(), which the ingestor does on each connection to
+// Telegram. workerd 1.20260904.1 is the first without it (docs/operations.md,
+// "Memory"). The lock must install what package.json pins, and the pin must
+// stay past that.
+func TestWorkerdPin(t *testing.T) {
+	const firstWithoutRetention = "1.20260904.1"
+	var pkg struct {
+		DevDependencies map[string]string
+		Overrides       map[string]string
+	}
+	var lock struct {
+		Packages map[string]struct{ Version string }
+	}
+	for file, into := range map[string]any{"package.json": &pkg, "package-lock.json": &lock} {
+		b, err := os.ReadFile(filepath.Join("..", "..", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, into); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	pin := pkg.Overrides["workerd"]
+	if pin == "" {
+		t.Fatal(`package.json: no "overrides": {"workerd": ...}; wrangler's own workerd keeps heap for every socket`)
+	}
+	if !versionAtLeast(pin, firstWithoutRetention) {
+		t.Errorf("package.json pins workerd %s, older than %s, the first that does not keep heap for every socket", pin, firstWithoutRetention)
+	}
+	for _, p := range []string{"node_modules/workerd", "node_modules/@cloudflare/workerd-linux-64"} {
+		if got := lock.Packages[p].Version; got != pin {
+			t.Errorf("package-lock.json installs %s %q, package.json pins %q: run npm install", p, got, pin)
+		}
+	}
+	if got, want := lock.Packages["node_modules/wrangler"].Version, pkg.DevDependencies["wrangler"]; got != want {
+		t.Errorf("package-lock.json installs wrangler %q, package.json pins %q", got, want)
+	}
+}
+
+// versionAtLeast compares two workerd versions, 1.YYYYMMDD.N, field by field.
+func versionAtLeast(v, min string) bool {
+	a, b := strings.Split(v, "."), strings.Split(min, ".")
+	for i := range b {
+		if i >= len(a) {
+			return false
+		}
+		x, errx := strconv.Atoi(a[i])
+		y, erry := strconv.Atoi(b[i])
+		if errx != nil || erry != nil {
+			return false
+		}
+		if x != y {
+			return x > y
+		}
+	}
+	return true
+}
+
+func TestVersionAtLeast(t *testing.T) {
+	for _, c := range []struct {
+		v, min string
+		want   bool
+	}{
+		{"1.20261117.1", "1.20260904.1", true},
+		{"1.20260904.1", "1.20260904.1", true},
+		{"1.20260904.2", "1.20260904.1", true},
+		{"1.20260903.1", "1.20260904.1", false},
+		{"1.20260426.1", "1.20260904.1", false},
+		{"1.20260904", "1.20260904.1", false},
+		{"^1.20261117.1", "1.20260904.1", false},
+	} {
+		if got := versionAtLeast(c.v, c.min); got != c.want {
+			t.Errorf("versionAtLeast(%q, %q) = %v, want %v", c.v, c.min, got, c.want)
+		}
 	}
 }

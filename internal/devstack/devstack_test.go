@@ -383,9 +383,10 @@ func TestWorkerdPin(t *testing.T) {
 	}
 }
 
-// versionAtLeast compares two workerd versions, 1.YYYYMMDD.N, field by field.
-func versionAtLeast(v, min string) bool {
-	a, b := strings.Split(v, "."), strings.Split(min, ".")
+// versionAtLeast reports whether workerd version v (1.YYYYMMDD.N) is floor or
+// later, comparing field by field; anything but numbers is not.
+func versionAtLeast(v, floor string) bool {
+	a, b := strings.Split(v, "."), strings.Split(floor, ".")
 	for i := range b {
 		if i >= len(a) {
 			return false
@@ -404,8 +405,8 @@ func versionAtLeast(v, min string) bool {
 
 func TestVersionAtLeast(t *testing.T) {
 	for _, c := range []struct {
-		v, min string
-		want   bool
+		v, floor string
+		want     bool
 	}{
 		{"1.20261117.1", "1.20260904.1", true},
 		{"1.20260904.1", "1.20260904.1", true},
@@ -415,8 +416,8 @@ func TestVersionAtLeast(t *testing.T) {
 		{"1.20260904", "1.20260904.1", false},
 		{"^1.20261117.1", "1.20260904.1", false},
 	} {
-		if got := versionAtLeast(c.v, c.min); got != c.want {
-			t.Errorf("versionAtLeast(%q, %q) = %v, want %v", c.v, c.min, got, c.want)
+		if got := versionAtLeast(c.v, c.floor); got != c.want {
+			t.Errorf("versionAtLeast(%q, %q) = %v, want %v", c.v, c.floor, got, c.want)
 		}
 	}
 }

@@ -193,11 +193,12 @@ func main() {
 		// generated client never does: arguments that are not JSON, or not an
 		// array, and a method the worker does not have.
 		case "badjson", "notarray", "nomethod":
-			method, args := "echo", map[string]string{"badjson": `["unterminated`, "notarray": `{"value":"x"}`}[r.PathValue("what")]
-			if r.PathValue("what") == "nomethod" {
-				method, args = "nope", "[]"
-			}
-			_, err = workers.GetBinding("PEER").Call(ctx, method, []byte(args))
+			call := map[string]struct{ method, args string }{
+				"badjson":  {"echo", `["unterminated`},
+				"notarray": {"echo", `{"value":"x"}`},
+				"nomethod": {"nope", "[]"},
+			}[r.PathValue("what")]
+			_, err = workers.GetBinding("PEER").Call(ctx, call.method, []byte(call.args))
 			err = rpcClientError(err)
 		}
 		out := map[string]any{"value": v}

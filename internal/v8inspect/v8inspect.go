@@ -211,11 +211,16 @@ type FunctionTime struct {
 
 // Profile samples the CPU of worker's isolate every interval while during
 // runs, and returns its functions by self time (most first) and the time
-// sampled in all.
+// sampled in all. during runs once: a session closed under the profile
+// before it ran is opened again, one closed after fails the profile.
 func Profile(ctx context.Context, addr, worker string, interval time.Duration, during func()) ([]FunctionTime, time.Duration, error) {
 	var out []FunctionTime
 	var total time.Duration
+	ran := false
 	err := retry(ctx, func() error {
+		if ran {
+			return fmt.Errorf("inspector of %s: the session closed while the profile ran (another DevTools client took the isolate): profile again", worker)
+		}
 		s, err := Dial(ctx, addr, worker)
 		if err != nil {
 			return err
@@ -229,6 +234,7 @@ func Profile(ctx context.Context, addr, worker string, interval time.Duration, d
 				return err
 			}
 		}
+		ran = true
 		during()
 		var r struct {
 			Profile struct {

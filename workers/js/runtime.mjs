@@ -299,11 +299,7 @@ export class Runtime {
     } catch (e) { // a BigInt, a cycle: nothing Go could read
       return Promise.reject(this.#invalid(`the arguments cannot be encoded as JSON (${e?.message ?? e})`));
     }
-    const inst = this.#ensure(env);
-    const req = this.#open(inst, env, ctx);
-    const w = scratch.reset();
-    w.u32(entrypoint);
-    w.str(this.#propsJSON(ctx?.props));
+    const [inst, req, w] = this.#openCall(env, ctx, entrypoint);
     w.raw(json);
     return this.#callGo(inst, req, method, sync, w.done(), false);
   }
@@ -325,14 +321,21 @@ export class Runtime {
     if (!(json instanceof Uint8Array)) {
       return Promise.reject(this.#invalid(`callJSON: the arguments of ${name} must be a Uint8Array holding their JSON array, not ${json === null ? "null" : typeof json}`));
     }
+    const [inst, req, w] = this.#openCall(env, ctx, entrypoint);
+    w.rawBytes(json);
+    this.#jsonServed++;
+    return this.#callGo(inst, req, m[0], m[1], w.done(), true);
+  }
+
+  // #openCall opens an RPC event's request and starts its payload: the
+  // entrypoint and the caller's props; the arguments' JSON follows.
+  #openCall(env, ctx, entrypoint) {
     const inst = this.#ensure(env);
     const req = this.#open(inst, env, ctx);
     const w = scratch.reset();
     w.u32(entrypoint);
     w.str(this.#propsJSON(ctx?.props));
-    w.rawBytes(json);
-    this.#jsonServed++;
-    return this.#callGo(inst, req, m[0], m[1], w.done(), true);
+    return [inst, req, w];
   }
 
   // #callGo runs an RPC event whose payload is written, and settles it: as a

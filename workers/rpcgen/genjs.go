@@ -22,25 +22,32 @@ func genJS(m *model, class, service, errName string, queue bool) []byte {
 import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasm from "./app.wasm";
-import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
-
 `)
+	// A worker without RPC methods has nothing to answer through callJSON.
+	withJSON := len(m.methods) > 0
+	if withJSON {
+		b.WriteString("import { Runtime, JSON_RPC_VERSION } from \"./runtime.mjs\";\n\n")
+	} else {
+		b.WriteString("import { Runtime } from \"./runtime.mjs\";\n\n")
+	}
 	// A JSON string is a JavaScript string literal.
 	fmt.Fprintf(&b, "const runtime = new Runtime({ wasm, connect, service: %s", jsoncodec.AppendString(nil, service))
 	if errName != "" {
 		fmt.Fprintf(&b, ", errorName: %s", jsoncodec.AppendString(nil, errName))
 	}
 	b.WriteString(" });\n\n")
-	// callJSON's table: each method's name, number, and whether it is //rpc:sync.
-	b.WriteString("// Each RPC method's number and whether Go may answer it synchronously, by name (callJSON).\n")
-	b.WriteString("const methods = new Map([")
-	for i, me := range m.methods {
-		if i > 0 {
-			b.WriteString(", ")
+	if withJSON {
+		// callJSON's table: each method's name, number, and whether it is //rpc:sync.
+		b.WriteString("// Each RPC method's number and whether Go may answer it synchronously, by name (callJSON).\n")
+		b.WriteString("const methods = new Map([")
+		for i, me := range m.methods {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "[%s, [%d, %t]]", jsoncodec.AppendString(nil, me.rpcName), i, me.sync)
 		}
-		fmt.Fprintf(&b, "[%s, [%d, %t]]", jsoncodec.AppendString(nil, me.rpcName), i, me.sync)
+		b.WriteString("]);\n\n")
 	}
-	b.WriteString("]);\n\n")
 	fmt.Fprintf(&b, "export default class %s extends WorkerEntrypoint {\n", class)
 	b.WriteString("  fetch(request) { return runtime.fetch(request, this.env, this.ctx); }\n")
 	b.WriteString("  scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }\n")
@@ -55,7 +62,9 @@ import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
 			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx); }\n", me.rpcName, i)
 		}
 	}
-	writeCallJSON(&b, 0)
+	if withJSON {
+		writeCallJSON(&b, 0)
+	}
 	b.WriteString("}\n")
 	// A named entrypoint passes its number, which tells Go the caller.
 	for n, ep := range m.entrypoints {
@@ -69,7 +78,9 @@ import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
 			}
 			fmt.Fprintf(&b, "  %s(...args) { return runtime.call(%d, args, this.env, this.ctx, %d%s); }\n", me.rpcName, i, n+1, sync)
 		}
-		writeCallJSON(&b, n+1)
+		if withJSON {
+			writeCallJSON(&b, n+1)
+		}
 		b.WriteString("}\n")
 	}
 	return b.Bytes()

@@ -475,3 +475,17 @@ type S interface {
 		}
 	}
 }
+
+// A worker without RPC methods (the ingestor) gets no callJSON: another Go
+// worker asking callJSONVersion finds none, and calls it as any worker.
+func TestNoMethodsNoCallJSON(t *testing.T) {
+	js := string(genJS(&model{}, "W", "s", "", true))
+	for _, absent := range []string{"callJSON", "JSON_RPC_VERSION", "const methods"} {
+		if strings.Contains(js, absent) {
+			t.Errorf("the entry module of a worker without methods has %q:\n%s", absent, js)
+		}
+	}
+	if !strings.Contains(js, `import { Runtime } from "./runtime.mjs";`) || !strings.Contains(js, "queue(batch)") {
+		t.Errorf("the entry module lacks the runtime or its handlers:\n%s", js)
+	}
+}

@@ -344,7 +344,7 @@ func (s *servicesSoak) report(rep *strings.Builder, snaps []snapshot, load, took
 		maxWasm <= wasmTarget, mb(maxWasm), maxJS <= jsHeapTarget, mb(maxJS), mid.done, last.done, gi*100, ga*100, gji*100, gja*100,
 		gi <= growthTarget && ga <= growthTarget && gji <= growthTarget && gja <= growthTarget, gr*100)
 	fmt.Fprintf(rep, "`/telegram/me` opens one MTProto connection per request with `connect()`; `-kind 3` sends only those. "+
-		"workerd releases before 1.20260904.1 (wrangler 4.86's own among them) keep about half a kilobyte of an isolate's JavaScript heap for every such socket, which grew the ingestor's heap by 30%% between 25k and 50k requests; the repository pins a newer workerd (docs/operations.md, \"Memory\").\n\n")
+		"workerd releases before 1.20260904.1 (wrangler 4.86's own among them) keep about half a kilobyte of an isolate's JavaScript heap for every such socket, which grew the ingestor's heap by 30.1%% between 25k and 50k requests in the soak of 2026-12-01 12:57 UTC; the repository pins a newer workerd (docs/operations.md, \"Memory\").\n\n")
 	fmt.Fprintf(rep, "This part took %s (starting the stack and importing %d sessions included).\n\n", took.Round(time.Second), hotUsers+coldUsers)
 }
 

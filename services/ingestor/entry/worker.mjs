@@ -4,17 +4,12 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { connect } from "cloudflare:sockets";
 import "./wasm_exec.js";
 import wasm from "./app.wasm";
-import { Runtime, JSON_RPC_VERSION } from "./runtime.mjs";
+import { Runtime } from "./runtime.mjs";
 
 const runtime = new Runtime({ wasm, connect, service: "ingestor" });
-
-// Each RPC method's number and whether Go may answer it synchronously, by name (callJSON).
-const methods = new Map([]);
 
 export default class IngestorWorker extends WorkerEntrypoint {
   fetch(request) { return runtime.fetch(request, this.env, this.ctx); }
   scheduled(controller) { return runtime.scheduled(controller, this.env, this.ctx); }
   queue(batch) { return runtime.queue(batch, this.env, this.ctx); }
-  callJSON(method, json) { return runtime.callJSON(methods, method, json, this.env, this.ctx, 0); }
-  callJSONVersion() { return JSON_RPC_VERSION; }
 }

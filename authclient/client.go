@@ -60,7 +60,7 @@ func (s Source) String() string {
 // configuration selects is used; the other may be nil.
 type Transports struct {
 	Binding telegramauth.Service // authrpc.ServiceClient{Binding: workers.GetBinding(BindingName)}
-	HTTP    telegramauth.Service // NewHTTPTransport(cfg, workers.DefaultClient)
+	HTTP    telegramauth.Service // NewHTTPTransport(cfg, workers.Network)
 }
 
 // Option changes how a Client measures time, waits and draws jitter; tests

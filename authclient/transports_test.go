@@ -191,7 +191,7 @@ func TestHTTPTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewHTTPTransport(cfg, srv.Client())
+	tr, err := NewHTTPTransport(cfg, srv.Client().Transport)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,10 @@ type ClientConfig struct {
 	// "X-Service-ID: <ServiceID>".
 	APIKey    string
 	ServiceID string
-	// HTTPClient sends the requests (in a worker, a fetch-based client). Required.
-	HTTPClient *http.Client
+	// Transport sends each request once (in a worker, a workers.Transport):
+	// no redirect is followed, so a moved endpoint is an error naming the
+	// status rather than credentials sent to another place. Required.
+	Transport http.RoundTripper
 	// Timeout, if positive, bounds each call, on top of the caller's context.
 	Timeout time.Duration
 }
@@ -41,7 +43,7 @@ type Client struct {
 	base      string
 	apiKey    string
 	serviceID string
-	hc        *http.Client
+	rt        http.RoundTripper
 	timeout   time.Duration
 }
 
@@ -73,8 +75,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	case !telegramauth.ValidServiceID(cfg.ServiceID):
 		problems = append(problems, "ServiceID must be "+telegramauth.ServiceIDRule)
 	}
-	if cfg.HTTPClient == nil {
-		problems = append(problems, "HTTPClient is nil")
+	if cfg.Transport == nil {
+		problems = append(problems, "Transport is nil")
 	}
 	if cfg.Timeout < 0 {
 		problems = append(problems, "Timeout is negative")
@@ -82,7 +84,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if len(problems) > 0 {
 		return nil, &ConfigError{Problems: problems}
 	}
-	return &Client{base: base, apiKey: cfg.APIKey, serviceID: cfg.ServiceID, hc: cfg.HTTPClient, timeout: cfg.Timeout}, nil
+	return &Client{base: base, apiKey: cfg.APIKey, serviceID: cfg.ServiceID, rt: cfg.Transport, timeout: cfg.Timeout}, nil
 }
 
 func checkEndpoint(endpoint string) (string, string) {
@@ -260,7 +262,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
 		return c.transportError("auth-telegram request failed", err)
 	}

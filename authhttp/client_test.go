@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -147,7 +146,7 @@ func TestClientErrorCodes(t *testing.T) {
 		{APIKey: testKey + "x", ServiceID: testService},
 		{APIKey: testKey, ServiceID: "nobody"},
 	} {
-		cfg.Endpoint, cfg.HTTPClient = h.url, h.srv.Client()
+		cfg.Endpoint, cfg.Transport = h.url, h.srv.Client().Transport
 		bad, err := NewClient(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -168,15 +167,15 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestClientRequests(t *testing.T) {
 	type seen struct{ method, url, auth, service, ctype, body string }
 	var got []seen
-	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		var body []byte
 		if r.Body != nil {
 			body, _ = io.ReadAll(r.Body)
 		}
 		got = append(got, seen{r.Method, r.URL.String(), r.Header.Get("Authorization"), r.Header.Get("X-Service-ID"), r.Header.Get("Content-Type"), string(body)})
 		return &http.Response{StatusCode: 500, Body: io.NopCloser(strings.NewReader(`{"success":false,"error":{"code":"INTERNAL","message":"x"}}`))}, nil
-	})}
-	c, err := NewClient(ClientConfig{Endpoint: "https://auth.example.com/api/telegram-auth/", APIKey: testKey, ServiceID: testService, HTTPClient: hc})
+	})
+	c, err := NewClient(ClientConfig{Endpoint: "https://auth.example.com/api/telegram-auth/", APIKey: testKey, ServiceID: testService, Transport: rt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +227,7 @@ func TestClientBadResponses(t *testing.T) {
 		io.WriteString(w, body)
 	}))
 	defer srv.Close()
-	c, err := NewClient(ClientConfig{Endpoint: srv.URL + "/api/telegram-auth", APIKey: testKey, ServiceID: testService, HTTPClient: srv.Client()})
+	c, err := NewClient(ClientConfig{Endpoint: srv.URL + "/api/telegram-auth", APIKey: testKey, ServiceID: testService, Transport: srv.Client().Transport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,14 +284,14 @@ func TestClientTransportErrors(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c, err := NewClient(ClientConfig{Endpoint: "http://" + addr + "/api/telegram-auth", APIKey: testKey, ServiceID: testService, HTTPClient: &http.Client{}})
+	c, err := NewClient(ClientConfig{Endpoint: "http://" + addr + "/api/telegram-auth", APIKey: testKey, ServiceID: testService, Transport: http.DefaultTransport})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.GetSessionByUserID(context.Background(), 42)
 	wantCode(t, err, telegramauth.CodeUnavailable, "auth-telegram request failed")
-	var ue *url.Error
-	if !errors.As(err, &ue) {
+	var oe *net.OpError // the transport's own error, unwrapped
+	if !errors.As(err, &oe) {
 		t.Errorf("cause not reachable: %v", err)
 	}
 	var ce *telegramauth.CausedError
@@ -310,7 +309,7 @@ func TestClientTransportErrors(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(block)
-	c, err = NewClient(ClientConfig{Endpoint: srv.URL, APIKey: testKey, ServiceID: testService, HTTPClient: srv.Client(), Timeout: 50 * time.Millisecond})
+	c, err = NewClient(ClientConfig{Endpoint: srv.URL, APIKey: testKey, ServiceID: testService, Transport: srv.Client().Transport, Timeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,22 +327,22 @@ func TestClientTransportErrors(t *testing.T) {
 	}
 
 	// A transport whose error happens to contain the key: it is redacted.
-	leaky := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	leaky := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		return nil, errors.New("proxy refused " + r.Header.Get("Authorization"))
-	})}
-	c, _ = NewClient(ClientConfig{Endpoint: "https://x.example", APIKey: testKey, ServiceID: testService, HTTPClient: leaky})
+	})
+	c, _ = NewClient(ClientConfig{Endpoint: "https://x.example", APIKey: testKey, ServiceID: testService, Transport: leaky})
 	_, err = c.GetSessionByUserID(context.Background(), 1)
 	wantCode(t, err, telegramauth.CodeUnavailable, "proxy refused ApiKey [redacted]")
 }
 
 func TestClientConfig(t *testing.T) {
-	hc := &http.Client{}
+	rt := http.DefaultTransport
 	_, err := NewClient(ClientConfig{})
 	var ce *ConfigError
 	if !errors.As(err, &ce) || len(ce.Problems) != 4 {
 		t.Fatalf("empty config: %v", err)
 	}
-	for _, p := range []string{"Endpoint is empty", "APIKey is empty", "ServiceID is empty", "HTTPClient is nil"} {
+	for _, p := range []string{"Endpoint is empty", "APIKey is empty", "ServiceID is empty", "Transport is nil"} {
 		if !strings.Contains(err.Error(), p) {
 			t.Errorf("%q lacks %q", err, p)
 		}
@@ -365,7 +364,7 @@ func TestClientConfig(t *testing.T) {
 		{ClientConfig{ServiceID: "bad id"}, "ServiceID must be 1-64 characters"},
 		{ClientConfig{Timeout: -1}, "Timeout is negative"},
 	} {
-		cfg := ClientConfig{Endpoint: "https://x.example/api/telegram-auth", APIKey: testKey, ServiceID: testService, HTTPClient: hc}
+		cfg := ClientConfig{Endpoint: "https://x.example/api/telegram-auth", APIKey: testKey, ServiceID: testService, Transport: rt}
 		if tc.cfg.Endpoint != "" {
 			cfg.Endpoint = tc.cfg.Endpoint
 		}
@@ -383,5 +382,29 @@ func TestClientConfig(t *testing.T) {
 		if err != nil && (strings.Contains(err.Error(), "ret-key") || strings.Contains(err.Error(), "kkkk")) {
 			t.Errorf("error echoes a secret: %v", err)
 		}
+	}
+}
+
+// A moved endpoint is an error naming the status: the client does not follow
+// the redirect, so the API key goes nowhere but the configured endpoint.
+func TestClientDoesNotFollowRedirects(t *testing.T) {
+	var elsewhere int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere++
+		w.Write([]byte(`{"success":true,"data":{}}`))
+	}))
+	defer other.Close()
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer moved.Close()
+	c, err := NewClient(ClientConfig{Endpoint: moved.URL + "/api/telegram-auth", APIKey: testKey, ServiceID: testService, Transport: http.DefaultTransport})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.GetSessionByUserID(context.Background(), 42)
+	wantCode(t, err, telegramauth.CodeUnavailable, "auth-telegram answered HTTP 307 Temporary Redirect without a response envelope")
+	if elsewhere != 0 {
+		t.Errorf("the redirect was followed %d times", elsewhere)
 	}
 }

@@ -82,7 +82,7 @@ func (h *harness) denials() []denial {
 
 func (h *harness) client() *Client {
 	h.t.Helper()
-	c, err := NewClient(ClientConfig{Endpoint: h.url, APIKey: testKey, ServiceID: testService, HTTPClient: h.srv.Client()})
+	c, err := NewClient(ClientConfig{Endpoint: h.url, APIKey: testKey, ServiceID: testService, Transport: h.srv.Client().Transport})
 	if err != nil {
 		h.t.Fatal(err)
 	}

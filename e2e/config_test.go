@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/communicator/communicator/internal/devstack"
 )
 
 // TestWranglerConfigsDeploy asks wrangler to bundle each worker for each
@@ -11,6 +13,7 @@ import (
 // valid, nothing is left to inheritance that environments do not inherit, and
 // each environment's ingestor binds the IngestorEntrypoint of the auth-telegram
 // of the same environment, and that environment's queue and message database.
+// Each upload, gzipped, stays within the project's 5 MiB.
 func TestWranglerConfigsDeploy(t *testing.T) {
 	for _, worker := range []string{"auth-telegram", "ingestor"} {
 		for _, env := range []string{"staging", "production"} {
@@ -32,6 +35,13 @@ func TestWranglerConfigsDeploy(t *testing.T) {
 			if worker == "ingestor" && (!strings.Contains(text, "env.SYNC_QUEUE (telegram-sync-"+env+")") ||
 				!strings.Contains(text, "env.MESSAGES_0 (ingestor-messages-0-"+env+")")) {
 				t.Errorf("ingestor --env %s: SYNC_QUEUE or MESSAGES_0 is not the environment's:\n%s", env, text)
+			}
+			if u, err := devstack.ParseUpload(text); err != nil {
+				t.Errorf("%s --env %s: %v", worker, env, err)
+			} else if u.Gzip > devstack.MaxUploadGzip {
+				// An http.Client anywhere in a worker links net/http's own
+				// Transport and crypto/tls, 0.85 MiB gzipped (workers.Transport).
+				t.Errorf("%s --env %s: the upload is %.2f MiB gzipped, over %d MiB", worker, env, float64(u.Gzip)/(1<<20), devstack.MaxUploadGzip>>20)
 			}
 		}
 	}

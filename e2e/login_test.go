@@ -51,7 +51,7 @@ func startLoginSystem(t *testing.T, fake *faketelegram.Server, state, secret, ap
 		ingestorVars: vars, authVars: authVars, authKeys: map[string]string{loginApp: appKey},
 		stateDir: state, sessionSecret: secret,
 	})
-	c, err := authhttp.NewClient(authhttp.ClientConfig{Endpoint: sys.auth + "/api/telegram-auth", APIKey: appKey, ServiceID: loginApp, Timeout: time.Minute, HTTPClient: http.DefaultClient})
+	c, err := authhttp.NewClient(authhttp.ClientConfig{Endpoint: sys.auth + "/api/telegram-auth", APIKey: appKey, ServiceID: loginApp, Timeout: time.Minute, Transport: http.DefaultTransport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +458,7 @@ func TestLogin(t *testing.T) {
 		password := "sesame-🔑 öffne dich"
 		v.secrets = append(v.secrets, password, "15550101007")
 		c, err := authhttp.NewClient(authhttp.ClientConfig{Endpoint: v.auth + "/api/telegram-auth", APIKey: key, ServiceID: loginApp,
-			Timeout: time.Minute, HTTPClient: http.DefaultClient})
+			Timeout: time.Minute, Transport: http.DefaultTransport})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package workers
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/communicator/communicator/workers/internal/bridge"
 	"github.com/communicator/communicator/workers/internal/wire"
@@ -42,11 +41,9 @@ func (b Binding) Call(ctx context.Context, method string, args []byte) ([]byte, 
 	return rep.Payload, nil
 }
 
-// HTTPClient returns a client whose requests go to the binding's fetch handler
-// (fetch over the service binding) instead of the network.
-func (b Binding) HTTPClient() *http.Client {
-	return &http.Client{Transport: &Transport{Binding: b.name}}
-}
+// Transport returns a Transport whose requests go to the binding's fetch
+// handler (fetch over the service binding) instead of the network.
+func (b Binding) Transport() *Transport { return &Transport{Binding: b.name} }
 
 // remoteError decodes an error JavaScript encoded: name, message, and the JSON
 // of its other own properties.

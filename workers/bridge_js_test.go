@@ -453,11 +453,11 @@ func TestCallJSONPeersThatDoNotFit(t *testing.T) {
 
 func TestFetchThroughTheRuntime(t *testing.T) {
 	ctx := testCtx(t)
-	c := GetBinding("SELF").HTTPClient()
+	c := GetBinding("SELF").Transport()
 	get := func(url string) (*http.Response, string) {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-		resp, err := c.Do(req)
+		resp, err := c.RoundTrip(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -474,7 +474,7 @@ func TestFetchThroughTheRuntime(t *testing.T) {
 	big := strings.Repeat("0123456789", 50_000) // 500 KB request body, read in chunks
 	req, _ := http.NewRequestWithContext(ctx, "POST", "https://self.test/echo", strings.NewReader(big))
 	req.Header.Set("Content-Type", "text/plain")
-	r2, err := c.Do(req)
+	r2, err := c.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}

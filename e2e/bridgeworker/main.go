@@ -327,7 +327,7 @@ func main() {
 	// The callee's counters, through the PEER binding's fetch.
 	mux.HandleFunc("GET /peer/stats", func(w http.ResponseWriter, r *http.Request) {
 		req, _ := http.NewRequestWithContext(r.Context(), "GET", "http://callee/stats", nil)
-		resp, err := client.Binding.HTTPClient().Do(req)
+		resp, err := client.Binding.Transport().RoundTrip(req)
 		if err != nil {
 			fail(w, err)
 			return
@@ -379,10 +379,10 @@ func main() {
 			svc = authrpc.ServiceClient{Binding: workers.GetBinding("TELEGRAM_AUTH")}
 		case "fetch": // the HTTP API, but through the binding's fetch
 			svc, err = authhttp.NewClient(authhttp.ClientConfig{Endpoint: "https://auth-telegram/api/telegram-auth",
-				APIKey: workers.Getenv("AUTH_API_KEY"), ServiceID: "ingestor-service", HTTPClient: workers.GetBinding("TELEGRAM_AUTH").HTTPClient()})
+				APIKey: workers.Getenv("AUTH_API_KEY"), ServiceID: "ingestor-service", Transport: workers.GetBinding("TELEGRAM_AUTH").Transport()})
 		case "http": // the old way: over the network
 			svc, err = authhttp.NewClient(authhttp.ClientConfig{Endpoint: workers.Getenv("AUTH_ENDPOINT"),
-				APIKey: workers.Getenv("AUTH_API_KEY"), ServiceID: "ingestor-service", HTTPClient: workers.DefaultClient})
+				APIKey: workers.Getenv("AUTH_API_KEY"), ServiceID: "ingestor-service", Transport: workers.Network})
 		default:
 			err = fmt.Errorf("unknown transport")
 		}
@@ -416,13 +416,13 @@ func main() {
 	// callee (go) or the plain JavaScript one (js); over HTTP to the Go callee,
 	// through the binding's fetch (fetch) or the loopback network at
 	// PEER_ENDPOINT (http); or the callee sleeps ms (io).
-	peerHTTP := func(ctx context.Context, c *http.Client, base string) (Session, error) {
+	peerHTTP := func(ctx context.Context, rt http.RoundTripper, base string) (Session, error) {
 		var s Session
 		req, err := http.NewRequestWithContext(ctx, "GET", base+"/bench/session?user=7", nil)
 		if err != nil {
 			return s, err
 		}
-		resp, err := c.Do(req)
+		resp, err := rt.RoundTrip(req)
 		if err != nil {
 			return s, err
 		}
@@ -451,9 +451,9 @@ func main() {
 				js := PeerClientOf[workers.Binding]{Binding: jsPeer}
 				_, err = js.Session(ctx, 7)
 			case "fetch":
-				_, err = peerHTTP(ctx, workers.GetBinding("PEER").HTTPClient(), "https://bridge-callee")
+				_, err = peerHTTP(ctx, workers.GetBinding("PEER").Transport(), "https://bridge-callee")
 			case "http":
-				_, err = peerHTTP(ctx, workers.DefaultClient, workers.Getenv("PEER_ENDPOINT"))
+				_, err = peerHTTP(ctx, workers.Network, workers.Getenv("PEER_ENDPOINT"))
 			case "io":
 				_, err = client.Sleep(ctx, int64(intParam(r, "ms", 50)))
 			default:

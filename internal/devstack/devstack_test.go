@@ -421,3 +421,15 @@ func TestVersionAtLeast(t *testing.T) {
 		}
 	}
 }
+
+func TestParseUpload(t *testing.T) {
+	u, err := ParseUpload("Attaching...\nTotal Upload: 24666.84 KiB / gzip: 5211.51 KiB\nYour Worker has access to")
+	if err != nil || u.Bytes != 25258844 || u.Gzip != 5336586 {
+		t.Errorf("got %+v, %v", u, err)
+	}
+	for _, out := range []string{"", "Total Upload: 12 KiB", "Total Upload: 1.2.3 KiB / gzip: 4 KiB"} {
+		if _, err := ParseUpload(out); err == nil {
+			t.Errorf("%q: no error", out)
+		}
+	}
+}

@@ -87,7 +87,7 @@ func newSessionClient(cfg authclient.ClientConfig) *authclient.Client {
 	case authclient.TransportBinding:
 		t.Binding = authrpc.ServiceClient{Binding: workers.GetBinding(authclient.BindingName)}
 	case authclient.TransportHTTP:
-		h, err := authclient.NewHTTPTransport(cfg, workers.DefaultClient)
+		h, err := authclient.NewHTTPTransport(cfg, workers.Network)
 		if err != nil {
 			panic(err) // ParseConfig validated the same fields
 		}
@@ -100,16 +100,16 @@ func newSessionClient(cfg authclient.ClientConfig) *authclient.Client {
 // the binding, or HTTP to the endpoint.
 func pingAuth(ctx context.Context, cfg authclient.ClientConfig) error {
 	url := strings.TrimSuffix(cfg.Endpoint, "/") + "/health"
-	client := workers.DefaultClient
+	rt := workers.Network
 	if cfg.Transport == authclient.TransportBinding {
-		client = workers.GetBinding(authclient.BindingName).HTTPClient()
+		rt = workers.GetBinding(authclient.BindingName).Transport()
 		url = "https://auth-telegram/health"
 	}
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := client.Do(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		return errors.New("auth-telegram did not answer over " + cfg.Transport + ": " + err.Error())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,7 +168,7 @@ func (b *loginBench) restart() {
 	}
 	b.st = startStack(b.opts)
 	url := b.st.URL["auth-telegram"]
-	c, err := authhttp.NewClient(authhttp.ClientConfig{Endpoint: url + "/api/telegram-auth", APIKey: b.key, ServiceID: loginService, Timeout: time.Minute, HTTPClient: client})
+	c, err := authhttp.NewClient(authhttp.ClientConfig{Endpoint: url + "/api/telegram-auth", APIKey: b.key, ServiceID: loginService, Timeout: time.Minute, Transport: http.DefaultTransport})
 	if err != nil {
 		fatal(err)
 	}

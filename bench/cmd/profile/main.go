@@ -1,14 +1,14 @@
 // Command profile samples the CPU of a worker pair's isolates while one of the
-// bridge test worker's routes runs, through workerd's inspector, and prints
-// the functions with the most self time: where a Go→Go RPC call's time goes
-// inside workerd. It builds the bridge test worker without stripping its
-// symbols (so Go functions have names), runs the Go pair and the JavaScript
-// pair in one workerd as make bench does, and prints the caller's profile,
-// then the callee's.
+// caller's routes runs, through workerd's inspector, and prints the functions
+// with the most self time: where a Go→Go RPC call's time goes inside workerd,
+// or auth-telegram's hand-out. It builds the Go worker without stripping its
+// symbols (so Go functions have names), runs the pairs in one workerd as make
+// bench does, and prints the caller's profile, then the callee's.
 //
 //	go run ./bench/cmd/profile                                  # the Go pair, /bench/go
 //	go run ./bench/cmd/profile -pair js                         # the JavaScript pair
 //	go run ./bench/cmd/profile -route '/bench/goasync?n=3000'   # another route of the Go caller
+//	go run ./bench/cmd/profile -pair auth                       # a JavaScript caller → auth-telegram's hand-out
 package main
 
 import (
@@ -28,7 +28,7 @@ import (
 )
 
 var (
-	pair     = flag.String("pair", "go", "the pair to profile: go (bridge-caller → bridge-callee) or js (bench-jscaller → bridge-jscallee)")
+	pair     = flag.String("pair", "go", "the pair to profile: go (bridge-caller → bridge-callee), js (bench-jscaller → bridge-jscallee) or auth (bench-jscaller → auth-telegram, hand-outs)")
 	route    = flag.String("route", "", "the caller's route to run while sampling (default: 3000 calls of the session-shaped method)")
 	seconds  = flag.Duration("for", 6*time.Second, "how long to sample each isolate")
 	interval = flag.Duration("interval", 50*time.Microsecond, "V8's sampling interval")
@@ -49,7 +49,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	build := filepath.Join(root, "e2e", "bridgeworker", "build")
+	build := filepath.Join(root, p.goDir, "build")
 	// The same worker, with its symbols: wasm functions get Go's names.
 	stage, err := os.MkdirTemp("", "communicator-profile-")
 	if err != nil {
@@ -59,13 +59,13 @@ func main() {
 	for _, f := range []string{"worker.mjs", "runtime.mjs", "wasm_exec.js"} {
 		b, err := os.ReadFile(filepath.Join(build, f))
 		if err != nil {
-			log.Fatalf("%v (make build-testworkers first)", err)
+			log.Fatalf("%v (make build build-testworkers first)", err)
 		}
 		if err := os.WriteFile(filepath.Join(stage, f), b, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(stage, "app.wasm"), "./e2e/bridgeworker")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(stage, "app.wasm"), "./"+p.goDir)
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -73,19 +73,7 @@ func main() {
 	}
 
 	caller, callee, path := p.caller, p.callee, p.path
-	migrations := filepath.Join(root, "e2e", "bridgeworker", "migrations")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	st, err := devstack.Start(ctx, devstack.Options{Root: root,
-		Workers: []devstack.Worker{
-			{Name: "bridge-caller", Dir: filepath.Join(root, "e2e", "bridgeworker", "caller"), Build: stage, Migrations: migrations, Migrate: true},
-			{Name: "bridge-callee", Dir: filepath.Join(root, "e2e", "bridgeworker", "callee"), Build: stage, Migrations: migrations, Migrate: true},
-			{Name: "bridge-jscallee", Dir: filepath.Join(root, "bench", "jspair", "callee")},
-			{Name: "bench-jscaller", Dir: filepath.Join(root, "bench", "jspair", "caller")},
-		},
-		// One workerd, the caller first: it is the one served on a port.
-		Processes: []devstack.Process{{Workers: []string{p.caller, p.callee, p.otherCaller, p.otherCallee}}},
-	})
-	cancel()
+	st, err := start(root, p, stage)
 	if err != nil {
 		st.Stop()
 		log.Fatal(err)
@@ -115,7 +103,11 @@ func main() {
 		st.Stop()
 		log.Fatal(err)
 	}
-	for _, w := range []string{caller, callee} {
+	profiled := []string{caller, callee}
+	if p.callee == "auth-telegram" {
+		profiled = []string{callee} // the caller is JavaScript in another workerd
+	}
+	for _, w := range profiled {
 		var failed error
 		ctx, cancel := context.WithTimeout(context.Background(), *seconds+time.Minute)
 		fns, total, err := v8inspect.Profile(ctx, addr, w, *interval, func() {
@@ -146,16 +138,53 @@ func main() {
 	}
 }
 
-// workerPair is the pair to profile, the other pair (started beside it, as
-// make bench runs them), and the caller's default route.
-type workerPair struct{ caller, callee, otherCaller, otherCallee, path string }
+// workerPair is the pair to profile, the other pair started beside it (as
+// make bench runs them; none for auth), the caller's default route, and the
+// directory of the Go worker built with its symbols.
+type workerPair struct{ caller, callee, otherCaller, otherCallee, path, goDir string }
 
 func pairNamed(name string) (workerPair, error) {
 	switch name {
 	case "go":
-		return workerPair{"bridge-caller", "bridge-callee", "bench-jscaller", "bridge-jscallee", "/bench/go?n=3000"}, nil
+		return workerPair{"bridge-caller", "bridge-callee", "bench-jscaller", "bridge-jscallee", "/bench/go?n=3000", "e2e/bridgeworker"}, nil
 	case "js":
-		return workerPair{"bench-jscaller", "bridge-jscallee", "bridge-caller", "bridge-callee", "/?n=3000"}, nil
+		return workerPair{"bench-jscaller", "bridge-jscallee", "bridge-caller", "bridge-callee", "/?n=3000", "e2e/bridgeworker"}, nil
+	case "auth":
+		return workerPair{"bench-jscaller", "auth-telegram", "", "bridge-jscallee", "/auth?n=100&user=1", "services/auth-telegram"}, nil
 	}
-	return workerPair{}, fmt.Errorf("-pair %q: want go or js", name)
+	return workerPair{}, fmt.Errorf("-pair %q: want go, js or auth", name)
+}
+
+// start runs the pair in one workerd, the caller first (it is the one served
+// on a port), with the Go worker from stage. For auth, auth-telegram runs in
+// a workerd of its own, as in make bench, with a session for user 1 to hand
+// out.
+func start(root string, p workerPair, stage string) (*devstack.Stack, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	jspair := []devstack.Worker{
+		{Name: "bench-jscaller", Dir: filepath.Join(root, "bench", "jspair", "caller")},
+		{Name: "bridge-jscallee", Dir: filepath.Join(root, "bench", "jspair", "callee")},
+	}
+	if p.callee == "auth-telegram" {
+		apiKey := "profile-" + devstack.RandomHex(16)
+		st, err := devstack.Start(ctx, devstack.Options{Root: root,
+			Workers: append(jspair, devstack.Worker{Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Build: stage,
+				Migrate: true, Vars: devstack.AuthTelegramVars(devstack.RandomHex(32), apiKey)}),
+			// auth-telegram first, in its own workerd: its port takes the
+			// session, and its inspector is Workerds()[0].
+			Processes: []devstack.Process{{Workers: []string{p.callee}}, {Workers: []string{p.caller, p.otherCallee}}},
+		})
+		if err == nil {
+			_, err = devstack.ImportSession(st.URL[p.callee], apiKey, 1, devstack.RandomSession())
+		}
+		return st, err
+	}
+	migrations := filepath.Join(root, "e2e", "bridgeworker", "migrations")
+	return devstack.Start(ctx, devstack.Options{Root: root,
+		Workers: append(jspair,
+			devstack.Worker{Name: "bridge-caller", Dir: filepath.Join(root, "e2e", "bridgeworker", "caller"), Build: stage, Migrations: migrations, Migrate: true},
+			devstack.Worker{Name: "bridge-callee", Dir: filepath.Join(root, "e2e", "bridgeworker", "callee"), Build: stage, Migrations: migrations, Migrate: true}),
+		Processes: []devstack.Process{{Workers: []string{p.caller, p.callee, p.otherCaller, p.otherCallee}}},
+	})
 }

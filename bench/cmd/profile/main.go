@@ -168,7 +168,7 @@ func start(root string, p workerPair, stage string) (*devstack.Stack, error) {
 	}
 	if p.callee == "auth-telegram" {
 		apiKey := "profile-" + devstack.RandomHex(16)
-		st, err := devstack.Start(ctx, devstack.Options{Root: root,
+		st, err := devstack.Start(ctx, devstack.Options{Root: root, NoDevTools: true,
 			Workers: append(jspair, devstack.Worker{Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Build: stage,
 				Migrate: true, Vars: devstack.AuthTelegramVars(devstack.RandomHex(32), apiKey)}),
 			// auth-telegram first, in its own workerd: its port takes the
@@ -181,7 +181,7 @@ func start(root string, p workerPair, stage string) (*devstack.Stack, error) {
 		return st, err
 	}
 	migrations := filepath.Join(root, "e2e", "bridgeworker", "migrations")
-	return devstack.Start(ctx, devstack.Options{Root: root,
+	return devstack.Start(ctx, devstack.Options{Root: root, NoDevTools: true,
 		Workers: append(jspair,
 			devstack.Worker{Name: "bridge-caller", Dir: filepath.Join(root, "e2e", "bridgeworker", "caller"), Build: stage, Migrations: migrations, Migrate: true},
 			devstack.Worker{Name: "bridge-callee", Dir: filepath.Join(root, "e2e", "bridgeworker", "callee"), Build: stage, Migrations: migrations, Migrate: true}),

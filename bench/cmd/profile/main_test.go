@@ -6,9 +6,9 @@ import (
 )
 
 func TestPairNamed(t *testing.T) {
-	for name, caller := range map[string]string{"go": "bridge-caller", "js": "bench-jscaller"} {
+	for name, pair := range map[string][2]string{"go": {"bridge-caller", "bridge-callee"}, "js": {"bench-jscaller", "bridge-jscallee"}, "auth": {"bench-jscaller", "auth-telegram"}} {
 		p, err := pairNamed(name)
-		if err != nil || p.caller != caller || p.path == "" {
+		if err != nil || p.caller != pair[0] || p.callee != pair[1] || p.path == "" || p.goDir == "" {
 			t.Errorf("pairNamed(%q) = %+v, %v", name, p, err)
 		}
 	}

@@ -185,6 +185,7 @@ var stacks struct {
 
 func startStack(o devstack.Options) *devstack.Stack {
 	o.Root = root
+	o.NoDevTools = true // its inspector session costs every log line CPU no deployment pays
 	if *verbose {
 		o.Log = os.Stderr
 	}

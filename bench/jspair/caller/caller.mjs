@@ -2,7 +2,8 @@
 // the JavaScript pair the Go pair is compared with. GET /?n= calls the
 // session-shaped method of the JavaScript callee; GET /auth?n=&user= hands
 // out a session from auth-telegram (getSessionByUserId), as the ingestor
-// does on a cache miss.
+// does on a cache miss; GET /remote?n= calls the same method as / on the
+// callee's copy in another workerd (bench-jsremote).
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -16,8 +17,9 @@ export default {
         if (s.userId !== user) throw new Error("bad answer");
       }
     } else {
+      const peer = url.pathname === "/remote" ? env.REMOTE : env.PEER;
       for (let i = 0; i < n; i++) {
-        const s = await env.PEER.session(7);
+        const s = await peer.session(7);
         if (s.userId !== 7) throw new Error("bad answer");
       }
     }

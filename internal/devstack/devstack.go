@@ -96,7 +96,7 @@ type Options struct {
 	// inspector session open on every isolate: V8 then serializes each
 	// console call for that session, about 0.19 ms of the isolate's CPU per
 	// log line, where workerd without the session spends about 5 µs. No
-	// deployed worker has that session, so benchmarks of CPU set this. Logs
+	// deployed worker has that session, so make bench sets this. Logs
 	// still reach Log (wrangler reads workerd's structured output), and
 	// workerd's own inspector stays open (v8inspect). make dev keeps the proxy
 	// for DevTools. wrangler 4.86 has no flag for it: it leaves the proxy out

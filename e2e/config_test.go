@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -17,13 +16,13 @@ import (
 func TestWranglerConfigsDeploy(t *testing.T) {
 	for _, worker := range []string{"auth-telegram", "ingestor"} {
 		for _, env := range []string{"staging", "production"} {
-			cmd := exec.Command(path("node_modules", ".bin", "wrangler"), "deploy", "--dry-run", "--env", env, "--outdir", t.TempDir())
-			cmd.Dir = path("services", worker)
-			cmd.Env = append(cmd.Environ(), "WRANGLER_SEND_METRICS=false", "CI=true", "NO_COLOR=1")
-			out, err := cmd.CombinedOutput()
-			text := string(out)
-			if err != nil || strings.Contains(text, "WARNING") || strings.Contains(text, "ERROR") || !strings.Contains(text, "--dry-run: exiting now.") {
-				t.Errorf("%s --env %s: %v\n%s", worker, env, err, text)
+			text, err := devstack.DryRun(root, path("services", worker), "--env", env)
+			if err != nil { // its output is in err
+				t.Errorf("%s --env %s: %v", worker, env, err)
+				continue
+			}
+			if strings.Contains(text, "WARNING") || strings.Contains(text, "ERROR") || !strings.Contains(text, "--dry-run: exiting now.") {
+				t.Errorf("%s --env %s:\n%s", worker, env, text)
 				continue
 			}
 			if !strings.Contains(text, "env.DB ("+worker+"-"+env+")") {

@@ -19,9 +19,8 @@ import (
 // Client falls back to net/http's own Transport when it has none, so using
 // one links that Transport and crypto/tls into the .wasm (0.85 MiB of the
 // ingestor's upload, gzipped, which was 5.09 MiB), though neither can run in
-// a worker. The cost is
-// what a Client adds: no redirect is followed and no cookie kept, which a
-// call between services does not want anyway.
+// a worker. What a Client would add is lost: no redirect is followed and no
+// cookie kept, which a call between services does not want anyway.
 type Transport struct {
 	Binding string // empty: the global fetch (the network)
 }

@@ -38,17 +38,28 @@ func ParseUpload(out string) (Upload, error) {
 // UploadOf asks the pinned wrangler what it would upload for the worker in
 // dir (`wrangler deploy --dry-run`, of what make build left in its build/).
 func UploadOf(root, dir string) (Upload, error) {
-	out, err := os.MkdirTemp("", "upload-")
+	out, err := DryRun(root, dir)
 	if err != nil {
 		return Upload{}, err
 	}
+	return ParseUpload(out)
+}
+
+// DryRun runs `wrangler deploy --dry-run` (with args, such as "--env",
+// "production") for the worker in dir with the pinned wrangler, bundling into
+// a temporary directory, and returns what it printed; an error if it failed.
+func DryRun(root, dir string, args ...string) (string, error) {
+	out, err := os.MkdirTemp("", "dry-run-")
+	if err != nil {
+		return "", err
+	}
 	defer os.RemoveAll(out)
-	cmd := exec.Command(filepath.Join(root, "node_modules", ".bin", "wrangler"), "deploy", "--dry-run", "--outdir", out)
+	cmd := exec.Command(filepath.Join(root, "node_modules", ".bin", "wrangler"), append([]string{"deploy", "--dry-run", "--outdir", out}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(cmd.Environ(), "WRANGLER_SEND_METRICS=false", "CI=true", "NO_COLOR=1")
 	text, err := cmd.CombinedOutput()
 	if err != nil {
-		return Upload{}, fmt.Errorf("wrangler deploy --dry-run in %s: %v\n%s", dir, err, text)
+		return string(text), fmt.Errorf("wrangler deploy --dry-run in %s: %v\n%s", dir, err, text)
 	}
-	return ParseUpload(string(text))
+	return string(text), nil
 }

@@ -111,7 +111,7 @@ type Stack struct {
 	URL      map[string]string // primary worker name -> http://127.0.0.1:port
 	StateDir string
 	opts     Options
-	procs    []*exec.Cmd
+	procs    []*process
 	logs     *Logs
 	tmp      []string
 }
@@ -226,10 +226,11 @@ func (s *Stack) start(ctx context.Context) error {
 		cmd.Stdout = s.logs.writer(p.Workers[0])
 		cmd.Stderr = cmd.Stdout
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
+		proc, err := startProcess(cmd)
+		if err != nil {
 			return fmt.Errorf("devstack: start wrangler: %w", err)
 		}
-		s.procs = append(s.procs, cmd)
+		s.procs = append(s.procs, proc)
 		base := "http://127.0.0.1:" + strconv.Itoa(port)
 		s.URL[p.Workers[0]] = base
 		if p.Routed {
@@ -239,9 +240,7 @@ func (s *Stack) start(ctx context.Context) error {
 		}
 	}
 	for i, r := range ready {
-		exited := make(chan error, 1)
-		go func() { _, err := s.procs[i].Process.Wait(); exited <- err }()
-		if err := s.waitReady(ctx, exited, r, o.ReadyTimeout); err != nil {
+		if err := s.waitReady(ctx, s.procs[i], r, o.ReadyTimeout); err != nil {
 			var pe *PortError
 			if errors.As(err, &pe) { // the error says it all; the tail is wrangler's banner
 				return fmt.Errorf("devstack: %s did not start: %w", r.name, err)
@@ -492,7 +491,7 @@ func (e *PortError) Error() string { return fmt.Sprintf("port %d on 127.0.0.1: %
 // then, unless NoWarmup, /health warms the primary worker. A process without
 // a router is ready when /health answers anything (with NoWarmup: when
 // wrangler says it is ready).
-func (s *Stack) waitReady(ctx context.Context, exited <-chan error, r readiness, timeout time.Duration) error {
+func (s *Stack) waitReady(ctx context.Context, proc *process, r readiness, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	base := "http://127.0.0.1:" + strconv.Itoa(r.port)
 	client := &http.Client{Timeout: 30 * time.Second}
@@ -523,7 +522,7 @@ func (s *Stack) waitReady(ctx context.Context, exited <-chan error, r readiness,
 			}
 		}
 		select {
-		case err := <-exited:
+		case <-proc.exited:
 			// Its last lines may still be on their way.
 			s.logs.WaitUntil(func(line string) bool {
 				return strings.HasPrefix(line, "["+r.name+"] ") && strings.Contains(line, bindFailureText)
@@ -531,7 +530,7 @@ func (s *Stack) waitReady(ctx context.Context, exited <-chan error, r readiness,
 			if err := s.bindFailure(r); err != nil {
 				return err
 			}
-			return fmt.Errorf("wrangler exited: %v", err)
+			return fmt.Errorf("wrangler exited: %v", proc.err)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(150 * time.Millisecond):
@@ -600,23 +599,15 @@ func (s *Stack) Logs() *Logs { return s.logs }
 // Stop stops every process with its children and removes temporary
 // directories. It is safe to call more than once.
 func (s *Stack) Stop() {
-	for _, cmd := range s.procs {
-		if cmd.Process == nil {
-			continue
-		}
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	for _, p := range s.procs {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	}
-	for _, cmd := range s.procs {
-		if cmd.Process == nil {
-			continue
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
+	for _, p := range s.procs {
 		select {
-		case <-done:
+		case <-p.exited:
 		case <-time.After(5 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
+			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.exited
 		}
 	}
 	s.procs = nil
@@ -631,21 +622,45 @@ func (s *Stack) Stop() {
 // its workerd: benchmarks read their CPU time from /proc.
 func (s *Stack) Pids() []int {
 	var out []int
-	for _, cmd := range s.procs {
-		if cmd.Process != nil {
-			out = append(out, cmd.Process.Pid)
-		}
+	for _, p := range s.procs {
+		out = append(out, p.cmd.Process.Pid)
 	}
 	return out
 }
 
-// Wait blocks until a process exits (for `make dev`).
+// Wait blocks until a process exits (for `make dev`), and returns how it
+// exited.
 func (s *Stack) Wait() error {
 	errs := make(chan error, len(s.procs))
-	for _, cmd := range s.procs {
-		go func() { errs <- cmd.Wait() }()
+	for _, p := range s.procs {
+		go func() { <-p.exited; errs <- p.err }()
 	}
 	return <-errs
+}
+
+// process is a started wrangler. cmd.Wait runs once, in a goroutine of its
+// own, and exited is closed when it has returned (err is its result then):
+// everything that waits for the process waits on exited. Two calls of
+// cmd.Wait at once (Stack.Wait's and Stop's) would both wait for the one
+// goroutine that copies the output, and one of them for ever: make dev hung
+// on Ctrl-C that way when wrangler was slow to exit.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error
+}
+
+// startProcess starts cmd. Once it has exited, its output is read for at
+// most 5 s more (a process outside its group may hold the pipe), so that
+// exited is closed in any case.
+func startProcess(cmd *exec.Cmd) (*process, error) {
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, exited: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.exited) }()
+	return p, nil
 }
 
 // FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.

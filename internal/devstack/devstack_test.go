@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,11 +11,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -212,7 +215,7 @@ func waitReady(t *testing.T, r readiness, logLines ...string) error {
 		io.WriteString(w, line+"\n")
 	}
 	start := time.Now()
-	err := s.waitReady(context.Background(), make(chan error), r, 20*time.Second)
+	err := s.waitReady(context.Background(), &process{exited: make(chan struct{})}, r, 20*time.Second)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("waitReady took %v", d)
 	}
@@ -431,5 +434,41 @@ func TestParseUpload(t *testing.T) {
 		if _, err := ParseUpload(out); err == nil {
 			t.Errorf("%q: no error", out)
 		}
+	}
+}
+
+// Stop returns while Wait waits (make dev waits, then stops on Ctrl-C), and
+// then so does Wait: each process is waited for once. With Wait and Stop each
+// calling cmd.Wait, one of them waited for ever for the output's copier.
+func TestStopWhileWaiting(t *testing.T) {
+	s := &Stack{}
+	for range 3 {
+		cmd := exec.Command("sh", "-c", "echo started; sleep 60")
+		cmd.Stdout = &bytes.Buffer{} // not a file: a goroutine copies the output
+		cmd.Stderr = cmd.Stdout
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		p, err := startProcess(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.procs = append(s.procs, p)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- s.Wait() }()
+	time.Sleep(100 * time.Millisecond) // Wait is waiting
+	stopped := make(chan struct{})
+	go func() { s.Stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Stop did not return while Wait waited")
+	}
+	select {
+	case err := <-waited:
+		if err == nil {
+			t.Error("Wait: nil, want how the process was stopped")
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Wait did not return after Stop")
 	}
 }

@@ -9,6 +9,14 @@
 //	go run ./bench/cmd/profile -pair js                         # the JavaScript pair
 //	go run ./bench/cmd/profile -route '/bench/goasync?n=3000'   # another route of the Go caller
 //	go run ./bench/cmd/profile -pair auth                       # a JavaScript caller → auth-telegram's hand-out
+//	go run ./bench/cmd/profile -native                          # the whole workerd process, with Linux perf
+//
+// V8's profiler sees JavaScript and WebAssembly frames, and time in the
+// engine's C++ only as "(program)" or a native's name. -native samples the
+// whole workerd process with perf instead: workerd's, kj's and V8's own code
+// by symbol, and everything V8 compiled (Go's WebAssembly, JavaScript) as one
+// line, in µs of the process's CPU a call (the route's n calls a request).
+// -match picks symbols to print besides the top ones.
 package main
 
 import (
@@ -21,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"time"
 
 	"github.com/communicator/communicator/internal/devstack"
@@ -33,6 +42,8 @@ var (
 	seconds  = flag.Duration("for", 6*time.Second, "how long to sample each isolate")
 	interval = flag.Duration("interval", 50*time.Microsecond, "V8's sampling interval")
 	top      = flag.Int("top", 30, "functions to print per isolate")
+	native   = flag.Bool("native", false, "sample the whole workerd process with Linux perf instead of V8's profiler")
+	match    = flag.String("match", "", "with -native, also print the symbols matching this regular expression")
 )
 
 func main() {
@@ -44,6 +55,12 @@ func main() {
 	}
 	if *route != "" {
 		p.path = *route
+	}
+	var matching *regexp.Regexp
+	if *match != "" {
+		if matching, err = regexp.Compile(*match); err != nil {
+			log.Fatalf("-match: %v", err)
+		}
 	}
 	root, err := devstack.FindRoot()
 	if err != nil {
@@ -97,6 +114,16 @@ func main() {
 			st.Stop()
 			log.Fatal(err)
 		}
+	}
+	if *native {
+		pid := st.Workerds()[0]
+		syms, runs, err := nativeProfile(pid, *seconds, run)
+		if err != nil {
+			st.Stop()
+			log.Fatal(err)
+		}
+		printNative(os.Stdout, pid, path, syms, runs, *top, matching)
+		return
 	}
 	addr, err := v8inspect.Find(st.Workerds()[0])
 	if err != nil {

@@ -4,6 +4,23 @@
 // out a session from auth-telegram (getSessionByUserId), as the ingestor
 // does on a cache miss; GET /remote?n= calls the same method as / on the
 // callee's copy in another workerd (bench-jsremote).
+//
+// touch=K (with / or /remote) first writes one byte in every 64-byte line of
+// the next K KiB of an 8 MiB ring, before each call: a caller that pushes K KiB
+// of other memory through the CPU's caches between calls, the control for how
+// much a Go caller's own work slows workerd's (docs/ARCHITECTURE.md, "Where a
+// Go→Go call's time goes"; go run ./bench/cmd/profile -native).
+const ringSize = 8 << 20;
+let ring, at = 0;
+
+// touchRing is its own function so that V8 optimizes it as a whole: a loop
+// inside the request's long async function would run in V8's baseline code.
+function touchRing(bytes) {
+  ring ??= new Uint8Array(ringSize);
+  for (let j = 0; j < bytes; j += 64) ring[(at + j) % ringSize]++;
+  at = (at + bytes) % ringSize;
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -18,7 +35,9 @@ export default {
       }
     } else {
       const peer = url.pathname === "/remote" ? env.REMOTE : env.PEER;
+      const touch = Number(url.searchParams.get("touch") ?? 0) * 1024;
       for (let i = 0; i < n; i++) {
+        if (touch > 0) touchRing(touch);
         const s = await peer.session(7);
         if (s.userId !== 7) throw new Error("bad answer");
       }

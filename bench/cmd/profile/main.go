@@ -41,7 +41,7 @@ var (
 	route    = flag.String("route", "", "the caller's route to run while sampling (default: 3000 calls of the session-shaped method)")
 	seconds  = flag.Duration("for", 6*time.Second, "how long to sample each isolate")
 	interval = flag.Duration("interval", 50*time.Microsecond, "V8's sampling interval")
-	top      = flag.Int("top", 30, "functions to print per isolate")
+	top      = flag.Int("top", 30, "functions to print per isolate (with -native, symbols of the process)")
 	native   = flag.Bool("native", false, "sample the whole workerd process with Linux perf instead of V8's profiler")
 	match    = flag.String("match", "", "with -native, also print the symbols matching this regular expression")
 )

@@ -1,16 +1,14 @@
 package e2e
 
 import (
-	"bufio"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/communicator/communicator/internal/devstack"
+	"github.com/communicator/communicator/internal/proctcp"
 	"github.com/communicator/communicator/internal/v8inspect"
 )
 
@@ -51,43 +49,23 @@ func TestNoDevTools(t *testing.T) {
 // sessionsOn counts the established TCP connections (IPv4) to port from
 // other processes than this one (v8inspect.Find keeps its own open).
 func sessionsOn(t *testing.T, port int) int {
-	f, err := os.Open("/proc/net/tcp")
+	table, err := proctcp.Table("self")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	ours := map[string]bool{} // socket inodes of this process
-	fds, _ := os.ReadDir("/proc/self/fd")
-	for _, fd := range fds {
-		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, "socket:[") {
-			ours[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
-		}
+	ours, err := proctcp.Owned("self")
+	if err != nil {
+		t.Fatal(err)
 	}
-	portOf := func(addr string) int {
-		_, h, _ := strings.Cut(addr, ":")
-		v, _ := strconv.ParseUint(h, 16, 32)
-		return int(v)
-	}
-	type conn struct{ local, remote int }
-	var toPort []conn
 	ourPorts := map[int]bool{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text()) // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-		if len(fields) < 10 || fields[3] != "01" {
-			continue
-		}
-		c := conn{portOf(fields[1]), portOf(fields[2])}
-		if c.local == port {
-			toPort = append(toPort, c)
-		}
-		if ours[fields[9]] {
-			ourPorts[c.local] = true
+	for _, s := range table {
+		if s.State == proctcp.Established && ours[s.Inode] {
+			ourPorts[s.LocalPort] = true
 		}
 	}
 	n := 0
-	for _, c := range toPort {
-		if !ourPorts[c.remote] {
+	for _, s := range table {
+		if s.State == proctcp.Established && s.LocalPort == port && !ourPorts[s.RemotePort] {
 			n++
 		}
 	}

@@ -6,19 +6,17 @@
 package v8inspect
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"nhooyr.io/websocket"
+
+	"github.com/communicator/communicator/internal/proctcp"
 )
 
 // Heap is what V8 reports for one isolate (Runtime.getHeapUsage).
@@ -31,7 +29,7 @@ type Heap struct {
 // loopback port it listens on that answers the DevTools target list. (Asking
 // workerd's other ports makes it log a refused RPC connection; harmless.)
 func Find(pid int) (string, error) {
-	ports, err := listeningPorts(pid)
+	ports, err := proctcp.ListeningPorts(pid)
 	if err != nil {
 		return "", err
 	}
@@ -50,39 +48,6 @@ func Find(pid int) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("workerd %d: no inspector among its listening ports %v (wrangler dev enables one)", pid, ports)
-}
-
-// listeningPorts are the TCP ports process pid listens on (IPv4).
-func listeningPorts(pid int) ([]int, error) {
-	dir := filepath.Join("/proc", strconv.Itoa(pid))
-	fds, err := os.ReadDir(filepath.Join(dir, "fd"))
-	if err != nil {
-		return nil, err
-	}
-	inodes := map[string]bool{}
-	for _, fd := range fds {
-		if l, err := os.Readlink(filepath.Join(dir, "fd", fd.Name())); err == nil && strings.HasPrefix(l, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
-		}
-	}
-	table, err := os.ReadFile(filepath.Join(dir, "net", "tcp"))
-	if err != nil {
-		return nil, err
-	}
-	var ports []int
-	for _, line := range bytes.Split(table, []byte("\n"))[1:] {
-		f := strings.Fields(string(line))
-		// sl local_address rem_address st ... inode is the tenth field.
-		if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
-			continue
-		}
-		if i := strings.IndexByte(f[1], ':'); i >= 0 {
-			if p, err := strconv.ParseUint(f[1][i+1:], 16, 16); err == nil {
-				ports = append(ports, int(p))
-			}
-		}
-	}
-	return ports, nil
 }
 
 // HeapUsage asks the inspector at addr for the heap of worker's isolate (the

@@ -299,9 +299,9 @@ export class Runtime {
     } catch (e) { // a BigInt, a cycle: nothing Go could read
       return Promise.reject(this.#invalid(`the arguments cannot be encoded as JSON (${e?.message ?? e})`));
     }
-    const [inst, req, w] = this.#openCall(env, ctx, entrypoint);
-    w.raw(json);
-    return this.#callGo(inst, req, method, sync, w.done(), false);
+    const req = this.#openCall(env, ctx, entrypoint);
+    scratch.raw(json);
+    return this.#callGo(req.inst, req, method, sync, scratch.done(), false);
   }
 
   // callJSON is call for a caller that has the arguments' JSON already: one Go
@@ -321,21 +321,21 @@ export class Runtime {
     if (!(json instanceof Uint8Array)) {
       return Promise.reject(this.#invalid(`callJSON: the arguments of ${name} must be a Uint8Array holding their JSON array, not ${json === null ? "null" : typeof json}`));
     }
-    const [inst, req, w] = this.#openCall(env, ctx, entrypoint);
-    w.rawBytes(json);
+    const req = this.#openCall(env, ctx, entrypoint);
+    scratch.rawBytes(json);
     this.#jsonServed++;
-    return this.#callGo(inst, req, m[0], m[1], w.done(), true);
+    return this.#callGo(req.inst, req, m[0], m[1], scratch.done(), true);
   }
 
-  // #openCall opens an RPC event's request and starts its payload: the
-  // entrypoint and the caller's props; the arguments' JSON follows.
+  // #openCall opens an RPC event's request and starts its payload in
+  // scratch: the entrypoint and the caller's props; the arguments' JSON
+  // follows. (It returns only the request, whose inst is the instance: no
+  // array to allocate on every call.)
   #openCall(env, ctx, entrypoint) {
-    const inst = this.#ensure(env);
-    const req = this.#open(inst, env, ctx);
-    const w = scratch.reset();
-    w.u32(entrypoint);
-    w.str(this.#propsJSON(ctx?.props));
-    return [inst, req, w];
+    const req = this.#open(this.#ensure(env), env, ctx);
+    scratch.reset().u32(entrypoint);
+    scratch.str(this.#propsJSON(ctx?.props));
+    return req;
   }
 
   // #callGo runs an RPC event whose payload is written, and settles it: as a

@@ -25,11 +25,11 @@ import wasm from "./app.wasm";
 `)
 	// A worker without RPC methods has nothing to answer through callJSON.
 	withJSON := len(m.methods) > 0
+	imports := "Runtime"
 	if withJSON {
-		b.WriteString("import { Runtime, JSON_RPC_VERSION } from \"./runtime.mjs\";\n\n")
-	} else {
-		b.WriteString("import { Runtime } from \"./runtime.mjs\";\n\n")
+		imports += ", JSON_RPC_VERSION"
 	}
+	fmt.Fprintf(&b, "import { %s } from \"./runtime.mjs\";\n\n", imports)
 	// A JSON string is a JavaScript string literal.
 	fmt.Fprintf(&b, "const runtime = new Runtime({ wasm, connect, service: %s", jsoncodec.AppendString(nil, service))
 	if errName != "" {

@@ -137,11 +137,7 @@ func main() {
 	for _, w := range profiled {
 		var failed error
 		ctx, cancel := context.WithTimeout(context.Background(), *seconds+time.Minute)
-		fns, total, err := v8inspect.Profile(ctx, addr, w, *interval, func() {
-			for end := time.Now().Add(*seconds); time.Now().Before(end) && failed == nil; {
-				failed = run()
-			}
-		})
+		fns, total, err := v8inspect.Profile(ctx, addr, w, *interval, func() { _, failed = repeatFor(*seconds, run) })
 		cancel()
 		if err == nil {
 			err = failed
@@ -214,4 +210,16 @@ func start(root string, p workerPair, stage string) (*devstack.Stack, error) {
 			devstack.Worker{Name: "bridge-callee", Dir: filepath.Join(root, "e2e", "bridgeworker", "callee"), Build: stage, Migrations: migrations, Migrate: true}),
 		Processes: []devstack.Process{{Workers: []string{p.caller, p.callee, p.otherCaller, p.otherCallee}}},
 	})
+}
+
+// repeatFor runs run again and again for d, and returns how many times it
+// completed, or its first error.
+func repeatFor(d time.Duration, run func() error) (int, error) {
+	n := 0
+	for end := time.Now().Add(d); time.Now().Before(end); n++ {
+		if err := run(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

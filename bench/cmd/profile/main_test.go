@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPairNamed(t *testing.T) {
@@ -96,5 +98,21 @@ func TestCallsPerRequest(t *testing.T) {
 		if got := callsPerRequest(route); got != want {
 			t.Errorf("callsPerRequest(%q) = %d, want %d", route, got, want)
 		}
+	}
+}
+
+func TestRepeatFor(t *testing.T) {
+	calls := 0
+	n, err := repeatFor(time.Minute, func() error {
+		if calls++; calls == 3 {
+			return errors.New("third call failed")
+		}
+		return nil
+	})
+	if n != 2 || err == nil || err.Error() != "third call failed" {
+		t.Errorf("repeatFor = %d, %v; want 2 completed and the third call's error", n, err)
+	}
+	if n, err := repeatFor(0, func() error { t.Error("ran with no time"); return nil }); n != 0 || err != nil {
+		t.Errorf("repeatFor(0) = %d, %v", n, err)
 	}
 }

@@ -43,13 +43,7 @@ func nativeProfile(pid int, d time.Duration, run func() error) ([]perfSymbol, in
 	if err := rec.Start(); err != nil {
 		return nil, 0, fmt.Errorf("perf record: %w (-native needs Linux perf)", err)
 	}
-	runs := 0
-	var failed error
-	for end := time.Now().Add(d); time.Now().Before(end); runs++ {
-		if failed = run(); failed != nil {
-			break
-		}
-	}
+	runs, failed := repeatFor(d, run)
 	if err := rec.Wait(); err != nil {
 		return nil, 0, fmt.Errorf("perf record: %w: %s", err, stderr.Bytes())
 	}

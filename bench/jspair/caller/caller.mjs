@@ -10,6 +10,8 @@
 // of other memory through the CPU's caches between calls, the control for how
 // much a Go caller's own work slows workerd's (docs/ARCHITECTURE.md, "Where a
 // Go→Go call's time goes"; go run ./bench/cmd/profile -native).
+// K is whole KiB from 0 to 8192 (the ring); anything else is a 400 before
+// any call.
 const ringSize = 8 << 20;
 let ring, at = 0;
 
@@ -35,9 +37,13 @@ export default {
       }
     } else {
       const peer = url.pathname === "/remote" ? env.REMOTE : env.PEER;
-      const touch = Number(url.searchParams.get("touch") ?? 0) * 1024;
+      const touch = url.searchParams.get("touch") ?? "0";
+      const kib = /^[0-9]{1,5}$/.test(touch) ? Number(touch) : NaN;
+      if (!(kib <= ringSize / 1024)) {
+        return Response.json({ error: `touch=${touch.slice(0, 32)}: want whole KiB from 0 to ${ringSize / 1024}` }, { status: 400 });
+      }
       for (let i = 0; i < n; i++) {
-        if (touch > 0) touchRing(touch);
+        if (kib > 0) touchRing(kib * 1024);
         const s = await peer.session(7);
         if (s.userId !== 7) throw new Error("bad answer");
       }

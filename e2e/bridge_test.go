@@ -79,6 +79,7 @@ type bridgeStats struct {
 	JS           struct {
 		Instances, LiveRequests, InflightOps, GoTimers, JSValues, OpenSockets int
 		SyncAnswers, SyncFallbacks                                            int
+		SuspendedCalls, SuspendsReleased                                      int
 		JSONCalls, JSONServed                                                 int
 	}
 	Memory struct {
@@ -224,6 +225,50 @@ func TestBridge(t *testing.T) {
 		get(t, url+"/peer/stats").json(t, &after)
 		if n := after.JS.SyncAnswers - before.JS.SyncAnswers; n != 21 || after.JS.SyncFallbacks != before.JS.SyncFallbacks {
 			t.Errorf("callee answered %d calls synchronously (want 21), fallbacks %d -> %d", n, before.JS.SyncFallbacks, after.JS.SyncFallbacks)
+		}
+	})
+
+	// A request alone in its isolate waits for each RPC call's answer inside
+	// the import that makes it (JSPI), and the answers are the same. A call
+	// that outlasts its caller's deadline is released to the asynchronous
+	// path, where the deadline ends it, instead of holding Go until the answer.
+	t.Run("RPCAnswersWaitedForInsideTheCall", func(t *testing.T) {
+		before := stats(t, url)
+		if r := get(t, url+"/bench/js?n=20"); r.Status != 200 {
+			t.Fatalf("/bench/js: %d %s", r.Status, r.Body)
+		}
+		var echo struct{ Value string }
+		get(t, url+"/rpc/echo?v=waited").json(t, &echo)
+		var fail struct{ Error, Code string }
+		get(t, url+"/rpc/fail?code=SESSION_REVOKED").json(t, &fail)
+		after := stats(t, url)
+		if echo.Value != "waited" || fail.Code != "SESSION_REVOKED" {
+			t.Errorf("answers: echo %+v, fail %+v", echo, fail)
+		}
+		if n := after.JS.SuspendedCalls - before.JS.SuspendedCalls; n != 22 {
+			t.Errorf("the caller waited inside call_wait for %d calls, want 22 (the runtime lacks JSPI?)", n)
+		}
+
+		var slow struct {
+			Value int64
+			Error string
+		}
+		before = after
+		get(t, url+"/rpc/slow?ms=2000&timeout=50").json(t, &slow)
+		if slow.Error != "context deadline exceeded" {
+			t.Errorf("a call past its deadline: %+v, want context deadline exceeded", slow)
+		}
+		var short struct {
+			Value int64
+			Error string
+		}
+		get(t, url+"/rpc/slow?ms=30").json(t, &short)
+		if short.Value != 30 || short.Error != "" {
+			t.Errorf("a call of 30 ms: %+v", short)
+		}
+		after = stats(t, url)
+		if after.JS.SuspendsReleased == before.JS.SuspendsReleased {
+			t.Errorf("no wait released (%d): the call past its deadline was not waited for inside call_wait", after.JS.SuspendsReleased)
 		}
 	})
 

@@ -19,7 +19,10 @@ type Stats struct {
 	// instances started in this isolate), liveRequests, inflightOps (operations
 	// started for Go and not completed), goTimers, waitsReported,
 	// openSockets, loopWakes and loopPolls (a loop woken by its own context,
-	// and on its poll timer), syncAnswers and syncFallbacks (//rpc:sync calls
+	// and on its poll timer), suspendedCalls and suspendsReleased (RPC calls
+	// whose answer Go waited for inside the import that made them, with JSPI;
+	// of those, the waits released to the asynchronous path because something
+	// else needed Go), syncAnswers and syncFallbacks (//rpc:sync calls
 	// answered inside the call, and not), jsonCalls and jsonServed (RPC calls
 	// made to another Go worker, and answered to one, with their JSON as
 	// bytes: callJSON), jsValues (JavaScript values Go holds references

@@ -189,6 +189,10 @@ func main() {
 			v, err = client.Fail(ctx, r.URL.Query().Get("code"))
 		case "echo":
 			v, err = client.Echo(ctx, r.URL.Query().Get("v"))
+		case "slow": // the callee sleeps ms; the caller gives up after timeout ms
+			c, cancel := context.WithTimeout(ctx, time.Duration(intParam(r, "timeout", 10_000))*time.Millisecond)
+			v, err = client.Slow(c, int64(intParam(r, "ms", 0)))
+			cancel()
 		// What another worker could send a Go worker's callJSON, which the
 		// generated client never does: arguments that are not JSON, or not an
 		// array, and a method the worker does not have.

@@ -26,6 +26,15 @@ const TIMER_SLACK_MS = 2;
 // flight (whose result performs its queue anyway). No other request's context
 // ever wakes it (#wait says why).
 const POLL_MIN_MS = 1, POLL_MAX_MS = 10;
+// JSPI (WebAssembly.Suspending and promising) lets Go wait for an RPC call's
+// answer inside the import that makes it, with no pause and resume of Go's
+// scheduler (#callWait). Where the runtime lacks it (Node 20), every call
+// takes the asynchronous path.
+const JSPI = typeof WebAssembly.Suspending === "function" && typeof WebAssembly.promising === "function";
+// What the import call_wait answers Go when it did not wait for the answer
+// (bridge.go's waitNot and waitReleased; any other answer is the reply's
+// length times 4 plus its status).
+const WAIT_NOT = -1, WAIT_RELEASED = -2;
 // JSON_RPC_VERSION is what an entry class's callJSONVersion answers: the
 // version of callJSON (see Runtime.callJSON).
 export const JSON_RPC_VERSION = 1;
@@ -252,6 +261,7 @@ export class Runtime {
   #polls = 0; // times a request's loop woke on its poll timer
   #waitsReported = 0; // requests found waiting on Go with nothing in flight (#run's keepalive)
   #current = null; // the request whose own context is running now (its event, its I/O's result, its loop), if known
+  #suspendedCalls = 0; #suspendsReleased = 0; // RPC calls Go waited for inside call_wait; of those, released to the asynchronous path
   #syncAnswers = 0; #syncFallbacks = 0; // RPC calls answered inside bridge_call; tried there and not
   #peers = new Map(); // binding name -> PEER_GO, PEER_OTHER, or when it was asked (OP_RPC)
   #askAgainMs;
@@ -449,6 +459,8 @@ export class Runtime {
       openSockets: this.#openSockets,
       loopWakes: this.#wakes,
       loopPolls: this.#polls,
+      suspendedCalls: this.#suspendedCalls,
+      suspendsReleased: this.#suspendsReleased,
       syncAnswers: this.#syncAnswers,
       syncFallbacks: this.#syncFallbacks,
       jsonCalls: this.#jsonCalls,
@@ -492,6 +504,12 @@ export class Runtime {
     const inst = {
       go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env),
       held: [new Map(), new Map()], // payloads waiting for Go to take them: [by request id, by call id]
+      // JSPI (#callWait): Go's resume export wrapped by WebAssembly.promising;
+      // whether Go runs inside it; the call Go waits for inside call_wait; and,
+      // from that wait until Go returns to JavaScript, busy (a promise of that
+      // return), the request whose context resumed Go, and whether anything
+      // else has released the wait since (foreign: from another context).
+      resumeP: null, inResume: false, wait: null, busy: null, busyReq: null, foreign: false,
     };
     if (program) { go.argv = program.argv; go.env = program.vars; }
     go.exit = (code) => { inst.exitCode = code; };
@@ -499,7 +517,8 @@ export class Runtime {
     // writes under Node, for one); an exit there must be seen too.
     const resume = go._resume.bind(go);
     go._resume = () => {
-      resume();
+      if (JSPI) this.#resumeSuspendable(inst);
+      else resume();
       if (go.exited) this.#kill(inst, new Error(`Go program exited with code ${inst.exitCode}`));
     };
     // Nothing awaits the exit promise; resolving it from another request's
@@ -526,6 +545,9 @@ export class Runtime {
       ...go.importObject,
       bridge: {
         post: (id, op, call, ptr, n) => this.#post(inst, id, op, call, ptr >>> 0, n >>> 0),
+        call_wait: JSPI
+          ? new WebAssembly.Suspending((id, op, call, ptr, n) => this.#callWait(inst, id, op, call, ptr >>> 0, n >>> 0))
+          : () => WAIT_NOT,
         ready: () => { inst.ready = true; },
         // take copies what JavaScript holds for an event (kind 0, by request
         // id) or a reply (kind 1, by call id) into Go's memory, and forgets it.
@@ -554,6 +576,110 @@ export class Runtime {
     return inst;
   }
 
+  // ---- waiting inside call_wait (JSPI) --------------------------------------
+  //
+  // Go's resume runs inside WebAssembly.promising. A goroutine making an RPC
+  // call while its own request's context runs Go, and no other request is
+  // alive, calls the import call_wait instead of posting the call: the
+  // runtime makes the call, and the whole of Go waits inside the import
+  // (JSPI suspends its stack) until the answer is back. The goroutine then
+  // goes on as if the import had returned at once: no parking, no pause of
+  // Go's scheduler, no bridge_complete and no resume, which is most of a Go
+  // caller's cost of a call (docs/ARCHITECTURE.md, "Waiting inside the
+  // call"). While Go waits it is busy: nothing may enter it. Anything that
+  // needs Go meanwhile (another event, another operation's result, a Go
+  // timer, a turn of the request's loop, every POLL_MAX_MS at most while the
+  // call is in flight) releases the wait: call_wait returns WAIT_RELEASED, the
+  // goroutine waits for the answer on the asynchronous path, Go returns to
+  // JavaScript, and what was held back enters Go then, each from its own
+  // context (#whenIdle). A wait therefore never holds up another request for
+  // longer than Go takes to get back to JavaScript.
+
+  #resumeSuspendable(inst) {
+    if (inst.go.exited) throw new Error("Go program has already exited");
+    inst.resumeP ??= WebAssembly.promising(inst.ex.resume);
+    inst.inResume = true;
+    inst.busyReq = this.#current;
+    let waiting = false;
+    try {
+      const done = inst.resumeP();
+      waiting = inst.wait !== null;
+      // Go either returned (a trap shows only as a rejection: JSPI turns it
+      // into one) or waits inside call_wait and returns later.
+      const idle = done.then(() => this.#idle(inst, waiting), (e) => { this.#idle(inst, waiting); this.#kill(inst, e); });
+      if (waiting) inst.busy = idle;
+    } finally {
+      if (!waiting) { inst.inResume = false; inst.busyReq = null; }
+    }
+  }
+
+  // #idle runs when Go has returned to JavaScript from a resume. If Go had
+  // waited inside call_wait, what it posted to the request that resumed it is
+  // performed now, when that request's context is the one running (its
+  // answer resumed Go) and no other context released the wait.
+  #idle(inst, waited) {
+    if (!waited) return;
+    const req = inst.busyReq, foreign = inst.foreign;
+    inst.busy = null; inst.busyReq = null; inst.foreign = false; inst.inResume = false; inst.wait = null;
+    if (inst.go.exited) { this.#kill(inst, new Error(`Go program exited with code ${inst.exitCode}`)); return; }
+    if (req && !foreign && !req.finished) {
+      const outer = this.#current;
+      this.#current = req;
+      try { this.#drain(req); } finally { this.#current = outer; }
+    }
+  }
+
+  // #callWait is the import call_wait: it answers WAIT_NOT (post the call as
+  // usual) unless Go may wait here, else makes the call and returns a
+  // promise of its answer (n * 4 + status; the bytes are held for take) or of
+  // WAIT_RELEASED.
+  #callWait(inst, id, op, call, ptr, n) {
+    if (!inst.inResume || inst.wait || inst.foreign || op !== OP_RPC || this.#live.size !== 1) return WAIT_NOT;
+    const req = this.#live.get(id);
+    if (!req || req.finished || req.failPending || req.inst !== inst || req !== (inst.busy ? inst.busyReq : this.#current)) return WAIT_NOT;
+    const bytes = new Uint8Array(inst.ex.mem.buffer, ptr, n).slice();
+    this.#suspendedCalls++;
+    req.posted++;
+    return new Promise((resolve) => {
+      inst.wait = { call, resolve };
+      try {
+        this.#perform(req, op, call, bytes);
+      } catch (e) {
+        this.#complete(req, call, S_ERR, encodeError(e));
+      }
+    });
+  }
+
+  // #release ends Go's wait inside call_wait: the goroutine waits for the
+  // answer on the asynchronous path (bridge_complete brings it). From another
+  // context than the one that resumed Go, Go's return is foreign to it.
+  #release(inst) {
+    if (!inst.busy) return;
+    if (this.#current !== inst.busyReq) inst.foreign = true;
+    const wait = inst.wait;
+    if (!wait) return;
+    inst.wait = null;
+    this.#suspendsReleased++;
+    wait.resolve(WAIT_RELEASED);
+  }
+
+  // #whenIdle runs fn (an entry into Go) once Go has returned to JavaScript,
+  // releasing its wait first. It retries from the current context, never
+  // from another's: first as microtasks (Go's continuation and its return
+  // are usually microtasks queued ahead), then on a zero timer.
+  #whenIdle(inst, fn, tries = 0) {
+    if (inst.dead || !inst.busy) { fn(); return; }
+    this.#release(inst);
+    const current = this.#current;
+    const retry = () => {
+      const outer = this.#current;
+      this.#current = current;
+      try { this.#whenIdle(inst, fn, tries + 1); } finally { this.#current = outer; }
+    };
+    if (tries < 4) queueMicrotask(retry);
+    else setTimeout(retry, 0);
+  }
+
   #startFailure(e) {
     console.error(JSON.stringify({ level: "ERROR", msg: "worker failed to start", error: String(e?.message ?? e) }));
     return new Response("worker failed to start\n", { status: 500 });
@@ -575,6 +701,7 @@ export class Runtime {
 
   #resume(inst) {
     if (inst.dead) return;
+    if (inst.busy) { this.#whenIdle(inst, () => this.#resume(inst)); return; }
     try {
       inst.go._resume();
     } catch (e) {
@@ -628,6 +755,7 @@ export class Runtime {
   // #begin hands an event to Go and, in the event's own context, performs what
   // Go asked for synchronously.
   #begin(inst, kind, req, method, bytes) {
+    if (inst.busy) { const own = ownBytes(bytes); this.#whenIdle(inst, () => this.#begin(inst, kind, req, method, own)); return; }
     this.#fireTimers(inst, req);
     try {
       if (bytes.length) inst.held[0].set(req.id, ownBytes(bytes));
@@ -650,6 +778,7 @@ export class Runtime {
   // not mark it synchronous): nothing happened, and the caller starts the
   // event as usual. Go's due timers fire first, as in #begin.
   #answerSync(inst, req, method, bytes) {
+    if (inst.busy) return false; // #begin waits for Go
     this.#fireTimers(inst, req);
     if (inst.dead) return false; // #begin fails the call
     const outer = this.#current;
@@ -817,6 +946,7 @@ export class Runtime {
     this.#current = req;
     try {
       if (req.failPending) { this.#fail(req); return true; }
+      if (req.inst.wait) this.#release(req.inst);
       const posted = req.qi < req.q.length;
       this.#drain(req);
       if (req.finished) return true;
@@ -873,6 +1003,7 @@ export class Runtime {
   // #fireTimers resumes Go if one of its timers is due; it reports whether.
   #fireTimers(inst, req = null) {
     if (this.#timers.size === 0 || inst.dead) return false;
+    if (inst.busy) { this.#release(inst); return false; } // the loop fires them at its next turn
     const now = performance.now();
     let fired = false;
     for (const [id, due] of this.#timers) {
@@ -920,6 +1051,14 @@ export class Runtime {
     const inst = req.inst;
     if (inst.dead) return;
     const n = bytes ? bytes.length : 0;
+    const wait = inst.wait;
+    if (wait && wait.call === call) { // Go waits for it inside call_wait: no export, no resume
+      inst.wait = null;
+      if (n) inst.held[1].set(call, ownBytes(bytes));
+      wait.resolve(n * 4 + status);
+      return;
+    }
+    if (inst.busy) { const own = bytes && ownBytes(bytes); this.#whenIdle(inst, () => this.#complete(req, call, status, own)); return; }
     try {
       if (n) inst.held[1].set(call, ownBytes(bytes));
       if (!inst.ex.bridge_complete(call, status, n)) inst.held[1].delete(call);

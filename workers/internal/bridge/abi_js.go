@@ -14,6 +14,21 @@ import (
 //go:wasmimport bridge post
 func jsPost(req, op, call uint32, ptr unsafe.Pointer, n uint32) uint32
 
+// jsCallWait makes an RPC call (op, for request req, as call) and, where
+// JavaScript can, waits for its answer inside the import, with the whole of
+// Go suspended (JSPI): it returns the reply's length times 4 plus its status,
+// the bytes held for take. Otherwise it returns waitNot (nothing was done:
+// post the call) or waitReleased (the call is in flight and its reply comes
+// through bridge_complete). See js/runtime.mjs, #callWait.
+//
+//go:wasmimport bridge call_wait
+func jsCallWait(req, op, call uint32, ptr unsafe.Pointer, n uint32) int32
+
+const (
+	waitNot      = -1
+	waitReleased = -2
+)
+
 //go:wasmimport bridge ready
 func jsReady()
 
@@ -224,22 +239,49 @@ func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	ch := chanPool.Get().(chan Reply)
 	mu.Lock()
 	nextCall++
 	if nextCall == 0 {
 		nextCall = 1
 	}
 	call := nextCall
-	calls[call] = ch
 	mu.Unlock()
-	if jsPost(id, op, call, unsafe.Pointer(unsafe.SliceData(payload)), uint32(len(payload))) == 0 {
+	ptr, n := unsafe.Pointer(unsafe.SliceData(payload)), uint32(len(payload))
+	if op == OpRPC {
+		// Nothing else can run in Go while it waits inside the import, and
+		// JavaScript releases the wait as soon as anything needs Go.
+		r := jsCallWait(id, op, call, ptr, n)
+		if r >= 0 {
+			rep := Reply{Status: uint32(r & 3), n: uint32(r) >> 2}
+			rep.Payload = take(takeReply, call, rep.n)
+			return rep, nil
+		}
+		if r == waitReleased {
+			return wait(ctx, call, register(call))
+		}
+	}
+	ch := register(call)
+	if jsPost(id, op, call, ptr, n) == 0 {
 		mu.Lock()
 		delete(calls, call)
 		mu.Unlock()
 		chanPool.Put(ch)
 		return Reply{}, ErrRequestGone
 	}
+	return wait(ctx, call, ch)
+}
+
+// register makes ch the channel bridge_complete hands call's reply to.
+func register(call uint32) chan Reply {
+	ch := chanPool.Get().(chan Reply)
+	mu.Lock()
+	calls[call] = ch
+	mu.Unlock()
+	return ch
+}
+
+// wait waits for call's reply on ch, or for ctx's end.
+func wait(ctx context.Context, call uint32, ch chan Reply) (Reply, error) {
 	done := ctx.Done()
 	if done == nil {
 		r := <-ch

@@ -9,6 +9,7 @@ import (
 	neturl "net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -239,14 +240,20 @@ func TestBridge(t *testing.T) {
 		}
 		var echo struct{ Value string }
 		get(t, url+"/rpc/echo?v=waited").json(t, &echo)
-		var fail struct{ Error, Code string }
+		var fail, missing struct{ Error, Code string }
 		get(t, url+"/rpc/fail?code=SESSION_REVOKED").json(t, &fail)
+		// Answered before the import has returned: Go must still be seen as waiting.
+		get(t, url+"/rpc/nobinding").json(t, &missing)
+		get(t, url+"/rpc/echo?v=after").json(t, &echo)
 		after := stats(t, url)
-		if echo.Value != "waited" || fail.Code != "SESSION_REVOKED" {
-			t.Errorf("answers: echo %+v, fail %+v", echo, fail)
+		if echo.Value != "after" || fail.Code != "SESSION_REVOKED" || !strings.Contains(missing.Error, "no binding named NO_SUCH_BINDING") {
+			t.Errorf("answers: echo %+v, fail %+v, missing binding %+v", echo, fail, missing)
 		}
-		if n := after.JS.SuspendedCalls - before.JS.SuspendedCalls; n != 22 {
-			t.Errorf("the caller waited inside call_wait for %d calls, want 22 (the runtime lacks JSPI?)", n)
+		if n := after.JS.SuspendedCalls - before.JS.SuspendedCalls; n != 24 {
+			t.Errorf("the caller waited inside call_wait for %d calls, want 24 (the runtime lacks JSPI?)", n)
+		}
+		if after.JS.Instances != before.JS.Instances || after.JS.LiveRequests != 1 {
+			t.Errorf("instances %d -> %d, live requests %d", before.JS.Instances, after.JS.Instances, after.JS.LiveRequests)
 		}
 
 		var slow struct {

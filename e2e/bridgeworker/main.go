@@ -189,6 +189,8 @@ func main() {
 			v, err = client.Fail(ctx, r.URL.Query().Get("code"))
 		case "echo":
 			v, err = client.Echo(ctx, r.URL.Query().Get("v"))
+		case "nobinding": // refused by the runtime before any call is made
+			_, err = workers.GetBinding("NO_SUCH_BINDING").Call(ctx, "echo", []byte(`["x"]`))
 		case "slow": // the callee sleeps ms; the caller gives up after timeout ms
 			c, cancel := context.WithTimeout(ctx, time.Duration(intParam(r, "timeout", 10_000))*time.Millisecond)
 			v, err = client.Slow(c, int64(intParam(r, "ms", 0)))

@@ -505,11 +505,12 @@ export class Runtime {
       go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env),
       held: [new Map(), new Map()], // payloads waiting for Go to take them: [by request id, by call id]
       // JSPI (#callWait): Go's resume export wrapped by WebAssembly.promising;
-      // whether Go runs inside it; the call Go waits for inside call_wait; and,
+      // whether Go runs inside it; whether it has waited inside call_wait in
+      // this resume; the call it waits for there now (until its answer); and,
       // from that wait until Go returns to JavaScript, busy (a promise of that
       // return), the request whose context resumed Go, and whether anything
       // else has released the wait since (foreign: from another context).
-      resumeP: null, inResume: false, wait: null, busy: null, busyReq: null, foreign: false,
+      resumeP: null, inResume: false, waited: false, wait: null, busy: null, busyReq: null, foreign: false,
     };
     if (program) { go.argv = program.argv; go.env = program.vars; }
     go.exit = (code) => { inst.exitCode = code; };
@@ -599,11 +600,13 @@ export class Runtime {
     if (inst.go.exited) throw new Error("Go program has already exited");
     inst.resumeP ??= WebAssembly.promising(inst.ex.resume);
     inst.inResume = true;
+    inst.waited = false;
     inst.busyReq = this.#current;
     let waiting = false;
     try {
       const done = inst.resumeP();
-      waiting = inst.wait !== null;
+      // (The answer may already be in: a call that failed at once.)
+      waiting = inst.waited;
       // Go either returned (a trap shows only as a rejection: JSPI turns it
       // into one) or waits inside call_wait and returns later.
       const idle = done.then(() => this.#idle(inst, waiting), (e) => { this.#idle(inst, waiting); this.#kill(inst, e); });
@@ -620,7 +623,7 @@ export class Runtime {
   #idle(inst, waited) {
     if (!waited) return;
     const req = inst.busyReq, foreign = inst.foreign;
-    inst.busy = null; inst.busyReq = null; inst.foreign = false; inst.inResume = false; inst.wait = null;
+    inst.busy = null; inst.busyReq = null; inst.foreign = false; inst.inResume = false; inst.waited = false; inst.wait = null;
     if (inst.go.exited) { this.#kill(inst, new Error(`Go program exited with code ${inst.exitCode}`)); return; }
     if (req && !foreign && !req.finished) {
       const outer = this.#current;
@@ -640,6 +643,7 @@ export class Runtime {
     const bytes = new Uint8Array(inst.ex.mem.buffer, ptr, n).slice();
     this.#suspendedCalls++;
     req.posted++;
+    inst.waited = true;
     return new Promise((resolve) => {
       inst.wait = { call, resolve };
       try {

@@ -238,16 +238,16 @@ func TestBridge(t *testing.T) {
 		if r := get(t, url+"/bench/js?n=20"); r.Status != 200 {
 			t.Fatalf("/bench/js: %d %s", r.Status, r.Body)
 		}
-		var echo struct{ Value string }
+		var echo, echoAfter struct{ Value string }
 		get(t, url+"/rpc/echo?v=waited").json(t, &echo)
 		var fail, missing struct{ Error, Code string }
 		get(t, url+"/rpc/fail?code=SESSION_REVOKED").json(t, &fail)
 		// Answered before the import has returned: Go must still be seen as waiting.
 		get(t, url+"/rpc/nobinding").json(t, &missing)
-		get(t, url+"/rpc/echo?v=after").json(t, &echo)
+		get(t, url+"/rpc/echo?v=after").json(t, &echoAfter)
 		after := stats(t, url)
-		if echo.Value != "after" || fail.Code != "SESSION_REVOKED" || !strings.Contains(missing.Error, "no binding named NO_SUCH_BINDING") {
-			t.Errorf("answers: echo %+v, fail %+v, missing binding %+v", echo, fail, missing)
+		if echo.Value != "waited" || echoAfter.Value != "after" || fail.Code != "SESSION_REVOKED" || !strings.Contains(missing.Error, "no binding named NO_SUCH_BINDING") {
+			t.Errorf("answers: echo %+v then %+v, fail %+v, missing binding %+v", echo, echoAfter, fail, missing)
 		}
 		if n := after.JS.SuspendedCalls - before.JS.SuspendedCalls; n != 24 {
 			t.Errorf("the caller waited inside call_wait for %d calls, want 24 (the runtime lacks JSPI?)", n)
@@ -447,12 +447,18 @@ func TestBridge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		names := map[string]bool{}
+		// Which of the runtime's functions get samples varies (a thin one like
+		// callJSON may get none); some of those on its path of a call always do.
+		// (wrangler bundles runtime.mjs into worker.js: the names tell.)
+		found := false
 		for _, f := range fns {
-			names[f.Name] = true
+			switch f.Name {
+			case "callJSON", "#answerSync", "#perform", "#post", "#drainLoop", "#finish":
+				found = true
+			}
 		}
-		if total == 0 || !names["callJSON"] {
-			t.Errorf("bridge-callee's profile while it answered 2,000 calls: %s sampled, no Runtime.callJSON among %d functions", total, len(fns))
+		if total == 0 || !found {
+			t.Errorf("bridge-callee's profile while it answered 2,000 calls: %s sampled, none of the runtime's functions on a call's path among %d functions", total, len(fns))
 		}
 		if _, err := v8inspect.HeapUsage(ctx, addr, "no-such-worker", false, nil); err == nil {
 			t.Error("the heap of a worker that does not exist: no error")

@@ -233,7 +233,9 @@ func PostTo(req, op uint32, payload []byte) error {
 // Do posts an operation to ctx's request and waits for JavaScript's reply. If
 // ctx is done first, Do returns ctx.Err() and the late reply is dropped.
 // JavaScript copies payload when it is posted: the caller may reuse it as soon
-// as Do returns.
+// as Do returns. An RPC call is first offered to jsCallWait, which may wait
+// for the reply inside the import (the whole of Go suspended, JSPI); a call it
+// releases, or does not take, waits here as any other.
 func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 	id, err := requestID(ctx)
 	if err != nil {
@@ -271,7 +273,8 @@ func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 	return wait(ctx, call, ch)
 }
 
-// register makes ch the channel bridge_complete hands call's reply to.
+// register takes a channel from the pool and makes it the one bridge_complete
+// hands call's reply to.
 func register(call uint32) chan Reply {
 	ch := chanPool.Get().(chan Reply)
 	mu.Lock()

@@ -80,7 +80,7 @@ type bridgeStats struct {
 	JS           struct {
 		Instances, LiveRequests, InflightOps, GoTimers, JSValues, OpenSockets int
 		SyncAnswers, SyncFallbacks                                            int
-		SuspendedCalls, SuspendsReleased                                      int
+		SuspendedCalls, SuspendsReleased, LoopPolls                           int
 		JSONCalls, JSONServed                                                 int
 	}
 	Memory struct {
@@ -276,6 +276,37 @@ func TestBridge(t *testing.T) {
 		after = stats(t, url)
 		if after.JS.SuspendsReleased == before.JS.SuspendsReleased {
 			t.Errorf("no wait released (%d): the call past its deadline was not waited for inside call_wait", after.JS.SuspendsReleased)
+		}
+	})
+
+	// With another request alive, the caller's calls are not waited for
+	// inside call_wait, and they stay on the fast path: each is made right
+	// after Go yields, not at a loop's poll (as when Go was suspended by a
+	// Suspending import that answered "not waited", which V8 still suspends
+	// on: then 1,000 calls took about 1,000 polls).
+	t.Run("CallsNotWaitedForAreMadeAtOnce", func(t *testing.T) {
+		waiter := make(chan response, 1)
+		go func() { waiter <- get(t, url+"/gate/wait?key=declined") }()
+		for i := 0; stats(t, url).JS.LiveRequests < 2; i++ {
+			if i == 200 {
+				t.Fatal("the gate's waiter never arrived")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		before := stats(t, url)
+		if r := get(t, url+"/bench/go?n=1000"); r.Status != 200 {
+			t.Errorf("/bench/go: %d %s", r.Status, r.Body)
+		}
+		after := stats(t, url)
+		get(t, url+"/gate/open?key=declined&n=1")
+		if r := <-waiter; r.Status != 200 {
+			t.Errorf("the gate's waiter: %d %s", r.Status, r.Body)
+		}
+		if n := after.JS.SuspendedCalls - before.JS.SuspendedCalls; n != 0 {
+			t.Errorf("%d calls waited for inside call_wait with another request alive", n)
+		}
+		if n := after.JS.LoopPolls - before.JS.LoopPolls; n >= 250 {
+			t.Errorf("1,000 calls took %d polls of the requests' loops", n)
 		}
 	})
 

@@ -31,10 +31,10 @@ const POLL_MIN_MS = 1, POLL_MAX_MS = 10;
 // scheduler (#callWait). Where the runtime lacks it (Node 20), every call
 // takes the asynchronous path.
 const JSPI = typeof WebAssembly.Suspending === "function" && typeof WebAssembly.promising === "function";
-// What the import call_wait answers Go when it did not wait for the answer
-// (bridge.go's waitNot and waitReleased; any other answer is the reply's
-// length times 4 plus its status).
-const WAIT_NOT = -1, WAIT_RELEASED = -2;
+// What the import call_wait answers Go when the wait was released (bridge.go's
+// waitReleased); any other answer is the reply's length times 4 plus its
+// status.
+const WAIT_RELEASED = -1;
 // JSON_RPC_VERSION is what an entry class's callJSONVersion answers: the
 // version of callJSON (see Runtime.callJSON).
 export const JSON_RPC_VERSION = 1;
@@ -504,7 +504,7 @@ export class Runtime {
     const inst = {
       go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env),
       held: [new Map(), new Map()], // payloads waiting for Go to take them: [by request id, by call id]
-      // JSPI (#callWait): Go's resume export wrapped by WebAssembly.promising;
+      // JSPI (#callStart): Go's resume export wrapped by WebAssembly.promising;
       // whether Go runs inside it; whether it has waited inside call_wait in
       // this resume; the call it waits for there now (until its answer); and,
       // from that wait until Go returns to JavaScript, busy (a promise of that
@@ -546,9 +546,12 @@ export class Runtime {
       ...go.importObject,
       bridge: {
         post: (id, op, call, ptr, n) => this.#post(inst, id, op, call, ptr >>> 0, n >>> 0),
+        // call_start and call_wait: #callStart says why two. (V8 suspends Go
+        // on every call of a Suspending import, whatever it returns.)
+        call_start: (id, op, call, ptr, n) => this.#callStart(inst, id, op, call, ptr >>> 0, n >>> 0),
         call_wait: JSPI
-          ? new WebAssembly.Suspending((id, op, call, ptr, n) => this.#callWait(inst, id, op, call, ptr >>> 0, n >>> 0))
-          : () => WAIT_NOT,
+          ? new WebAssembly.Suspending((call) => this.#callWait(inst, call))
+          : () => { throw new Error("bridge: call_wait without JSPI"); },
         ready: () => { inst.ready = true; },
         // take copies what JavaScript holds for an event (kind 0, by request
         // id) or a reply (kind 1, by call id) into Go's memory, and forgets it.
@@ -580,21 +583,22 @@ export class Runtime {
   // ---- waiting inside call_wait (JSPI) --------------------------------------
   //
   // Go's resume runs inside WebAssembly.promising. A goroutine making an RPC
-  // call while its own request's context runs Go, and no other request is
-  // alive, calls the import call_wait instead of posting the call: the
-  // runtime makes the call, and the whole of Go waits inside the import
-  // (JSPI suspends its stack) until the answer is back. The goroutine then
-  // goes on as if the import had returned at once: no parking, no pause of
-  // Go's scheduler, no bridge_complete and no resume, which is most of a Go
-  // caller's cost of a call (docs/ARCHITECTURE.md, "Waiting inside the
-  // call"). While Go waits it is busy: nothing may enter it. Anything that
-  // needs Go meanwhile (another event, another operation's result, a Go
-  // timer, a turn of the request's loop, every POLL_MAX_MS at most while the
-  // call is in flight) releases the wait: call_wait returns WAIT_RELEASED, the
-  // goroutine waits for the answer on the asynchronous path, Go returns to
-  // JavaScript, and what was held back enters Go then, each from its own
-  // context (#whenIdle). A wait therefore never holds up another request for
-  // longer than Go takes to get back to JavaScript.
+  // call (bridge.Do) while its own request's context runs Go, no other
+  // request is alive and none of its request's operations is in flight has
+  // the call made by the import call_start instead of posting it; then the
+  // whole of Go waits inside the import call_wait (JSPI suspends its stack)
+  // until the answer is back. The goroutine goes on as if the import had
+  // returned at once: no parking, no pause of Go's scheduler, no
+  // bridge_complete and no resume, which is most of a Go caller's cost of a
+  // call (docs/ARCHITECTURE.md, "Waiting inside the call"). While Go waits it
+  // is busy: nothing may enter it, and its other goroutines do not run.
+  // Anything that needs Go meanwhile (another event, another operation's
+  // result, a Go timer, a turn of the request's loop: every POLL_MAX_MS at
+  // most while the call is in flight) releases the wait: call_wait returns
+  // WAIT_RELEASED, the goroutine waits for the answer on the asynchronous
+  // path, Go returns to JavaScript, and what was held back enters Go then,
+  // each from its own context (#whenIdle). A wait therefore never holds up
+  // another request for longer than Go takes to get back to JavaScript.
 
   #resumeSuspendable(inst) {
     if (inst.go.exited) throw new Error("Go program has already exited");
@@ -605,8 +609,7 @@ export class Runtime {
     let waiting = false;
     try {
       const done = inst.resumeP();
-      // (The answer may already be in: a call that failed at once.)
-      waiting = inst.waited;
+      waiting = inst.waited; // Go called call_wait, so it is suspended
       // Go either returned (a trap shows only as a rejection: JSPI turns it
       // into one) or waits inside call_wait and returns later.
       const idle = done.then(() => this.#idle(inst, waiting), (e) => { this.#idle(inst, waiting); this.#kill(inst, e); });
@@ -632,26 +635,39 @@ export class Runtime {
     }
   }
 
-  // #callWait is the import call_wait: it answers WAIT_NOT (post the call as
-  // usual) unless Go may wait here, else makes the call and returns a
-  // promise of its answer (n * 4 + status; the bytes are held for take) or of
-  // WAIT_RELEASED.
-  #callWait(inst, id, op, call, ptr, n) {
-    if (!inst.inResume || inst.wait || inst.foreign || op !== OP_RPC || this.#live.size !== 1) return WAIT_NOT;
+  // #callStart is the import call_start: it answers 0 (post the call as
+  // usual) unless Go may wait for this call inside call_wait, else it makes
+  // the call and answers 1, and Go then calls call_wait. Two imports, because
+  // V8 suspends Go on every call of a Suspending import, even one that
+  // returns a plain value: call_wait is called only to wait.
+  #callStart(inst, id, op, call, ptr, n) {
+    if (!JSPI || !inst.inResume || inst.wait || inst.foreign || op !== OP_RPC || this.#live.size !== 1) return 0;
     const req = this.#live.get(id);
-    if (!req || req.finished || req.failPending || req.inst !== inst || req !== (inst.busy ? inst.busyReq : this.#current)) return WAIT_NOT;
+    // Not while another operation of the request is in flight: its result
+    // would need Go.
+    if (!req || req.finished || req.failPending || req.inst !== inst || req.inflight !== 0 ||
+      req !== (inst.busy ? inst.busyReq : this.#current)) return 0;
     const bytes = new Uint8Array(inst.ex.mem.buffer, ptr, n).slice();
     this.#suspendedCalls++;
     req.posted++;
+    inst.wait = { call, resolve: null, result: undefined };
+    try {
+      this.#perform(req, op, call, bytes);
+    } catch (e) {
+      this.#complete(req, call, S_ERR, encodeError(e));
+    }
+    return 1;
+  }
+
+  // #callWait is the import call_wait (a Suspending function: Go waits in
+  // it): a promise of call's answer (n * 4 + status; the bytes are held for
+  // take), or of WAIT_RELEASED; the answer itself if it is already in.
+  #callWait(inst, call) {
     inst.waited = true;
-    return new Promise((resolve) => {
-      inst.wait = { call, resolve };
-      try {
-        this.#perform(req, op, call, bytes);
-      } catch (e) {
-        this.#complete(req, call, S_ERR, encodeError(e));
-      }
-    });
+    const wait = inst.wait;
+    if (!wait || wait.call !== call) throw new Error(`bridge: call_wait for call ${call}, which was not started`);
+    if (wait.result !== undefined) { inst.wait = null; return wait.result; }
+    return new Promise((resolve) => { wait.resolve = resolve; });
   }
 
   // #release ends Go's wait inside call_wait: the goroutine waits for the
@@ -661,7 +677,7 @@ export class Runtime {
     if (!inst.busy) return;
     if (this.#current !== inst.busyReq) inst.foreign = true;
     const wait = inst.wait;
-    if (!wait) return;
+    if (!wait?.resolve) return;
     inst.wait = null;
     this.#suspendsReleased++;
     wait.resolve(WAIT_RELEASED);
@@ -1057,9 +1073,8 @@ export class Runtime {
     const n = bytes ? bytes.length : 0;
     const wait = inst.wait;
     if (wait && wait.call === call) { // Go waits for it inside call_wait: no export, no resume
-      inst.wait = null;
       if (n) inst.held[1].set(call, ownBytes(bytes));
-      wait.resolve(n * 4 + status);
+      if (wait.resolve) { inst.wait = null; wait.resolve(n * 4 + status); } else wait.result = n * 4 + status;
       return;
     }
     if (inst.busy) { const own = bytes && ownBytes(bytes); this.#whenIdle(inst, () => this.#complete(req, call, status, own)); return; }

@@ -14,20 +14,22 @@ import (
 //go:wasmimport bridge post
 func jsPost(req, op, call uint32, ptr unsafe.Pointer, n uint32) uint32
 
-// jsCallWait makes an RPC call (op, for request req, as call) and, where
-// JavaScript can, waits for its answer inside the import, with the whole of
-// Go suspended (JSPI): it returns the reply's length times 4 plus its status,
-// the bytes held for take. Otherwise it returns waitNot (nothing was done:
-// post the call) or waitReleased (the call is in flight and its reply comes
-// through bridge_complete). See js/runtime.mjs, #callWait.
+// jsCallStart makes an RPC call (op, for request req, as call) if Go may
+// then wait for its answer inside jsCallWait, and answers 1; else it answers
+// 0 and has done nothing (post the call). See js/runtime.mjs, #callStart.
+//
+//go:wasmimport bridge call_start
+func jsCallStart(req, op, call uint32, ptr unsafe.Pointer, n uint32) uint32
+
+// jsCallWait waits for the answer to a call jsCallStart made, with the whole
+// of Go suspended inside the import (JSPI): it returns the reply's length
+// times 4 plus its status, the bytes held for take, or waitReleased (the
+// call is still in flight and its reply comes through bridge_complete).
 //
 //go:wasmimport bridge call_wait
-func jsCallWait(req, op, call uint32, ptr unsafe.Pointer, n uint32) int32
+func jsCallWait(call uint32) int32
 
-const (
-	waitNot      = -1
-	waitReleased = -2
-)
+const waitReleased = -1
 
 //go:wasmimport bridge ready
 func jsReady()
@@ -233,9 +235,9 @@ func PostTo(req, op uint32, payload []byte) error {
 // Do posts an operation to ctx's request and waits for JavaScript's reply. If
 // ctx is done first, Do returns ctx.Err() and the late reply is dropped.
 // JavaScript copies payload when it is posted: the caller may reuse it as soon
-// as Do returns. An RPC call is first offered to jsCallWait, which may wait
-// for the reply inside the import (the whole of Go suspended, JSPI); a call it
-// releases, or does not take, waits here as any other.
+// as Do returns. An RPC call is first offered to jsCallStart: if it takes it,
+// Go waits for the reply inside jsCallWait (the whole of Go suspended, JSPI);
+// a call released from there, or not taken, waits here as any other.
 func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 	id, err := requestID(ctx)
 	if err != nil {
@@ -249,18 +251,16 @@ func Do(ctx context.Context, op uint32, payload []byte) (Reply, error) {
 	call := nextCall
 	mu.Unlock()
 	ptr, n := unsafe.Pointer(unsafe.SliceData(payload)), uint32(len(payload))
-	if op == OpRPC {
+	if op == OpRPC && jsCallStart(id, op, call, ptr, n) == 1 {
 		// Nothing else can run in Go while it waits inside the import, and
 		// JavaScript releases the wait as soon as anything needs Go.
-		r := jsCallWait(id, op, call, ptr, n)
-		if r >= 0 {
-			rep := Reply{Status: uint32(r & 3), n: uint32(r) >> 2}
-			rep.Payload = take(takeReply, call, rep.n)
-			return rep, nil
-		}
+		r := jsCallWait(call)
 		if r == waitReleased {
 			return wait(ctx, call, register(call))
 		}
+		rep := Reply{Status: uint32(r & 3), n: uint32(r) >> 2}
+		rep.Payload = take(takeReply, call, rep.n)
+		return rep, nil
 	}
 	ch := register(call)
 	if jsPost(id, op, call, ptr, n) == 0 {

@@ -261,7 +261,7 @@ func TestBridge(t *testing.T) {
 			Error string
 		}
 		before = after
-		get(t, url+"/rpc/slow?ms=2000&timeout=50").json(t, &slow)
+		get(t, url+"/rpc/slow?ms=500&timeout=50").json(t, &slow)
 		if slow.Error != "context deadline exceeded" {
 			t.Errorf("a call past its deadline: %+v, want context deadline exceeded", slow)
 		}
@@ -276,6 +276,14 @@ func TestBridge(t *testing.T) {
 		after = stats(t, url)
 		if after.JS.SuspendsReleased == before.JS.SuspendsReleased {
 			t.Errorf("no wait released (%d): the call past its deadline was not waited for inside call_wait", after.JS.SuspendsReleased)
+		}
+		// The abandoned call's answer comes later, and is dropped.
+		for i := 0; after.JS.InflightOps != 0 || after.PendingCalls != 0; i++ {
+			if i == 100 {
+				t.Fatalf("the call past its deadline is still in flight 5 s later: %+v", after)
+			}
+			time.Sleep(50 * time.Millisecond)
+			after = stats(t, url)
 		}
 	})
 

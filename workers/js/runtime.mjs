@@ -28,7 +28,7 @@ const TIMER_SLACK_MS = 2;
 const POLL_MIN_MS = 1, POLL_MAX_MS = 10;
 // JSPI (WebAssembly.Suspending and promising) lets Go wait for an RPC call's
 // answer inside the import that makes it, with no pause and resume of Go's
-// scheduler (#callWait). Where the runtime lacks it (Node 20), every call
+// scheduler (#callStart). Where the runtime lacks it (Node 20), every call
 // takes the asynchronous path.
 const JSPI = typeof WebAssembly.Suspending === "function" && typeof WebAssembly.promising === "function";
 // What the import call_wait answers Go when the wait was released (bridge.go's

@@ -277,13 +277,11 @@ func TestBridge(t *testing.T) {
 		if after.JS.SuspendsReleased == before.JS.SuspendsReleased {
 			t.Errorf("no wait released (%d): the call past its deadline was not waited for inside call_wait", after.JS.SuspendsReleased)
 		}
-		// The abandoned call's answer comes later, and is dropped.
-		for i := 0; after.JS.InflightOps != 0 || after.PendingCalls != 0; i++ {
-			if i == 100 {
-				t.Fatalf("the call past its deadline is still in flight 5 s later: %+v", after)
-			}
-			time.Sleep(50 * time.Millisecond)
-			after = stats(t, url)
+		// The abandoned call is not counted in flight once its request has
+		// ended (workerd never settles it; counted, it would keep the count
+		// above 0 and silence the runtime's report of a waiting request).
+		if after.JS.InflightOps != 0 || after.PendingCalls != 0 {
+			t.Errorf("after the call past its deadline: %d operations in flight, %d calls pending", after.JS.InflightOps, after.PendingCalls)
 		}
 	})
 

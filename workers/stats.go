@@ -17,7 +17,7 @@ type Stats struct {
 	PendingCalls int    // operations waiting for JavaScript
 	// JS is the JSON of the JavaScript side's counters: instances (Go
 	// instances started in this isolate), liveRequests, inflightOps (operations
-	// started for Go and not completed), goTimers, waitsReported,
+	// live requests started for Go and not completed), goTimers, waitsReported,
 	// openSockets, loopWakes and loopPolls (a loop woken by its own context,
 	// and on its poll timer), suspendedCalls and suspendsReleased (RPC calls
 	// whose answer Go waited for inside the import that made them, with JSPI;

@@ -255,7 +255,7 @@ export class Runtime {
   #nextSocket = 1; #openSockets = 0;
   #live = new Map(); #nextReq = 1;
   #timers = new Map(); #nextTimer = 1; // Go runtime timers: id -> due (performance.now() ms)
-  #inflight = 0; // operations started for Go and not yet completed
+  #inflight = 0; // operations started for Go by live requests and not yet completed
   #yielded = 0; // Date.now() when a result last waited for workerd's event loop (#async)
   #wakes = 0; // times a request's loop was woken early, from its own context
   #polls = 0; // times a request's loop woke on its poll timer
@@ -844,6 +844,12 @@ export class Runtime {
     if (req.finished) return;
     req.finished = true;
     this.#live.delete(req.id);
+    // Its operations still in flight are no longer counted: workerd cancels
+    // a finished request's I/O, so most never settle (an RPC call abandoned
+    // at a deadline, a read on a socket closed below), and counted they
+    // would leave #inflight above 0 for good, silencing #run's keepalive.
+    this.#inflight -= req.inflight;
+    req.inflight = 0;
     if (req.sockets) this.#closeSockets(req);
     // Its loop ends at once if this is its own context, else at its next poll.
     if (req.wake && req === this.#current) { const w = req.wake; req.wake = null; this.#wakes++; w(); }
@@ -1121,8 +1127,7 @@ export class Runtime {
       setTimeout(() => this.#deliver(req, call, failed, v, onValue), 0);
       return;
     }
-    this.#inflight--;
-    req.inflight--;
+    if (!req.finished) { this.#inflight--; req.inflight--; } // (else #finish has)
     if (failed) { this.#complete(req, call, S_ERR, encodeError(v)); return; }
     let out;
     try { out = onValue(v); } catch (e) { this.#complete(req, call, S_ERR, encodeError(e)); return; }

@@ -46,6 +46,22 @@ var (
 	match    = flag.String("match", "", "with -native, also print the symbols matching this regular expression")
 )
 
+// matchFlag reads -match: nil when it is empty, else its regular expression,
+// which only -native uses.
+func matchFlag(expr string, native bool) (*regexp.Regexp, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	if !native {
+		return nil, fmt.Errorf("-match %q: only -native prints symbols; V8's profile has functions (-top)", expr)
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, fmt.Errorf("-match: %v", err)
+	}
+	return re, nil
+}
+
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
@@ -56,11 +72,9 @@ func main() {
 	if *route != "" {
 		p.path = *route
 	}
-	var matching *regexp.Regexp
-	if *match != "" {
-		if matching, err = regexp.Compile(*match); err != nil {
-			log.Fatalf("-match: %v", err)
-		}
+	matching, err := matchFlag(*match, *native)
+	if err != nil {
+		log.Fatal(err)
 	}
 	root, err := devstack.FindRoot()
 	if err != nil {

@@ -116,3 +116,18 @@ func TestRepeatFor(t *testing.T) {
 		t.Errorf("repeatFor(0) = %d, %v", n, err)
 	}
 }
+
+func TestMatchFlag(t *testing.T) {
+	if re, err := matchFlag("", false); re != nil || err != nil {
+		t.Errorf("empty: %v, %v", re, err)
+	}
+	if re, err := matchFlag(`callImpl|Scavenger`, true); err != nil || !re.MatchString("v8::internal::Scavenger::ScavengePage") {
+		t.Errorf("a good expression: %v, %v", re, err)
+	}
+	if _, err := matchFlag(`callImpl(`, true); err == nil || !strings.Contains(err.Error(), "-match: error parsing regexp: missing closing )") {
+		t.Errorf("a bad expression: %v", err)
+	}
+	if _, err := matchFlag(`callImpl`, false); err == nil || !strings.Contains(err.Error(), `-match "callImpl": only -native`) {
+		t.Errorf("without -native: %v", err)
+	}
+}

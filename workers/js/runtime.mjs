@@ -504,13 +504,13 @@ export class Runtime {
     const inst = {
       go, ex: null, instance: null, dead: false, ready: false, exitCode: null, quietExit: false, env: encodeEnv(env),
       held: [new Map(), new Map()], // payloads waiting for Go to take them: [by request id, by call id]
-      // JSPI (#callStart): Go's resume export wrapped by WebAssembly.promising;
-      // whether Go runs inside it; whether it has waited inside call_wait in
-      // this resume; the call it waits for there now (until its answer); and,
-      // from that wait until Go returns to JavaScript, busy (a promise of that
-      // return), the request whose context resumed Go, and whether anything
-      // else has released the wait since (foreign: from another context).
-      resumeP: null, inResume: false, waited: false, wait: null, busy: null, busyReq: null, foreign: false,
+      // JSPI (#callStart): Go's resume export wrapped by WebAssembly.promising,
+      // and what kills the instance if it traps there; whether that resume is
+      // running (inResume) or has waited inside call_wait and Go has not
+      // returned to JavaScript yet (busy); the request whose context resumed
+      // it; the call Go waits for in call_wait (until its answer); whether
+      // another context released the wait (foreign).
+      resumeP: null, onTrap: null, inResume: false, busy: false, resumedBy: null, wait: null, foreign: false,
     };
     if (program) { go.argv = program.argv; go.env = program.vars; }
     go.exit = (code) => { inst.exitCode = code; };
@@ -603,30 +603,28 @@ export class Runtime {
   #resumeSuspendable(inst) {
     if (inst.go.exited) throw new Error("Go program has already exited");
     inst.resumeP ??= WebAssembly.promising(inst.ex.resume);
+    inst.onTrap ??= (e) => this.#kill(inst, e);
+    inst.resumedBy = this.#current;
     inst.inResume = true;
-    inst.waited = false;
-    inst.busyReq = this.#current;
-    let waiting = false;
+    let done;
     try {
-      const done = inst.resumeP();
-      waiting = inst.waited; // Go called call_wait, so it is suspended
-      // Go either returned (a trap shows only as a rejection: JSPI turns it
-      // into one) or waits inside call_wait and returns later.
-      const idle = done.then(() => this.#idle(inst, waiting), (e) => { this.#idle(inst, waiting); this.#kill(inst, e); });
-      if (waiting) inst.busy = idle;
+      done = inst.resumeP();
     } finally {
-      if (!waiting) { inst.inResume = false; inst.busyReq = null; }
+      inst.inResume = false;
     }
+    // Go has returned, or it waits inside call_wait (which set busy) and
+    // returns later. A trap shows only as a rejection: JSPI turns it into one.
+    if (inst.busy) done.then(() => this.#idle(inst), (e) => { this.#idle(inst); this.#kill(inst, e); });
+    else done.catch(inst.onTrap);
   }
 
-  // #idle runs when Go has returned to JavaScript from a resume. If Go had
-  // waited inside call_wait, what it posted to the request that resumed it is
-  // performed now, when that request's context is the one running (its
-  // answer resumed Go) and no other context released the wait.
-  #idle(inst, waited) {
-    if (!waited) return;
-    const req = inst.busyReq, foreign = inst.foreign;
-    inst.busy = null; inst.busyReq = null; inst.foreign = false; inst.inResume = false; inst.waited = false; inst.wait = null;
+  // #idle runs when Go, having waited inside call_wait, has returned to
+  // JavaScript. What it posted to the request that resumed it is performed
+  // now, when that request's context is the one running (its answer resumed
+  // Go) and no other context released the wait.
+  #idle(inst) {
+    const req = inst.resumedBy, foreign = inst.foreign;
+    inst.busy = false; inst.foreign = false; inst.wait = null;
     if (inst.go.exited) { this.#kill(inst, new Error(`Go program exited with code ${inst.exitCode}`)); return; }
     if (req && !foreign && !req.finished) {
       const outer = this.#current;
@@ -641,15 +639,13 @@ export class Runtime {
   // V8 suspends Go on every call of a Suspending import, even one that
   // returns a plain value: call_wait is called only to wait.
   #callStart(inst, id, op, call, ptr, n) {
-    if (!JSPI || !inst.inResume || inst.wait || inst.foreign || op !== OP_RPC || this.#live.size !== 1) return 0;
+    if (!JSPI || !(inst.inResume || inst.busy) || inst.wait || inst.foreign || op !== OP_RPC || this.#live.size !== 1) return 0;
     const req = this.#live.get(id);
     // Not while another operation of the request is in flight: its result
     // would need Go.
-    if (!req || req.finished || req.failPending || req.inst !== inst || req.inflight !== 0 ||
-      req !== (inst.busy ? inst.busyReq : this.#current)) return 0;
+    if (!req || req !== inst.resumedBy || req.finished || req.failPending || req.inst !== inst || req.inflight !== 0) return 0;
     const bytes = new Uint8Array(inst.ex.mem.buffer, ptr, n).slice();
     this.#suspendedCalls++;
-    req.posted++;
     inst.wait = { call, resolve: null, result: undefined };
     try {
       this.#perform(req, op, call, bytes);
@@ -663,7 +659,7 @@ export class Runtime {
   // it): a promise of call's answer (n * 4 + status; the bytes are held for
   // take), or of WAIT_RELEASED; the answer itself if it is already in.
   #callWait(inst, call) {
-    inst.waited = true;
+    inst.busy = true;
     const wait = inst.wait;
     if (!wait || wait.call !== call) throw new Error(`bridge: call_wait for call ${call}, which was not started`);
     if (wait.result !== undefined) { inst.wait = null; return wait.result; }
@@ -675,7 +671,7 @@ export class Runtime {
   // context than the one that resumed Go, Go's return is foreign to it.
   #release(inst) {
     if (!inst.busy) return;
-    if (this.#current !== inst.busyReq) inst.foreign = true;
+    if (this.#current !== inst.resumedBy) inst.foreign = true;
     const wait = inst.wait;
     if (!wait?.resolve) return;
     inst.wait = null;
@@ -764,7 +760,7 @@ export class Runtime {
     this.#nextReq = (id + 1) >>> 0;
     const req = {
       id, inst, env, ctx, q: [], qi: 0, draining: false, failPending: false, wake: null, waitDue: Infinity, poll: POLL_MIN_MS, finished: false, stallReported: false,
-      inflight: 0, posted: 0, // this request's operations in flight; operations Go posted to it
+      inflight: 0, // this request's operations in flight
       request: null, respond: null, writer: null, reader: null, result: null, failed: false,
       sockets: null, // id -> socket opened in this request's context
     };
@@ -836,7 +832,6 @@ export class Runtime {
     const req = this.#live.get(id);
     if (!req || req.finished || req.inst !== inst) return 0;
     req.q.push(op, call, new Uint8Array(inst.ex.mem.buffer, ptr, n).slice());
-    req.posted++;
     return 1;
   }
 

@@ -93,7 +93,7 @@ func TestCallersAndRefusals(t *testing.T) {
 		ingestorVars: map[string]string{"INGESTOR_ACCESS_POLICY": `{"read":["e2e-operator"],"operate":["e2e-operator"]}`},
 		authKeys:     map[string]string{"other-service": otherKey, "ops-service": opsKey},
 		authVars: map[string]string{"ACCESS_POLICY": `{"get_session":["ingestor-service"],"list_sessions":["ingestor-service","ops-service"],` +
-			`"revoke_session":["ingestor-service"],"import_session":["ingestor-service"],"read_access_log":["ops-service"]}`},
+			`"revoke_session":["ingestor-service"],"import_session":["ingestor-service"],"read_access_log":["ops-service"],"read_stats":["ops-service"]}`},
 	})
 	as := func(service, key string) []string {
 		return []string{"Authorization", "ApiKey " + key, "X-Service-ID", service, "Content-Type", "application/json"}
@@ -178,6 +178,45 @@ func TestCallersAndRefusals(t *testing.T) {
 		l := sys.accessLog(t, map[string]any{"userId": 503, "limit": 5})
 		if len(l) != 2 || l[0].Action != "get_session" || l[0].Caller != "ingestor-service" || l[0].Channel != "service-binding" || !l[0].Success || l[0].SessionID != id {
 			t.Errorf("access log: %+v", l)
+		}
+	})
+
+	// Each service reports its isolate's memory and bridge counters to an
+	// operator: the ingestor's Go caller waited for auth-telegram's answers
+	// inside the call (JSPI), and auth-telegram answered them as callJSON.
+	t.Run("IsolateStats", func(t *testing.T) {
+		if st, _, r := sys.status(t, "501"); r.Status != 200 || !st.Usable {
+			t.Fatalf("session-status: %d %s", r.Status, r.Body)
+		}
+		type isolate struct {
+			Memory *struct{ WasmMemoryBytes, GoHeapInuseBytes uint64 }
+			Bridge *struct {
+				JSPI                                                 bool `json:"jspi"`
+				GoInstances, SuspendedCalls, JSONCalls, JSONServed   uint64
+				WaitsReported, LiveRequests, InflightOps, Goroutines uint64
+			}
+		}
+		read := func(url string, headers []string) (isolate, response) {
+			t.Helper()
+			r := get(t, url, headers...)
+			var env struct{ Data isolate }
+			r.json(t, &env)
+			if r.Status != 200 || env.Data.Memory == nil || env.Data.Bridge == nil || env.Data.Memory.WasmMemoryBytes == 0 {
+				t.Fatalf("%s: %d %s", url, r.Status, r.Body)
+			}
+			return env.Data, r
+		}
+		ing, r := read(sys.ingestor+"/telegram/client-stats", sys.operator())
+		if b := ing.Bridge; !b.JSPI || b.GoInstances != 1 || b.SuspendedCalls == 0 || b.JSONCalls == 0 || b.WaitsReported != 0 || b.LiveRequests != 1 || b.Goroutines == 0 {
+			t.Errorf("the ingestor's bridge: %s", r.Body)
+		}
+		auth, r := read(sys.auth+"/api/telegram-auth/stats", as("ops-service", opsKey))
+		if b := auth.Bridge; !b.JSPI || b.GoInstances != 1 || b.JSONServed == 0 || b.WaitsReported != 0 || b.InflightOps != 0 {
+			t.Errorf("auth-telegram's bridge: %s", r.Body)
+		}
+		// Only with read_stats.
+		if r := get(t, sys.auth+"/api/telegram-auth/stats", other...); r.Status != 403 || strings.Contains(string(r.Body), "wasmMemoryBytes") {
+			t.Errorf("stats as other-service: %d %s", r.Status, r.Body)
 		}
 	})
 

@@ -11,7 +11,7 @@
 //	GET    /health                            no auth: D1, configuration, auth-telegram over the transport in use
 //	GET    /telegram/session-status/{userId}  read: whether the user has a usable session (never the session)
 //	GET    /telegram/me/{userId}              read: the user's Telegram account, over MTProto
-//	GET    /telegram/client-stats             read: the session client's counters and the isolate's memory
+//	GET    /telegram/client-stats             read: the session client's counters, the isolate's memory and bridge
 //	DELETE /telegram/sessions/{sessionId}     operate: revoke through the session client (its cache forgets it at once)
 //	POST   /v1/users/{userId}/sync            sync: register the account if new and queue a sync now (202)
 //	GET    /v1/users/{userId}/sync            read: the sync's state and progress
@@ -125,9 +125,9 @@ type Config struct {
 	DB interface{ PingContext(context.Context) error }
 	// PingAuth asks auth-telegram's health over the transport in use.
 	PingAuth func(ctx context.Context) error
-	// Memory reads the isolate's memory for client-stats
-	// (workers.ReadMemory); nil reports none.
-	Memory func(ctx context.Context) (workers.Memory, error)
+	// Isolate reads the isolate's memory and bridge counters for
+	// client-stats (workers.ReadIsolate); nil reports none.
+	Isolate func(ctx context.Context) (workers.Isolate, error)
 }
 
 type api struct{ Config }

@@ -305,34 +305,44 @@ func TestEveryRouteNeedsACaller(t *testing.T) {
 }
 
 // client-stats carries the session client's counters as before and the
-// isolate's memory under "memory": null when it cannot be read.
-func TestClientStatsMemory(t *testing.T) {
+// isolate's memory and bridge counters under "memory" and "bridge": null when
+// they cannot be read.
+func TestClientStatsIsolate(t *testing.T) {
 	s, _ := newTestServer(t)
 	code, env, body := call(t, s.routes(), "GET", "/telegram/client-stats", reader...)
 	data, _ := env["data"].(map[string]any)
-	if code != 200 || data["transport"] != "binding" || data["memory"] != nil {
+	if code != 200 || data["transport"] != "binding" || data["memory"] != nil || data["bridge"] != nil {
 		t.Fatalf("without a reader: %d %s", code, body)
 	}
-	if _, ok := data["memory"]; !ok {
-		t.Errorf("no memory member: %s", body)
+	for _, k := range []string{"memory", "bridge"} {
+		if _, ok := data[k]; !ok {
+			t.Errorf("no %s member: %s", k, body)
+		}
 	}
 
 	heap := uint64(7 << 20)
-	s.Memory = func(context.Context) (workers.Memory, error) {
-		return workers.Memory{WasmMemory: 20 << 20, GoHeapInuse: 5 << 20, GoSys: 12 << 20, JSHeap: &heap}, nil
+	s.Isolate = func(context.Context) (workers.Isolate, error) {
+		return workers.Isolate{
+			Memory: workers.Memory{WasmMemory: 20 << 20, GoHeapInuse: 5 << 20, GoSys: 12 << 20, JSHeap: &heap},
+			Bridge: workers.Bridge{JSPI: true, SuspendedCalls: 41, WaitsReported: 0, GoInstances: 1, Goroutines: 9},
+		}, nil
 	}
 	code, env, body = call(t, s.routes(), "GET", "/telegram/client-stats", reader...)
 	data, _ = env["data"].(map[string]any)
 	m, _ := data["memory"].(map[string]any)
+	b, _ := data["bridge"].(map[string]any)
 	if code != 200 || data["cacheCapacity"] == nil || m["wasmMemoryBytes"] != float64(20<<20) || m["goHeapInuseBytes"] != float64(5<<20) ||
 		m["goSysBytes"] != float64(12<<20) || m["jsHeapBytes"] != float64(7<<20) {
-		t.Errorf("with a reader: %d %s", code, body)
+		t.Errorf("memory with a reader: %d %s", code, body)
+	}
+	if b["jspi"] != true || b["suspendedCalls"] != float64(41) || b["waitsReported"] != float64(0) || b["goInstances"] != float64(1) || b["goroutines"] != float64(9) {
+		t.Errorf("bridge with a reader: %d %s", code, body)
 	}
 
-	s.Memory = func(context.Context) (workers.Memory, error) { return workers.Memory{}, errors.New("not a worker") }
+	s.Isolate = func(context.Context) (workers.Isolate, error) { return workers.Isolate{}, errors.New("not a worker") }
 	code, env, body = call(t, s.routes(), "GET", "/telegram/client-stats", reader...)
 	data, _ = env["data"].(map[string]any)
-	if code != 200 || data["memory"] != nil || data["transport"] != "binding" {
+	if code != 200 || data["memory"] != nil || data["bridge"] != nil || data["transport"] != "binding" {
 		t.Errorf("with a failing reader: %d %s", code, body)
 	}
 }

@@ -102,11 +102,13 @@ func (a *api) revokeSession(w http.ResponseWriter, r *http.Request, caller strin
 	httpapi.WriteData(w, http.StatusOK, map[string]string{"sessionId": rev.SessionID, "revokedAt": httpapi.ISOTime(rev.RevokedAt)})
 }
 
-// clientStats are the session client's counters and, under memory, what
-// the isolate that answers holds (null if it cannot be read).
+// clientStats are the session client's counters and, under memory and
+// bridge, what the isolate that answers holds and its bridge's counters (null
+// if they cannot be read).
 type clientStats struct {
 	authclient.Stats
 	Memory *workers.Memory `json:"memory"`
+	Bridge *workers.Bridge `json:"bridge"`
 }
 
 func (a *api) clientStats(w http.ResponseWriter, r *http.Request, _ string) {
@@ -115,12 +117,12 @@ func (a *api) clientStats(w http.ResponseWriter, r *http.Request, _ string) {
 		return
 	}
 	out := clientStats{Stats: a.Sessions.Stats()}
-	if a.Memory != nil {
-		m, err := a.Memory(r.Context())
+	if a.Isolate != nil {
+		i, err := a.Isolate(r.Context())
 		if err != nil {
-			a.Log.Warn("the isolate's memory could not be read", "err", err.Error())
+			a.Log.Warn("the isolate's figures could not be read", "err", err.Error())
 		} else {
-			out.Memory = &m
+			out.Memory, out.Bridge = &i.Memory, &i.Bridge
 		}
 	}
 	httpapi.WriteData(w, http.StatusOK, out)

@@ -101,18 +101,19 @@ func main() {
 			}
 			vlt.RecordUnauthenticated(ctx, serviceID, clientIP) // anyone can send these: counted
 		},
-		// The answering isolate's memory, for operators (read_stats).
+		// The answering isolate's memory and bridge counters, for operators (read_stats).
 		Stats: func(ctx context.Context) (any, error) {
 			if vlt == nil {
 				return nil, telegramauth.NewError(telegramauth.CodeUnavailable, cfg.problem())
 			}
 			var out struct {
 				Memory *workers.Memory `json:"memory"`
+				Bridge *workers.Bridge `json:"bridge"`
 			}
-			if m, err := workers.ReadMemory(ctx); err != nil {
-				log.Warn("the isolate's memory could not be read", "err", err.Error())
+			if i, err := workers.ReadIsolate(ctx); err != nil {
+				log.Warn("the isolate's figures could not be read", "err", err.Error())
 			} else {
-				out.Memory = &m
+				out.Memory, out.Bridge = &i.Memory, &i.Bridge
 			}
 			return out, nil
 		},

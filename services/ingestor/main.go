@@ -28,7 +28,7 @@ var version = "dev"
 func main() {
 	log := logging.New("ingestor", nil)
 	dbs := &d1Opener{}
-	cfg := ingestorhttp.Config{Log: log, Version: version, DB: dbs.open("DB"), Memory: workers.ReadMemory}
+	cfg := ingestorhttp.Config{Log: log, Version: version, DB: dbs.open("DB"), Isolate: workers.ReadIsolate}
 
 	cfg.Callers, cfg.CallersErr = ingestorhttp.ParseCallers(workers.LookupEnv)
 	if cfg.CallersErr != nil {

@@ -451,6 +451,7 @@ export class Runtime {
   stats() {
     const go = this.#inst?.go;
     return {
+      jspi: JSPI,
       instances: this.#instances,
       liveRequests: this.#live.size,
       inflightOps: this.#inflight,

@@ -111,6 +111,7 @@ type Stack struct {
 	URL      map[string]string // primary worker name -> http://127.0.0.1:port
 	StateDir string
 	opts     Options
+	stopping sync.Mutex // Stop may be called twice at once (a Group's signal handler)
 	procs    []*process
 	logs     *Logs
 	tmp      []string
@@ -599,6 +600,8 @@ func (s *Stack) Logs() *Logs { return s.logs }
 // Stop stops every process with its children and removes temporary
 // directories. It is safe to call more than once.
 func (s *Stack) Stop() {
+	s.stopping.Lock()
+	defer s.stopping.Unlock()
 	for _, p := range s.procs {
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	}

@@ -11,19 +11,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"net/http"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/communicator/communicator/faketelegram"
@@ -46,7 +43,7 @@ var root string
 
 func main() {
 	flag.Parse()
-	stopOnSignal()
+	stacks.StopOnSignal("bench")
 	var err error
 	if root, err = devstack.FindRoot(); err != nil {
 		fatal(err)
@@ -177,11 +174,12 @@ func secretsFor(worker string) map[string]string {
 
 // stacks are the stacks started so far: a failed or interrupted run stops
 // them before it exits, so that no wrangler or workerd outlives the bench
-// (and loads the machine for whatever runs next).
-var stacks struct {
-	sync.Mutex
-	all []*devstack.Stack
-}
+// (and loads the machine for whatever runs next). fatal and fatalf are
+// log.Fatal and log.Fatalf that stop them first.
+var (
+	stacks        devstack.Group
+	fatal, fatalf = stacks.Fatal, stacks.Fatalf
+)
 
 func startStack(o devstack.Options) *devstack.Stack {
 	o.Root = root
@@ -189,46 +187,7 @@ func startStack(o devstack.Options) *devstack.Stack {
 	if *verbose {
 		o.Log = os.Stderr
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	st, err := devstack.Start(ctx, o)
-	stacks.Lock()
-	stacks.all = append(stacks.all, st)
-	stacks.Unlock()
-	if err != nil {
-		fatal(err)
-	}
-	return st
-}
-
-func stopStacks() {
-	stacks.Lock()
-	defer stacks.Unlock()
-	for _, st := range stacks.all {
-		st.Stop()
-	}
-}
-
-// fatal and fatalf are log.Fatal and log.Fatalf that stop the stacks first.
-func fatal(v ...any) {
-	stopStacks()
-	log.Fatal(v...)
-}
-
-func fatalf(format string, v ...any) {
-	stopStacks()
-	log.Fatalf(format, v...)
-}
-
-// stopOnSignal stops the stacks when the bench is interrupted.
-func stopOnSignal() {
-	c := make(chan os.Signal, 1)
-	signal.Notify(c, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		s := <-c
-		stopStacks()
-		log.Fatalf("bench: %v", s)
-	}()
+	return stacks.Start(o)
 }
 
 // system runs the bridge test workers, a plain JavaScript pair and

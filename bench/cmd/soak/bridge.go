@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	neturl "net/url"
@@ -364,7 +363,7 @@ func (b *bridgeSoak) report(rep *strings.Builder, took time.Duration) {
 func echoServer() string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	go func() {
 		for {

@@ -6,10 +6,8 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"log"
 	"os"
 	"runtime"
 	"strings"
@@ -39,12 +37,13 @@ var root string
 
 func main() {
 	flag.Parse()
+	stacks.StopOnSignal("soak")
 	if err := checkFlags(*only, *onlyKind); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	var err error
 	if root, err = devstack.FindRoot(); err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	began := time.Now()
 	var rep strings.Builder
@@ -62,7 +61,7 @@ func main() {
 	fmt.Print(rep.String())
 	if *outPath != "" {
 		if err := os.WriteFile(*outPath, []byte(rep.String()), 0o644); err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		fmt.Fprintln(os.Stderr, "wrote", *outPath)
 	}
@@ -82,19 +81,20 @@ func flagLine() string {
 	return strings.Join(set, " ")
 }
 
+// stacks are the stacks started so far: a failed or interrupted run stops
+// them before it exits, so that no wrangler or workerd outlives the soak.
+// fatal and fatalf are log.Fatal and log.Fatalf that stop them first.
+var (
+	stacks        devstack.Group
+	fatal, fatalf = stacks.Fatal, stacks.Fatalf
+)
+
 func startStack(o devstack.Options) *devstack.Stack {
 	o.Root = root
 	if *verbose {
 		o.Log = os.Stderr
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	st, err := devstack.Start(ctx, o)
-	if err != nil {
-		st.Stop()
-		log.Fatal(err)
-	}
-	return st
+	return stacks.Start(o)
 }
 
 // checkFlags refuses a part or a kind of request that does not exist, which

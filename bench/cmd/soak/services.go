@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"maps"
 	"net/http"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/communicator/communicator/httpapi"
 	"github.com/communicator/communicator/internal/devstack"
 	"github.com/communicator/communicator/internal/v8inspect"
+	"github.com/communicator/communicator/workers"
 )
 
 // The services part's callers and users.
@@ -66,6 +66,8 @@ var mix = []struct {
 type snapshot struct {
 	done               int
 	ingestor, auth     memoryFigures
+	ingestorBridge     workers.Bridge // the bridge's counters, from the same stats route
+	authBridge         workers.Bridge
 	ingestorJS, authJS v8inspect.Heap // after a full collection, from workerd's inspector
 	rss, hwm           uint64         // the workerd that runs both workers
 }
@@ -92,14 +94,14 @@ func soakServices(rep *strings.Builder) {
 	began := time.Now()
 	fake, err := faketelegram.Start(context.Background(), faketelegram.Options{})
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	defer fake.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	session, err := fake.MintSession(ctx, telegramUser)
 	cancel()
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 
 	iv := map[string]string{"TELEGRAM_API_ID": "17349", "TELEGRAM_API_HASH": "344583e45741c457fe1862106095a5eb", "TELEGRAM_AUTH_SERVICE_API_KEY": apiKey,
@@ -143,7 +145,7 @@ func soakServices(rep *strings.Builder) {
 					sess = session
 				}
 				if _, err := devstack.ImportSession(s.auth, apiKey, u, sess); err != nil {
-					log.Fatalf("import user %d: %v", u, err)
+					fatalf("import user %d: %v", u, err)
 				}
 			}
 		}()
@@ -255,18 +257,21 @@ func (s *servicesSoak) get(url string) (int, []byte, error) {
 // workerd's resident memory from /proc.
 func (s *servicesSoak) snapshot(done int) snapshot {
 	snap := snapshot{done: done}
-	read := func(url, path string, into *memoryFigures) {
+	read := func(url, path string, into *memoryFigures, bridge *workers.Bridge) {
 		status, body, err := s.get(url)
 		var env struct {
-			Data struct{ Memory *memoryFigures }
+			Data struct {
+				Memory *memoryFigures
+				Bridge *workers.Bridge
+			}
 		}
-		if err != nil || status != 200 || json.Unmarshal(body, &env) != nil || env.Data.Memory == nil {
-			log.Fatalf("%s: %d %v %.300s", path, status, err, body)
+		if err != nil || status != 200 || json.Unmarshal(body, &env) != nil || env.Data.Memory == nil || env.Data.Bridge == nil {
+			fatalf("%s: %d %v %.300s", path, status, err, body)
 		}
-		*into = *env.Data.Memory
+		*into, *bridge = *env.Data.Memory, *env.Data.Bridge
 	}
-	read(s.ingestor+"/telegram/client-stats", "the ingestor's client-stats", &snap.ingestor)
-	read(s.auth+"/api/telegram-auth/stats", "auth-telegram's stats", &snap.auth)
+	read(s.ingestor+"/telegram/client-stats", "the ingestor's client-stats", &snap.ingestor, &snap.ingestorBridge)
+	read(s.auth+"/api/telegram-auth/stats", "auth-telegram's stats", &snap.auth, &snap.authBridge)
 	snap.rss, snap.hwm = workerdMemory(s.st)
 	snap.ingestorJS = s.jsHeap("ingestor", s.ingestor+"/telegram/client-stats")
 	snap.authJS = s.jsHeap("auth-telegram", s.auth+"/api/telegram-auth/stats")
@@ -279,11 +284,11 @@ func (s *servicesSoak) jsHeap(worker, kickURL string) v8inspect.Heap {
 	if s.inspector == "" {
 		pids := s.st.Workerds()
 		if len(pids) == 0 {
-			log.Fatalf("no workerd runs %s", worker)
+			fatalf("no workerd runs %s", worker)
 		}
 		addr, err := v8inspect.Find(pids[0])
 		if err != nil {
-			log.Fatal(err)
+			fatal(err)
 		}
 		s.inspector = addr
 	}
@@ -291,7 +296,7 @@ func (s *servicesSoak) jsHeap(worker, kickURL string) v8inspect.Heap {
 	defer cancel()
 	h, err := v8inspect.HeapUsage(ctx, s.inspector, worker, true, func() { go s.get(kickURL) })
 	if err != nil {
-		log.Fatal(err)
+		fatal(err)
 	}
 	return h
 }
@@ -343,6 +348,11 @@ func (s *servicesSoak) report(rep *strings.Builder, snaps []snapshot, load, took
 		"Growth from %d to %d requests ≤ 5%%: wasm memory ingestor %+.1f%%, auth-telegram %+.1f%%; JS heap ingestor %+.1f%%, auth-telegram %+.1f%%: %v. (workerd's RSS: %+.1f%%.)\n\n",
 		maxWasm <= wasmTarget, mb(maxWasm), maxJS <= jsHeapTarget, mb(maxJS), mid.done, last.done, gi*100, ga*100, gji*100, gja*100,
 		gi <= growthTarget && ga <= growthTarget && gji <= growthTarget && gja <= growthTarget, gr*100)
+	ib, ab := last.ingestorBridge, last.authBridge
+	fmt.Fprintf(rep, "The bridge in each isolate at the end (the `bridge` of the same stats routes): **requests found waiting on Go with nothing in flight (`waitsReported`): ingestor %d, auth-telegram %d** (target 0); "+
+		"Go instances started: %d and %d; JSPI in the runtime: %v and %v. The ingestor's calls to auth-telegram: %d with their JSON as bytes (auth-telegram answered %d so), "+
+		"%d waited for inside the call, of which %d were released to the asynchronous path (something else needed Go: another request, a Go timer, or the request loop's 10 ms turn; with 64 requests in flight a call is waited for inside only when its request is alone in the isolate).\n\n",
+		ib.WaitsReported, ab.WaitsReported, ib.GoInstances, ab.GoInstances, ib.JSPI, ab.JSPI, ib.JSONCalls, ab.JSONServed, ib.SuspendedCalls, ib.SuspendsReleased)
 	fmt.Fprintf(rep, "`/telegram/me` opens one MTProto connection per request with `connect()`; `-kind 3` sends only those. "+
 		"workerd releases before 1.20260904.1 (wrangler 4.86's own among them) keep about half a kilobyte of an isolate's JavaScript heap for every such socket, which grew the ingestor's heap by 30.1%% between 25k and 50k requests in the soak of 2026-12-01 12:57 UTC; the repository pins a newer workerd (docs/operations.md, \"Memory\").\n\n")
 	fmt.Fprintf(rep, "This part took %s (starting the stack and importing %d sessions included).\n\n", took.Round(time.Second), hotUsers+coldUsers)

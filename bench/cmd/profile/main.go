@@ -104,11 +104,8 @@ func main() {
 	}
 
 	caller, callee, path := p.caller, p.callee, p.path
-	st, err := start(root, p, stage)
-	if err != nil {
-		st.Stop()
-		log.Fatal(err)
-	}
+	stacks.StopOnSignal("profile")
+	st := start(root, p, stage)
 	defer st.Stop()
 	url := st.URL[caller] + path
 	run := func() error {
@@ -125,24 +122,21 @@ func main() {
 	}
 	for range 5 { // warm up
 		if err := run(); err != nil {
-			st.Stop()
-			log.Fatal(err)
+			stacks.Fatal(err)
 		}
 	}
 	if *native {
 		pid := st.Workerds()[0]
 		syms, runs, err := nativeProfile(pid, *seconds, run)
 		if err != nil {
-			st.Stop()
-			log.Fatal(err)
+			stacks.Fatal(err)
 		}
 		printNative(os.Stdout, pid, path, syms, runs, *top, matching)
 		return
 	}
 	addr, err := v8inspect.Find(st.Workerds()[0])
 	if err != nil {
-		st.Stop()
-		log.Fatal(err)
+		stacks.Fatal(err)
 	}
 	profiled := []string{caller, callee}
 	if p.callee == "auth-telegram" {
@@ -157,8 +151,7 @@ func main() {
 			err = failed
 		}
 		if err != nil {
-			st.Stop()
-			log.Fatal(err)
+			stacks.Fatal(err)
 		}
 		fmt.Printf("%s, while %s runs: %s sampled, self time\n", w, path, total.Round(time.Millisecond))
 		for i, f := range fns {
@@ -196,35 +189,37 @@ func pairNamed(name string) (workerPair, error) {
 // on a port), with the Go worker from stage. For auth, auth-telegram runs in
 // a workerd of its own, as in make bench, with a session for user 1 to hand
 // out.
-func start(root string, p workerPair, stage string) (*devstack.Stack, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+func start(root string, p workerPair, stage string) *devstack.Stack {
 	jspair := []devstack.Worker{
 		{Name: "bench-jscaller", Dir: filepath.Join(root, "bench", "jspair", "caller")},
 		{Name: "bridge-jscallee", Dir: filepath.Join(root, "bench", "jspair", "callee")},
 	}
 	if p.callee == "auth-telegram" {
 		apiKey := "profile-" + devstack.RandomHex(16)
-		st, err := devstack.Start(ctx, devstack.Options{Root: root, NoDevTools: true,
+		st := stacks.Start(devstack.Options{Root: root, NoDevTools: true,
 			Workers: append(jspair, devstack.Worker{Name: "auth-telegram", Dir: filepath.Join(root, "services", "auth-telegram"), Build: stage,
 				Migrate: true, Vars: devstack.AuthTelegramVars(devstack.RandomHex(32), apiKey)}),
 			// auth-telegram first, in its own workerd: its port takes the
 			// session, and its inspector is Workerds()[0].
 			Processes: []devstack.Process{{Workers: []string{p.callee}}, {Workers: []string{p.caller, p.otherCallee}}},
 		})
-		if err == nil {
-			_, err = devstack.ImportSession(st.URL[p.callee], apiKey, 1, devstack.RandomSession())
+		if _, err := devstack.ImportSession(st.URL[p.callee], apiKey, 1, devstack.RandomSession()); err != nil {
+			stacks.Fatal(err)
 		}
-		return st, err
+		return st
 	}
 	migrations := filepath.Join(root, "e2e", "bridgeworker", "migrations")
-	return devstack.Start(ctx, devstack.Options{Root: root, NoDevTools: true,
+	return stacks.Start(devstack.Options{Root: root, NoDevTools: true,
 		Workers: append(jspair,
 			devstack.Worker{Name: "bridge-caller", Dir: filepath.Join(root, "e2e", "bridgeworker", "caller"), Build: stage, Migrations: migrations, Migrate: true},
 			devstack.Worker{Name: "bridge-callee", Dir: filepath.Join(root, "e2e", "bridgeworker", "callee"), Build: stage, Migrations: migrations, Migrate: true}),
 		Processes: []devstack.Process{{Workers: []string{p.caller, p.callee, p.otherCaller, p.otherCallee}}},
 	})
 }
+
+// stacks holds the stack, so that a failure or an interrupt stops it (and
+// no wrangler or workerd outlives the profile).
+var stacks devstack.Group
 
 // repeatFor runs run again and again for d, and returns how many times it
 // completed, or its first error.

@@ -508,10 +508,10 @@ func soakSummary(rep *strings.Builder, outPath string) {
 }
 
 // soakVerdicts returns soak.md's lines that begin as soak writes its date,
-// its stalls and its memory targets, and which of those beginnings no line
-// has.
+// its stalls, its memory targets and the services' bridge counters (their
+// waitsReported), and which of those beginnings no line has.
 func soakVerdicts(md string) (lines, missing []string) {
-	prefixes := []string{"Measured by", "**Stalls:", "Targets:"}
+	prefixes := []string{"Measured by", "**Stalls:", "Targets:", "The bridge in each isolate"}
 	found := map[string]bool{}
 	for _, line := range strings.Split(md, "\n") {
 		for _, p := range prefixes {

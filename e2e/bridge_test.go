@@ -283,6 +283,26 @@ func TestBridge(t *testing.T) {
 		if after.JS.InflightOps != 0 || after.PendingCalls != 0 {
 			t.Errorf("after the call past its deadline: %d operations in flight, %d calls pending", after.JS.InflightOps, after.PendingCalls)
 		}
+
+		// A call of a few milliseconds, as a hand-out that reads D1, is waited
+		// for inside to its end: the request's loop releases a wait only once
+		// it has lasted 10 ms, or for a due Go timer. (Its first turn, right
+		// after the call was made, used to release every such call.)
+		before = stats(t, url)
+		for range 5 {
+			var c struct {
+				Value int64
+				Error string
+			}
+			if get(t, url+"/rpc/slow?ms=3").json(t, &c); c.Value != 3 || c.Error != "" {
+				t.Errorf("a call of 3 ms: %+v", c)
+			}
+		}
+		after = stats(t, url)
+		waited, released := after.JS.SuspendedCalls-before.JS.SuspendedCalls, after.JS.SuspendsReleased-before.JS.SuspendsReleased
+		if waited != 5 || released > 2 { // a loaded machine may stretch one past 10 ms
+			t.Errorf("5 calls of 3 ms: %d waited for inside, %d of them released (want 5, at most 2)", waited, released)
+		}
 	})
 
 	// With another request alive, the caller's calls are not waited for

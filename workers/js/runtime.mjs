@@ -35,6 +35,11 @@ const JSPI = typeof WebAssembly.Suspending === "function" && typeof WebAssembly.
 // waitReleased); any other answer is the reply's length times 4 plus its
 // status.
 const WAIT_RELEASED = -1;
+// WAIT_MAX_MS: how long Go may wait inside call_wait before a turn of its
+// request's loop releases the wait (#turn). While Go waits there, its other
+// runnable goroutines wait too: this bounds for how long. A due Go timer (a
+// caller's deadline) releases it at once (#fireTimers).
+const WAIT_MAX_MS = 10;
 // JSON_RPC_VERSION is what an entry class's callJSONVersion answers: the
 // version of callJSON (see Runtime.callJSON).
 export const JSON_RPC_VERSION = 1;
@@ -594,8 +599,8 @@ export class Runtime {
   // call (docs/ARCHITECTURE.md, "Waiting inside the call"). While Go waits it
   // is busy: nothing may enter it, and its other goroutines do not run.
   // Anything that needs Go meanwhile (another event, another operation's
-  // result, a Go timer, a turn of the request's loop: every POLL_MAX_MS at
-  // most while the call is in flight) releases the wait: call_wait returns
+  // result, a Go timer that falls due, a turn of the request's loop once
+  // the wait has lasted WAIT_MAX_MS) releases the wait: call_wait returns
   // WAIT_RELEASED, the goroutine waits for the answer on the asynchronous
   // path, Go returns to JavaScript, and what was held back enters Go then,
   // each from its own context (#whenIdle). A wait therefore never holds up
@@ -647,7 +652,7 @@ export class Runtime {
     if (!req || req !== inst.resumedBy || req.finished || req.failPending || req.inst !== inst || req.inflight !== 0) return 0;
     const bytes = new Uint8Array(inst.ex.mem.buffer, ptr, n).slice();
     this.#suspendedCalls++;
-    inst.wait = { call, resolve: null, result: undefined };
+    inst.wait = { call, resolve: null, result: undefined, since: performance.now() };
     try {
       this.#perform(req, op, call, bytes);
     } catch (e) {
@@ -968,7 +973,8 @@ export class Runtime {
     this.#current = req;
     try {
       if (req.failPending) { this.#fail(req); return true; }
-      if (req.inst.wait) this.#release(req.inst);
+      const wait = req.inst.wait;
+      if (wait && performance.now() - wait.since >= WAIT_MAX_MS) this.#release(req.inst);
       const posted = req.qi < req.q.length;
       this.#drain(req);
       if (req.finished) return true;
@@ -1025,8 +1031,11 @@ export class Runtime {
   // #fireTimers resumes Go if one of its timers is due; it reports whether.
   #fireTimers(inst, req = null) {
     if (this.#timers.size === 0 || inst.dead) return false;
-    if (inst.busy) { this.#release(inst); return false; } // the loop fires them at its next turn
     const now = performance.now();
+    if (inst.busy) { // Go waits inside call_wait: only a due timer releases it; the loop fires it at its next turn
+      if (this.#nextDue() <= now) this.#release(inst);
+      return false;
+    }
     let fired = false;
     for (const [id, due] of this.#timers) {
       if (due <= now) { this.#timers.delete(id); fired = true; }

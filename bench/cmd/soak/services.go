@@ -351,7 +351,7 @@ func (s *servicesSoak) report(rep *strings.Builder, snaps []snapshot, load, took
 	ib, ab := last.ingestorBridge, last.authBridge
 	fmt.Fprintf(rep, "The bridge in each isolate at the end (the `bridge` of the same stats routes): **requests found waiting on Go with nothing in flight (`waitsReported`): ingestor %d, auth-telegram %d** (target 0); "+
 		"Go instances started: %d and %d; JSPI in the runtime: %v and %v. The ingestor's calls to auth-telegram: %d with their JSON as bytes (auth-telegram answered %d so), "+
-		"%d waited for inside the call, of which %d were released to the asynchronous path (something else needed Go: another request, a Go timer, or the request loop's 10 ms turn; with 64 requests in flight a call is waited for inside only when its request is alone in the isolate).\n\n",
+		"%d waited for inside the call, of which %d were released to the asynchronous path (something else needed Go: another request, a Go timer that fell due, or a wait of 10 ms; with 64 requests in flight a call is waited for inside only when its request is alone in the isolate).\n\n",
 		ib.WaitsReported, ab.WaitsReported, ib.GoInstances, ab.GoInstances, ib.JSPI, ab.JSPI, ib.JSONCalls, ab.JSONServed, ib.SuspendedCalls, ib.SuspendsReleased)
 	fmt.Fprintf(rep, "`/telegram/me` opens one MTProto connection per request with `connect()`; `-kind 3` sends only those. "+
 		"workerd releases before 1.20260904.1 (wrangler 4.86's own among them) keep about half a kilobyte of an isolate's JavaScript heap for every such socket, which grew the ingestor's heap by 30.1%% between 25k and 50k requests in the soak of 2026-12-01 12:57 UTC; the repository pins a newer workerd (docs/operations.md, \"Memory\").\n\n")

@@ -256,19 +256,18 @@ func TestBridge(t *testing.T) {
 			t.Errorf("instances %d -> %d, live requests %d", before.JS.Instances, after.JS.Instances, after.JS.LiveRequests)
 		}
 
-		var slow struct {
+		// What /rpc/slow answers: the callee's value, or the call's error.
+		type slowAnswer struct {
 			Value int64
 			Error string
 		}
+		var slow slowAnswer
 		before = after
 		get(t, url+"/rpc/slow?ms=500&timeout=50").json(t, &slow)
 		if slow.Error != "context deadline exceeded" {
 			t.Errorf("a call past its deadline: %+v, want context deadline exceeded", slow)
 		}
-		var short struct {
-			Value int64
-			Error string
-		}
+		var short slowAnswer
 		get(t, url+"/rpc/slow?ms=30").json(t, &short)
 		if short.Value != 30 || short.Error != "" {
 			t.Errorf("a call of 30 ms: %+v", short)
@@ -290,10 +289,7 @@ func TestBridge(t *testing.T) {
 		// after the call was made, used to release every such call.)
 		before = stats(t, url)
 		for range 8 {
-			var c struct {
-				Value int64
-				Error string
-			}
+			var c slowAnswer
 			if get(t, url+"/rpc/slow?ms=2").json(t, &c); c.Value != 2 || c.Error != "" {
 				t.Errorf("a call of 2 ms: %+v", c)
 			}

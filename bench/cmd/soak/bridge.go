@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/internal/devstack"
+	"github.com/communicator/communicator/workers"
 )
 
 // client waits long: a request over -stall is counted, one over a minute
@@ -62,10 +63,7 @@ type bridgeStats struct {
 	JS struct {
 		Instances, LiveRequests, InflightOps, WaitsReported int
 	}
-	Memory struct {
-		WasmMemoryBytes, GoHeapInuseBytes, GoSysBytes uint64
-		JSHeapBytes                                   *uint64
-	}
+	Memory workers.Memory
 }
 
 func soakBridge(rep *strings.Builder) {
@@ -99,7 +97,7 @@ func soakBridge(rep *strings.Builder) {
 		if sinceStart == 1 {
 			var s bridgeStats
 			json.Unmarshal(body, &s)
-			mem.first, mem.firstHeap = s.Memory.WasmMemoryBytes, s.Memory.GoHeapInuseBytes
+			mem.first, mem.firstHeap = s.Memory.WasmMemory, s.Memory.GoHeapInuse
 		}
 		b.done++
 		if *budget > 0 && time.Since(began) > *budget && i+1 < *iterations {
@@ -136,7 +134,7 @@ func (b *bridgeSoak) finishStack(m *bridgeMemory) {
 	s := b.stats()
 	b.waitsReported += s.JS.WaitsReported
 	b.instances += s.JS.Instances
-	m.wasm, m.heap = s.Memory.WasmMemoryBytes, s.Memory.GoHeapInuseBytes
+	m.wasm, m.heap = s.Memory.WasmMemory, s.Memory.GoHeapInuse
 	m.rss = workerdRSS(b.st)
 	b.memory = append(b.memory, *m)
 	b.st.Stop()

@@ -65,16 +65,11 @@ var mix = []struct {
 // snapshot is the memory at a number of requests done.
 type snapshot struct {
 	done               int
-	ingestor, auth     memoryFigures
+	ingestor, auth     workers.Memory
 	ingestorBridge     workers.Bridge // the bridge's counters, from the same stats route
 	authBridge         workers.Bridge
 	ingestorJS, authJS v8inspect.Heap // after a full collection, from workerd's inspector
 	rss, hwm           uint64         // the workerd that runs both workers
-}
-
-type memoryFigures struct {
-	WasmMemoryBytes, GoHeapInuseBytes, GoSysBytes uint64
-	JSHeapBytes                                   *uint64
 }
 
 type servicesSoak struct {
@@ -257,11 +252,11 @@ func (s *servicesSoak) get(url string) (int, []byte, error) {
 // workerd's resident memory from /proc.
 func (s *servicesSoak) snapshot(done int) snapshot {
 	snap := snapshot{done: done}
-	read := func(url, path string, into *memoryFigures, bridge *workers.Bridge) {
+	read := func(url, path string, into *workers.Memory, bridge *workers.Bridge) {
 		status, body, err := s.get(url)
 		var env struct {
 			Data struct {
-				Memory *memoryFigures
+				Memory *workers.Memory
 				Bridge *workers.Bridge
 			}
 		}
@@ -327,8 +322,8 @@ func (s *servicesSoak) report(rep *strings.Builder, snaps []snapshot, load, took
 	fmt.Fprintf(rep, "| requests done | ingestor wasm memory | ingestor Go heap in use / Sys | ingestor JS heap / reserved | auth-telegram wasm memory | auth-telegram Go heap in use / Sys | auth-telegram JS heap / reserved | workerd RSS (peak) |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, sn := range snaps {
 		fmt.Fprintf(rep, "| %d | %s | %s / %s | %s / %s | %s | %s / %s | %s / %s | %s (%s) |\n", sn.done,
-			mb(sn.ingestor.WasmMemoryBytes), mb(sn.ingestor.GoHeapInuseBytes), mb(sn.ingestor.GoSysBytes), mb(sn.ingestorJS.Used), mb(sn.ingestorJS.Total),
-			mb(sn.auth.WasmMemoryBytes), mb(sn.auth.GoHeapInuseBytes), mb(sn.auth.GoSysBytes), mb(sn.authJS.Used), mb(sn.authJS.Total), mb(sn.rss), mb(sn.hwm))
+			mb(sn.ingestor.WasmMemory), mb(sn.ingestor.GoHeapInuse), mb(sn.ingestor.GoSys), mb(sn.ingestorJS.Used), mb(sn.ingestorJS.Total),
+			mb(sn.auth.WasmMemory), mb(sn.auth.GoHeapInuse), mb(sn.auth.GoSys), mb(sn.authJS.Used), mb(sn.authJS.Total), mb(sn.rss), mb(sn.hwm))
 	}
 	last, mid := snaps[len(snaps)-1], snaps[len(snaps)-2]
 	grow := func(a, b uint64) float64 {
@@ -337,12 +332,12 @@ func (s *servicesSoak) report(rep *strings.Builder, snaps []snapshot, load, took
 		}
 		return float64(b)/float64(a) - 1
 	}
-	maxWasm := max(last.ingestor.WasmMemoryBytes, last.auth.WasmMemoryBytes)
+	maxWasm := max(last.ingestor.WasmMemory, last.auth.WasmMemory)
 	var maxJS uint64
 	for _, sn := range snaps {
 		maxJS = max(maxJS, sn.ingestorJS.Used, sn.authJS.Used)
 	}
-	gi, ga := grow(mid.ingestor.WasmMemoryBytes, last.ingestor.WasmMemoryBytes), grow(mid.auth.WasmMemoryBytes, last.auth.WasmMemoryBytes)
+	gi, ga := grow(mid.ingestor.WasmMemory, last.ingestor.WasmMemory), grow(mid.auth.WasmMemory, last.auth.WasmMemory)
 	gji, gja, gr := grow(mid.ingestorJS.Used, last.ingestorJS.Used), grow(mid.authJS.Used, last.authJS.Used), grow(mid.rss, last.rss)
 	fmt.Fprintf(rep, "\nTargets: wasm memory ≤ 64 MB per isolate: %v (largest %s). JS heap ≤ 48 MB per isolate: %v (largest %s). "+
 		"Growth from %d to %d requests ≤ 5%%: wasm memory ingestor %+.1f%%, auth-telegram %+.1f%%; JS heap ingestor %+.1f%%, auth-telegram %+.1f%%: %v. (workerd's RSS: %+.1f%%.)\n\n",

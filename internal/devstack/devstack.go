@@ -112,19 +112,69 @@ type Stack struct {
 	StateDir string
 	opts     Options
 	stopping sync.Mutex // Stop may be called twice at once (a Group's signal handler)
-	procs    []*process
 	logs     *Logs
-	tmp      []string
+
+	// What Stop stops and removes. A Group's signal handler may Stop the
+	// stack while start is still starting it: mu orders the two, and once
+	// stopped, start starts nothing more.
+	mu      sync.Mutex
+	stopped bool
+	procs   []*process // the wrangler dev processes, in the order of Options.Processes
+	helper  *process   // a wrangler command start waits for (migrations)
+	tmp     []string
 }
 
 // Start starts the stack; Stop it even when Start fails halfway (it returns a
 // usable *Stack in that case too).
 func Start(ctx context.Context, opts Options) (*Stack, error) {
-	s := &Stack{URL: map[string]string{}, opts: opts, logs: &Logs{w: opts.Log}}
+	s := newStack(opts)
 	if err := s.start(ctx); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+func newStack(opts Options) *Stack {
+	return &Stack{URL: map[string]string{}, opts: opts, logs: &Logs{w: opts.Log}}
+}
+
+// errStopped is what start and Wait answer once the stack is stopped.
+var errStopped = errors.New("devstack: the stack was stopped")
+
+// tempDir makes a temporary directory that Stop removes.
+func (s *Stack) tempDir(pattern string) (string, error) {
+	d, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tmp = append(s.tmp, d)
+	if s.stopped {
+		return "", errStopped
+	}
+	return d, nil
+}
+
+// spawn starts cmd in a process group of its own, which Stop stops: as one
+// of the stack's processes, or as its helper (one at a time).
+func (s *Stack) spawn(cmd *exec.Cmd, helper bool) (*process, error) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil, errStopped
+	}
+	p, err := startProcess(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if helper {
+		s.helper = p
+	} else {
+		s.procs = append(s.procs, p)
+	}
+	return p, nil
 }
 
 func (s *Stack) start(ctx context.Context) error {
@@ -141,21 +191,19 @@ func (s *Stack) start(ctx context.Context) error {
 		return fmt.Errorf("devstack: %s is missing: run `npm ci` (make does it)", wrangler)
 	}
 	if o.StateDir == "" {
-		d, err := os.MkdirTemp("", "communicator-state-")
+		d, err := s.tempDir("communicator-state-")
 		if err != nil {
 			return err
 		}
 		o.StateDir = d
-		s.tmp = append(s.tmp, d)
 	}
 	s.StateDir = o.StateDir
 	if o.StageDir == "" {
-		d, err := os.MkdirTemp("", "communicator-stage-")
+		d, err := s.tempDir("communicator-stage-")
 		if err != nil {
 			return err
 		}
 		o.StageDir = d
-		s.tmp = append(s.tmp, d)
 	}
 	if o.ReadyTimeout == 0 {
 		o.ReadyTimeout = 90 * time.Second
@@ -187,6 +235,7 @@ func (s *Stack) start(ctx context.Context) error {
 		}
 	}
 	ready := make([]readiness, len(o.Processes))
+	started := make([]*process, len(o.Processes))
 	for i, p := range o.Processes {
 		port := p.Port
 		if port == 0 {
@@ -226,12 +275,14 @@ func (s *Stack) start(ctx context.Context) error {
 		}
 		cmd.Stdout = s.logs.writer(p.Workers[0])
 		cmd.Stderr = cmd.Stdout
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		proc, err := startProcess(cmd)
+		proc, err := s.spawn(cmd, false)
+		if errors.Is(err, errStopped) {
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("devstack: start wrangler: %w", err)
 		}
-		s.procs = append(s.procs, proc)
+		started[i] = proc
 		base := "http://127.0.0.1:" + strconv.Itoa(port)
 		s.URL[p.Workers[0]] = base
 		if p.Routed {
@@ -241,7 +292,7 @@ func (s *Stack) start(ctx context.Context) error {
 		}
 	}
 	for i, r := range ready {
-		if err := s.waitReady(ctx, s.procs[i], r, o.ReadyTimeout); err != nil {
+		if err := s.waitReady(ctx, started[i], r, o.ReadyTimeout); err != nil {
 			var pe *PortError
 			if errors.As(err, &pe) { // the error says it all; the tail is wrangler's banner
 				return fmt.Errorf("devstack: %s did not start: %w", r.name, err)
@@ -459,14 +510,33 @@ func wranglerEnv(registry string) []string {
 	)
 }
 
+// run runs a wrangler command to its end (or ctx's, or the stack's).
 func (s *Stack) run(ctx context.Context, name, registry string, args ...string) error {
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.Command(name, args...)
 	cmd.Dir = s.opts.StageDir
 	cmd.Env = wranglerEnv(registry)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%v\n%s", err, out.String())
+	p, err := s.spawn(cmd, true)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-p.exited:
+	case <-ctx.Done():
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-p.exited
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	stopped := s.stopped
+	s.helper = nil
+	s.mu.Unlock()
+	if stopped {
+		return errStopped
+	}
+	if p.err != nil {
+		return fmt.Errorf("%v\n%s", p.err, out.String())
 	}
 	return nil
 }
@@ -602,10 +672,18 @@ func (s *Stack) Logs() *Logs { return s.logs }
 func (s *Stack) Stop() {
 	s.stopping.Lock()
 	defer s.stopping.Unlock()
-	for _, p := range s.procs {
+	s.mu.Lock()
+	s.stopped = true
+	procs, tmp := s.procs, s.tmp
+	if s.helper != nil {
+		procs = append(procs[:len(procs):len(procs)], s.helper)
+	}
+	s.procs, s.helper, s.tmp = nil, nil, nil
+	s.mu.Unlock()
+	for _, p := range procs {
 		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	}
-	for _, p := range s.procs {
+	for _, p := range procs {
 		select {
 		case <-p.exited:
 		case <-time.After(5 * time.Second):
@@ -613,17 +691,17 @@ func (s *Stack) Stop() {
 			<-p.exited
 		}
 	}
-	s.procs = nil
-	for _, d := range s.tmp {
+	for _, d := range tmp {
 		os.RemoveAll(d)
 	}
-	s.tmp = nil
 }
 
 // Pids returns the process ids of the stack's wrangler processes, in the
 // order of Options.Processes. Each leads its own process group, which holds
 // its workerd: benchmarks read their CPU time from /proc.
 func (s *Stack) Pids() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var out []int
 	for _, p := range s.procs {
 		out = append(out, p.cmd.Process.Pid)
@@ -634,8 +712,14 @@ func (s *Stack) Pids() []int {
 // Wait blocks until a process exits (for `make dev`), and returns how it
 // exited.
 func (s *Stack) Wait() error {
-	errs := make(chan error, len(s.procs))
-	for _, p := range s.procs {
+	s.mu.Lock()
+	procs := s.procs
+	s.mu.Unlock()
+	if len(procs) == 0 {
+		return errStopped
+	}
+	errs := make(chan error, len(procs))
+	for _, p := range procs {
 		go func() { <-p.exited; errs <- p.err }()
 	}
 	return <-errs

@@ -1,11 +1,10 @@
 package devstack
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,95 +12,130 @@ import (
 	"time"
 )
 
-// A command interrupted while its stacks run stops them before it exits:
-// Ctrl-C on make soak used to leave its wrangler and workerd running. The
-// test runs itself as that command (groupCommand), with a stack of two
-// process groups, interrupts it, and looks for what is left of them.
+// A command interrupted while its stacks run, or while one is still starting,
+// stops them before it exits: Ctrl-C on make soak used to leave its wrangler
+// and workerd running, and an interrupt during a stack's start (its
+// migrations, or the wait for wrangler to answer) left that stack's. The test
+// runs itself as that command (groupCommand), interrupts it once the
+// processes it expects are up, and looks for what is left of them. Every
+// process leads a process group, as wrangler does with its workerd.
 func TestGroupStopsOnSignal(t *testing.T) {
-	if os.Getenv("DEVSTACK_GROUP_COMMAND") == "1" {
-		groupCommand()
+	if mode := os.Getenv("DEVSTACK_GROUP_COMMAND"); mode != "" {
+		groupCommand(mode)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGroupStopsOnSignal$")
-	cmd.Env = append(os.Environ(), "DEVSTACK_GROUP_COMMAND=1")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		cmd.Process.Kill()
-		t.Fatalf("the command printed no process groups: %v", err)
-	}
-	var groups []int
-	for _, f := range strings.Fields(line) {
-		pg, err := strconv.Atoi(f)
-		if err != nil || pg <= 1 {
-			cmd.Process.Kill()
-			t.Fatalf("the command printed %q", line)
-		}
-		groups = append(groups, pg)
-	}
-	defer func() { // whatever happens, leave nothing behind
-		for _, pg := range groups {
-			syscall.Kill(-pg, syscall.SIGKILL)
-		}
-	}()
-	if len(groups) != 2 || !alive(groups[0]) || !alive(groups[1]) {
-		t.Fatalf("process groups %v, want two running", groups)
-	}
+	for _, c := range []struct {
+		mode   string
+		groups int // the process groups the command starts before it is interrupted
+	}{
+		{"running", 2},   // a stack that has started
+		{"migrating", 1}, // Group.Start, in `wrangler d1 migrations apply`
+		{"starting", 1},  // Group.Start, waiting for `wrangler dev` to answer
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			dir := t.TempDir()
+			pids := filepath.Join(dir, "pids")
+			cmd := exec.Command(os.Args[0], "-test.run=^TestGroupStopsOnSignal$")
+			cmd.Env = append(os.Environ(), "DEVSTACK_GROUP_COMMAND="+c.mode, "DEVSTACK_FAKE_PIDS="+pids, "DEVSTACK_FAKE_DIR="+dir)
+			var stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stderr, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var groups []int
+			defer func() { // whatever happens, leave nothing behind
+				cmd.Process.Kill()
+				for _, pg := range groups {
+					syscall.Kill(-pg, syscall.SIGKILL)
+				}
+			}()
+			for deadline := time.Now().Add(20 * time.Second); len(groups) < c.groups; time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the command started process groups %v, want %d; it printed %q", groups, c.groups, stderr.String())
+				}
+				groups = groups[:0]
+				b, _ := os.ReadFile(pids)
+				for _, f := range strings.Fields(string(b)) {
+					pg, err := strconv.Atoi(f)
+					if err != nil || pg <= 1 {
+						t.Fatalf("the command recorded %q", b)
+					}
+					groups = append(groups, pg)
+				}
+			}
+			for _, pg := range groups {
+				if !alive(pg) {
+					t.Fatalf("process group %d is not running", pg)
+				}
+			}
 
-	cmd.Process.Signal(os.Interrupt)
-	waited := make(chan error, 1)
-	go func() { waited <- cmd.Wait() }()
-	select {
-	case err = <-waited:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the command did not exit after an interrupt")
-	}
-	if err == nil || !strings.Contains(stderr.String(), "group command: interrupt") {
-		t.Errorf("exit %v, stderr %q: want a failure that names the interrupt", err, stderr.String())
-	}
-	for _, pg := range groups {
-		// A killed sleep whose sh is gone is a zombie until init reaps it.
-		for deadline := time.Now().Add(5 * time.Second); alive(pg) && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-		}
-		if alive(pg) {
-			t.Errorf("process group %d outlived the command", pg)
-		}
+			cmd.Process.Signal(os.Interrupt)
+			waited := make(chan error, 1)
+			go func() { waited <- cmd.Wait() }()
+			var err error
+			select {
+			case err = <-waited:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the command did not exit after an interrupt")
+			}
+			if err == nil || !strings.Contains(stderr.String(), "group command: interrupt") {
+				t.Errorf("exit %v, output %q: want a failure that names the interrupt", err, stderr.String())
+			}
+			for _, pg := range groups {
+				// A killed sleep whose sh is gone is a zombie until init reaps it.
+				for deadline := time.Now().Add(5 * time.Second); alive(pg) && time.Now().Before(deadline); {
+					time.Sleep(20 * time.Millisecond)
+				}
+				if alive(pg) {
+					t.Errorf("process group %d outlived the command", pg)
+				}
+			}
+		})
 	}
 }
 
-// groupCommand is the command TestGroupStopsOnSignal interrupts: one stack of
-// two processes (sh and its sleep, in a process group each, as wrangler and
-// its workerd are), kept by a Group that stops it on a signal.
-func groupCommand() {
-	st := &Stack{}
-	var groups []string
-	for range 2 {
-		cmd := exec.Command("sh", "-c", "sleep 60; true")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		p, err := startProcess(cmd)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(3)
-		}
-		st.procs = append(st.procs, p)
-		groups = append(groups, strconv.Itoa(cmd.Process.Pid))
-	}
+// groupCommand is the command TestGroupStopsOnSignal interrupts. Its
+// processes record their process groups in $DEVSTACK_FAKE_PIDS.
+func groupCommand(mode string) {
 	var g Group
-	g.stacks = append(g.stacks, st) // Start would need wrangler
 	g.StopOnSignal("group command")
-	fmt.Println(strings.Join(groups, " "))
-	time.Sleep(time.Minute)
-	os.Exit(4) // no signal came
+	dir := os.Getenv("DEVSTACK_FAKE_DIR")
+	if mode == "running" {
+		// One stack of two processes (sh and its sleep), kept as Start keeps
+		// a started stack: Start itself would need wrangler.
+		st := newStack(Options{})
+		for range 2 {
+			cmd := exec.Command("sh", "-c", `echo $$ >> "$DEVSTACK_FAKE_PIDS"; sleep 60; true`)
+			if _, err := st.spawn(cmd, false); err != nil {
+				g.Fatal(err)
+			}
+		}
+		g.mu.Lock()
+		g.stacks = append(g.stacks, st)
+		g.mu.Unlock()
+		time.Sleep(time.Minute)
+		g.Fatal("no signal came")
+	}
+	// A repository whose wrangler records itself and never answers, and a
+	// worker with a D1 database whose migrations it applies when migrating.
+	root, worker := filepath.Join(dir, "root"), filepath.Join(dir, "worker")
+	files := map[string]string{
+		"root/node_modules/.bin/wrangler": "#!/bin/sh\necho $$ >> \"$DEVSTACK_FAKE_PIDS\"\nexec sleep 60\n",
+		"worker/wrangler.toml":            "name = \"w\"\nmain = \"build/worker.mjs\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"w\"\ndatabase_id = \"1\"\nmigrations_dir = \"migrations\"\n",
+		"worker/build/worker.mjs":         "export default {}\n",
+		"worker/migrations/0001_init.sql": "CREATE TABLE t (id INTEGER);\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			g.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
+			g.Fatal(err)
+		}
+	}
+	g.Start(Options{Root: root, Workers: []Worker{{Name: "w", Dir: worker, Migrate: mode == "migrating"}}, ReadyTimeout: time.Minute})
+	g.Fatal("the stack started")
 }
 
 // alive reports whether any process of process group pg exists.

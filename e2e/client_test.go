@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/communicator/communicator/internal/devstack"
+	"github.com/communicator/communicator/telegramauth"
 )
 
 func (s *system) operatorHeaders() []string {
@@ -90,6 +91,14 @@ func TestSessionClientCacheAndRevocation(t *testing.T) {
 	rows := sys.d1(t, "auth-telegram", "SELECT caller, channel, success FROM access_log WHERE session_id = '"+id+"' AND action = 'revoke_session'")
 	if len(rows) != 1 || rows[0]["caller"] != "ingestor-service" || rows[0]["channel"] != "service-binding" || rows[0]["success"] != float64(1) {
 		t.Errorf("revocation in the access log: %v", rows)
+	}
+	// This auth-telegram has no Telegram credentials: nothing will log the key
+	// out at Telegram, and its list says so.
+	var list struct{ Data []telegramauth.SessionInfo }
+	r = get(t, sys.auth+"/api/telegram-auth/sessions/list/60", sys.authHeaders()...)
+	if r.json(t, &list); r.Status != 200 || len(list.Data) != 1 ||
+		list.Data[0].Status != telegramauth.StatusRevoked || list.Data[0].TelegramLogout != telegramauth.LogoutUnconfirmed {
+		t.Errorf("the revoked session in the list: %d %s", r.Status, r.Body)
 	}
 }
 

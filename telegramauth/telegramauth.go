@@ -84,6 +84,11 @@ const (
 const (
 	LogoutConfirmed = "confirmed" // Telegram confirmed auth.logOut
 	LogoutPending   = "pending"   // not yet: the daily job tries again
+	// LogoutUnconfirmed: Telegram never confirmed it, and nothing will ask
+	// again: auth-telegram has no Telegram credentials (TELEGRAM_API_ID and
+	// TELEGRAM_API_HASH), or the daily job's 7 days of retries are over. The
+	// key may still work at Telegram until the user ends the session there.
+	LogoutUnconfirmed = "unconfirmed"
 )
 
 // SessionInfo is a session's metadata; it never carries the session itself.
@@ -98,7 +103,9 @@ type SessionInfo struct {
 	// RejectedReason is what Telegram answered (StatusRejected).
 	RejectedReason string `json:"rejectedReason,omitempty"`
 	// TelegramLogout says, for a revoked session, whether Telegram confirmed
-	// the logout (LogoutConfirmed) or it is still to be done (LogoutPending).
+	// the logout ("confirmed"), the daily job will ask again ("pending"), or
+	// nothing will ("unconfirmed": no Telegram credentials, or 7 days of
+	// retries over; the user can end the session from Telegram itself).
 	TelegramLogout string `json:"telegramLogout,omitempty"`
 }
 

@@ -450,7 +450,7 @@ func (s *Service) finish(ctx context.Context, l *liveLogin, key TelegramKey) (te
 		return telegramauth.LoginResult{}, s.unavailable(ctx, l.c, "the new session could not be stored: start again", err)
 	}
 	s.log.Info("vault: login finished", "login_id", l.row.ID, "session_id", id, "user_id", l.row.UserID, "dc", key.Session.DC)
-	info := row.info(l.c.at)
+	info := row.info(l.c.at, s.tg != nil)
 	return telegramauth.LoginResult{LoginID: l.row.ID, Status: telegramauth.LoginDone, Session: &info}, nil
 }
 

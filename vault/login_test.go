@@ -5,6 +5,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 type scriptedTelegram struct {
 	calls  []string
 	signIn error
+	logOut error // what LogOut answers; nil: Telegram no longer knows the key
 }
 
 func (s *scriptedTelegram) NewKey(ctx context.Context, dc int) (TelegramKey, error) {
@@ -51,6 +53,9 @@ func (s *scriptedTelegram) ImportLoginToken(ctx context.Context, k TelegramKey, 
 }
 func (s *scriptedTelegram) LogOut(ctx context.Context, sess sessionstring.Session) error {
 	s.calls = append(s.calls, "logOut")
+	if s.logOut != nil {
+		return s.logOut
+	}
 	return &TelegramError{Type: "AUTH_KEY_UNREGISTERED"}
 }
 
@@ -281,5 +286,76 @@ func TestReportSessionRejected(t *testing.T) {
 	list, _ := f.svc.ListSessions(ingestor, 9)
 	if list[0].Status != telegramauth.StatusRevoked || list[0].TelegramLogout != telegramauth.LogoutConfirmed || !strings.Contains(strings.Join(tg.calls, ","), "logOut") {
 		t.Fatalf("%+v %v", list[0], tg.calls)
+	}
+}
+
+// A revoked session's telegramLogout: pending while the daily job will ask
+// Telegram again, confirmed once Telegram answers, and unconfirmed once
+// nothing will ask: its 7 days of retries are over, or the vault has no
+// Telegram at all (it used to say pending there for ever).
+func TestTelegramLogoutStates(t *testing.T) {
+	f, tg := loginFixture(t)
+	logout := func(svc *Service, user int64) string {
+		t.Helper()
+		list, err := svc.ListSessions(ingestor, user)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("%+v %v", list, err)
+		}
+		return list[0].TelegramLogout
+	}
+	revoke := func(user int64) {
+		t.Helper()
+		_, str := testSession(uint64(user))
+		info := f.importSession(ingestor, user, str)
+		if got := logout(f.svc, user); got != "" {
+			t.Fatalf("an active session's telegramLogout is %q", got)
+		}
+		if _, err := f.svc.RevokeSession(ingestor, info.SessionID); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tg.logOut = errors.New("connection reset") // Telegram does not answer
+	revoke(21)
+	if got := logout(f.svc, 21); got != telegramauth.LogoutPending {
+		t.Fatalf("after a failed logOut: %q, want pending", got)
+	}
+	f.clock.Advance(24 * time.Hour)
+	if confirmed, pending, err := f.svc.RetryLogouts(context.Background(), 20); err != nil || confirmed != 0 || pending != 1 {
+		t.Fatalf("RetryLogouts = %d, %d, %v; want 0 confirmed, 1 pending", confirmed, pending, err)
+	}
+	if got := logout(f.svc, 21); got != telegramauth.LogoutPending {
+		t.Fatalf("a day later: %q, want pending", got)
+	}
+	// Without Telegram (no credentials), nothing will ask.
+	noTelegram := f.service(mustSealer(t, secretA, nil), Options{})
+	if got := logout(noTelegram, 21); got != telegramauth.LogoutUnconfirmed {
+		t.Fatalf("in a vault without Telegram: %q, want unconfirmed", got)
+	}
+	// The last day of the window: still asked, still pending.
+	f.clock.Advance(6*24*time.Hour - time.Minute)
+	if _, pending, _ := f.svc.RetryLogouts(context.Background(), 20); pending != 1 || logout(f.svc, 21) != telegramauth.LogoutPending {
+		t.Fatalf("on the 7th day: %d pending, %q", pending, logout(f.svc, 21))
+	}
+	// Past it: no longer asked, and the list says so.
+	f.clock.Advance(2 * time.Minute)
+	if confirmed, pending, err := f.svc.RetryLogouts(context.Background(), 20); err != nil || confirmed+pending != 0 {
+		t.Fatalf("RetryLogouts past the window = %d, %d, %v; want nothing tried", confirmed, pending, err)
+	}
+	if got := logout(f.svc, 21); got != telegramauth.LogoutUnconfirmed {
+		t.Fatalf("past the window: %q, want unconfirmed", got)
+	}
+
+	// Telegram answers the daily job: confirmed.
+	revoke(22)
+	tg.logOut = nil
+	if confirmed, _, err := f.svc.RetryLogouts(context.Background(), 20); err != nil || confirmed != 1 {
+		t.Fatalf("RetryLogouts = %d confirmed, %v; want 1", confirmed, err)
+	}
+	if got := logout(f.svc, 22); got != telegramauth.LogoutConfirmed {
+		t.Fatalf("after Telegram confirmed: %q", got)
+	}
+	if got := logout(noTelegram, 22); got != telegramauth.LogoutConfirmed {
+		t.Fatalf("a confirmed logout read by a vault without Telegram: %q", got)
 	}
 }

@@ -326,7 +326,7 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]telegramaut
 	}
 	out := make([]telegramauth.SessionInfo, len(rows))
 	for i := range rows {
-		out[i] = rows[i].info(c.at)
+		out[i] = rows[i].info(c.at, s.tg != nil)
 	}
 	if err := s.store.appendLog(ctx, c.row(true, "")); err != nil {
 		return nil, s.unavailable(ctx, c, "a session list that cannot be logged is refused", err)
@@ -418,7 +418,7 @@ func (s *Service) save(ctx context.Context, c *call, sess sessionstring.Session)
 	if err := s.store.insertSessionLogged(ctx, row, c.row(true, "")); err != nil {
 		return telegramauth.SessionInfo{}, s.unavailable(ctx, c, msgUnloggedWrite, err)
 	}
-	return row.info(c.at), nil
+	return row.info(c.at, s.tg != nil), nil
 }
 
 // newSessionRow seals the canonical string of sess as session id of the

@@ -51,7 +51,9 @@ func (r *sessionRow) status(nowMs int64) string {
 	}
 }
 
-func (r *sessionRow) info(nowMs int64) telegramauth.SessionInfo {
+// info is the row's metadata at nowMs; retries says whether the daily job
+// asks Telegram to log revoked sessions out (whether the vault has Telegram).
+func (r *sessionRow) info(nowMs int64, retries bool) telegramauth.SessionInfo {
 	return telegramauth.SessionInfo{
 		SessionID:  r.ID,
 		UserID:     r.UserID,
@@ -62,19 +64,22 @@ func (r *sessionRow) info(nowMs int64) telegramauth.SessionInfo {
 		Status:     r.status(nowMs),
 
 		RejectedReason: r.RejectedReason.String,
-		TelegramLogout: r.logout(),
+		TelegramLogout: r.logout(nowMs, retries),
 	}
 }
 
-// logout is the state of a revoked session's auth.logOut with Telegram.
-func (r *sessionRow) logout() string {
+// logout is the state of a revoked session's auth.logOut with Telegram at
+// nowMs: pending while RetryLogouts would still ask for it.
+func (r *sessionRow) logout(nowMs int64, retries bool) string {
 	switch {
 	case !r.RevokedAt.Valid:
 		return ""
 	case r.LoggedOutAt.Valid:
 		return telegramauth.LogoutConfirmed
+	case retries && r.RevokedAt.Int64 >= nowMs-logoutRetryWindow.Milliseconds():
+		return telegramauth.LogoutPending
 	}
-	return telegramauth.LogoutPending
+	return telegramauth.LogoutUnconfirmed
 }
 
 func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -48,7 +48,7 @@ func (s *Service) ReportSessionRejected(ctx context.Context, sessionID, reason s
 		row.RejectedAt = sql.NullInt64{Int64: c.at, Valid: true}
 		row.RejectedReason = sql.NullString{String: reason, Valid: true}
 	}
-	return row.info(c.at), nil
+	return row.info(c.at, s.tg != nil), nil
 }
 
 // logoutTimeout bounds a revocation's auth.logOut: the revocation stands

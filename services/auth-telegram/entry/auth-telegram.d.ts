@@ -59,7 +59,9 @@ export interface SessionInfo {
   rejectedReason?: string;
   /**
    * telegramLogout says, for a revoked session, whether Telegram confirmed
-   * the logout (LogoutConfirmed) or it is still to be done (LogoutPending).
+   * the logout ("confirmed"), the daily job will ask again ("pending"), or
+   * nothing will ("unconfirmed": no Telegram credentials, or 7 days of
+   * retries over; the user can end the session from Telegram itself).
    */
   telegramLogout?: string;
 }

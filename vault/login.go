@@ -313,29 +313,25 @@ func (s *Service) step(ctx context.Context, c *call, loginID string) (*liveLogin
 	if s.tg == nil {
 		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeUnavailable, msgNoTelegram))
 	}
-	row, err := s.store.login(ctx, loginID)
+	row, err := s.store.holdLogin(ctx, loginID, c.caller.ServiceID, c.at, c.at+stepHold.Milliseconds())
 	if err != nil {
 		return nil, s.unavailable(ctx, c, msgStoreDown, err)
 	}
-	if row == nil || row.Caller != c.caller.ServiceID {
-		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeLoginNotFound, msgNoLogin))
-	}
-	c.userID = row.UserID
-	if row.ExpiresAt <= c.at {
-		return nil, s.loginEnded(ctx, c, row.ID, telegramauth.NewError(telegramauth.CodeLoginExpired,
-			"the login expired at "+stamp(row.ExpiresAt)+": start again"))
-	}
-	held, err := s.store.holdLogin(ctx, row.ID, row.Caller, c.at, c.at+stepHold.Milliseconds())
-	if err != nil {
-		return nil, s.unavailable(ctx, c, msgStoreDown, err)
-	}
-	if !held {
-		// Another step holds it, or it ended or expired meanwhile.
-		if now, err := s.store.login(ctx, loginID); err == nil && now == nil {
+	if row == nil { // not held: say why
+		if row, err = s.store.login(ctx, loginID); err != nil {
+			return nil, s.unavailable(ctx, c, msgStoreDown, err)
+		}
+		if row == nil || row.Caller != c.caller.ServiceID {
 			return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeLoginNotFound, msgNoLogin))
+		}
+		c.userID = row.UserID
+		if row.ExpiresAt <= c.at {
+			return nil, s.loginEnded(ctx, c, row.ID, telegramauth.NewError(telegramauth.CodeLoginExpired,
+				"the login expired at "+stamp(row.ExpiresAt)+": start again"))
 		}
 		return nil, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeLoginBusy, "another step of this login is in progress; try again when it has ended"))
 	}
+	c.userID = row.UserID
 	plain, err := s.sealer.OpenLogin(row.ID, row.UserID, row.KeyID, row.Sealed)
 	var st loginState
 	if err == nil {

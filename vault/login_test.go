@@ -359,3 +359,42 @@ func TestTelegramLogoutStates(t *testing.T) {
 		t.Fatalf("a confirmed logout read by a vault without Telegram: %q", got)
 	}
 }
+
+// A step finds its login and holds it in one statement. A login another
+// step holds answers LOGIN_BUSY, logged against its user, and reaches no
+// Telegram; once the hold has lapsed (a step that died), the next step runs.
+func TestLoginStepHeld(t *testing.T) {
+	f, tg := loginFixture(t)
+	s, err := f.svc.StartLogin(loginApp, 5, "15550101002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row, err := f.svc.store.holdLogin(context.Background(), s.LoginID, "login-app", f.clock.Now().UnixMilli(),
+		f.clock.Now().Add(stepHold).UnixMilli()); err != nil || row == nil || row.ID != s.LoginID || row.UserID != 5 {
+		t.Fatalf("holdLogin = %+v, %v", row, err)
+	}
+	calls := len(tg.calls)
+	n := f.logCount()
+	_, err = f.svc.CompleteLogin(loginApp, s.LoginID, "01002")
+	f.wantErr(err, telegramauth.CodeLoginBusy)
+	checkLog(t, f.lastLog(n), AccessLogEntry{UserID: 5, Caller: "login-app", Action: string(telegramauth.ActionCompleteLogin),
+		Success: false, ErrorCode: telegramauth.CodeLoginBusy, Channel: ChannelHTTP, ClientIP: "192.0.2.1"})
+	if d := f.column("SELECT detail FROM access_log WHERE error_code = 'LOGIN_BUSY'"); d != "login "+s.LoginID {
+		t.Fatalf("detail %q", d)
+	}
+	// Another service's step does not learn that the login exists.
+	other := WithCaller(context.Background(), Caller{ServiceID: "other-app", Channel: ChannelHTTP})
+	_, err = f.svc.CompleteLogin(other, s.LoginID, "01002")
+	f.wantErr(err, telegramauth.CodeLoginNotFound)
+	if len(tg.calls) != calls {
+		t.Fatalf("refused steps reached Telegram: %v", tg.calls[calls:])
+	}
+
+	f.clock.Advance(stepHold)
+	if _, err := f.svc.CompleteLogin(loginApp, s.LoginID, "01002"); err != nil {
+		t.Fatalf("after the hold lapsed: %v", err)
+	}
+	if n := f.column("SELECT count(*) FROM logins"); n != int64(0) {
+		t.Fatalf("%v logins left after the login ended", n)
+	}
+}

@@ -29,10 +29,14 @@ const loginColumns = "id, user_id, caller, kind, phone_tag, sealed, key_id, atte
 
 // login returns the login with the id, or nil.
 func (s *store) login(ctx context.Context, id string) (*loginRow, error) {
+	return scanLogin(s.db.QueryRowContext(ctx, "SELECT "+loginColumns+" FROM logins WHERE id = ?", id))
+}
+
+// scanLogin reads a row of loginColumns; nil if there is none.
+func scanLogin(row *sql.Row) (*loginRow, error) {
 	var r loginRow
 	var tag sql.NullString
-	err := s.db.QueryRowContext(ctx, "SELECT "+loginColumns+" FROM logins WHERE id = ?", id).Scan(
-		&r.ID, &r.UserID, &r.Caller, &r.Kind, &tag, &r.Sealed, &r.KeyID, &r.Attempts, &r.CreatedAt, &r.ExpiresAt)
+	err := row.Scan(&r.ID, &r.UserID, &r.Caller, &r.Kind, &tag, &r.Sealed, &r.KeyID, &r.Attempts, &r.CreatedAt, &r.ExpiresAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -63,17 +67,14 @@ func (s *store) insertLogin(ctx context.Context, r *loginRow, l logRow) error {
 }
 
 // holdLogin marks the login busy until untilMs for a step of caller, if it
-// is live at nowMs and no other step holds it. It reports whether this step
-// got the hold: of concurrent steps of one login, one does.
-func (s *store) holdLogin(ctx context.Context, id, caller string, nowMs, untilMs int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx,
-		"UPDATE logins SET busy_until = ? WHERE id = ? AND caller = ? AND expires_at > ? AND (busy_until IS NULL OR busy_until <= ?)",
-		untilMs, id, caller, nowMs, nowMs)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+// is live at nowMs and no other step holds it, and returns it; nil if this
+// step did not get the hold (of concurrent steps of one login, one does), or
+// there is no such login. One statement: the read and the hold of a step are
+// one D1 round trip, and only a step that gets no hold reads again to say why.
+func (s *store) holdLogin(ctx context.Context, id, caller string, nowMs, untilMs int64) (*loginRow, error) {
+	return scanLogin(s.db.QueryRowContext(ctx,
+		"UPDATE logins SET busy_until = ? WHERE id = ? AND caller = ? AND expires_at > ? AND (busy_until IS NULL OR busy_until <= ?) RETURNING "+loginColumns,
+		untilMs, id, caller, nowMs, nowMs))
 }
 
 // updateLogin writes a held login's new state, attempts and expiry, releases

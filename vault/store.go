@@ -13,7 +13,8 @@ import (
 
 // store is the SQL of the vault, over the tables of
 // services/auth-telegram/migrations. Every statement is plain SQLite that D1
-// runs: `?` placeholders (at most 10 per statement), no RETURNING, times as
+// runs: `?` placeholders (at most 10 per statement), RETURNING only where a
+// write returns the row it changed (a login step's hold), times as
 // INTEGER unix milliseconds, reads outside transactions, and transactions only
 // for write batches (see the package comment).
 type store struct{ db *sql.DB }

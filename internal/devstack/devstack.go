@@ -149,10 +149,11 @@ func (s *Stack) tempDir(pattern string) (string, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tmp = append(s.tmp, d)
 	if s.stopped {
+		os.RemoveAll(d)
 		return "", errStopped
 	}
+	s.tmp = append(s.tmp, d)
 	return d, nil
 }
 
@@ -521,18 +522,22 @@ func (s *Stack) run(ctx context.Context, name, registry string, args ...string) 
 	if err != nil {
 		return err
 	}
+	var cancelled error
 	select {
 	case <-p.exited:
 	case <-ctx.Done():
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		<-p.exited
-		return ctx.Err()
+		cancelled = ctx.Err()
 	}
 	s.mu.Lock()
 	stopped := s.stopped
 	s.helper = nil
 	s.mu.Unlock()
-	if stopped {
+	switch {
+	case cancelled != nil:
+		return cancelled
+	case stopped:
 		return errStopped
 	}
 	if p.err != nil {

@@ -396,7 +396,7 @@ func TestBridge(t *testing.T) {
 	// socket for that long: a request sent meanwhile waits for the run to
 	// end, and the request after the run, which wrangler's dev proxy sends on
 	// the connection that carried it, could be held until yet another request
-	// arrived ("Long runs of calls" in docs/ARCHITECTURE.md).
+	// arrived ("Long runs of calls" in docs/bridge.md).
 	t.Run("RequestsServedDuringAndAfterSecondsOfCalls", func(t *testing.T) {
 		client := &http.Client{Timeout: 15 * time.Second}
 		health := func() error {
@@ -437,7 +437,7 @@ func TestBridge(t *testing.T) {
 	// refuses a response built in the waker's ("Cannot perform I/O on behalf
 	// of a different request"), and once V8 has optimized the runtime's loop
 	// it no longer moves a continuation woken from another context back to
-	// its own (docs/ARCHITECTURE.md, "Woken by another request").
+	// its own (docs/bridge.md, "Woken by another request").
 	t.Run("RequestsWokenByAnotherRequest", func(t *testing.T) {
 		// The old wake failed in 3 runs of 3 (at rounds 1,111 and 1,539 in
 		// the two that said, within 20 s in the third); GATE_ROUNDS

@@ -12,7 +12,7 @@ import (
 	"github.com/communicator/communicator/internal/devstack"
 )
 
-// The JavaScript bench caller's touch control (docs/ARCHITECTURE.md, "What
+// The JavaScript bench caller's touch control (docs/bridge.md, "What
 // the whole process spends"): whole KiB up to its ring's 8 MiB are touched
 // before each call; anything else is refused before any call is made.
 func TestJSCallerTouch(t *testing.T) {

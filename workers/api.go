@@ -45,7 +45,7 @@ type RPCHandler interface {
 // //rpc:sync). Such a method must not wait for anything but the CPU; if it
 // asks for I/O, that I/O fails with an error, its answer is discarded, and the
 // call is served again as any other. So it must do nothing that matters
-// before its first I/O. docs/ARCHITECTURE.md, "The bridge", says why.
+// before its first I/O. docs/bridge.md, "Synchronous answers", says why.
 type SyncRPCHandler interface {
 	RPCHandler
 	// SyncMethod reports whether method may be answered synchronously.

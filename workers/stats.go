@@ -54,7 +54,7 @@ type Memory struct {
 // Counters a runtime does not report are zero.
 type Bridge struct {
 	// JSPI is whether the runtime has JavaScript Promise Integration, so a Go
-	// caller may wait for an RPC answer inside the call (docs/ARCHITECTURE.md,
+	// caller may wait for an RPC answer inside the call (docs/bridge.md,
 	// "Waiting inside the call"); without it every call takes the slower
 	// asynchronous path.
 	JSPI bool `json:"jspi"`

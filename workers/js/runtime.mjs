@@ -5,7 +5,7 @@
 // that belongs to a request: a goroutine posts an operation (plain bytes) to
 // its own request's mailbox, and that request's loop performs the I/O in the
 // request's own context and hands the result back. Go's runtime timers are kept
-// here and fired by whichever requests are alive. docs/ARCHITECTURE.md explains
+// here and fired by whichever requests are alive. docs/bridge.md explains
 // why ("Request contexts"); the numbers below must match bridge.go.
 
 const KIND_FETCH = 1, KIND_RPC = 2, KIND_SCHEDULED = 3, KIND_QUEUE = 4;
@@ -596,7 +596,7 @@ export class Runtime {
   // until the answer is back. The goroutine goes on as if the import had
   // returned at once: no parking, no pause of Go's scheduler, no
   // bridge_complete and no resume, which is most of a Go caller's cost of a
-  // call (docs/ARCHITECTURE.md, "Waiting inside the call"). While Go waits it
+  // call (docs/bridge.md, "Waiting inside the call"). While Go waits it
   // is busy: nothing may enter it, and its other goroutines do not run.
   // Anything that needs Go meanwhile (another event, another operation's
   // result, a Go timer that falls due, a turn of the request's loop once
@@ -993,7 +993,7 @@ export class Runtime {
   // optimized the code that made the promise: then the continuation runs in
   // the waker's context, and the I/O it starts, a Response among them, belongs
   // to the waker ("Cannot perform I/O on behalf of a different request";
-  // docs/ARCHITECTURE.md, "Woken by another request"). A timer's callback
+  // docs/bridge.md, "Woken by another request"). A timer's callback
   // runs in the context that armed it, always. Only req's own context wakes
   // it earlier (#finish, #pokeEarlier), which is no crossing.
   #wait(req) {
@@ -1114,7 +1114,7 @@ export class Runtime {
   // server took the connection that carried the request as idle for longer
   // than its 5 s keep-alive and closed it at once, under the next request
   // wrangler's dev proxy had already sent on it ("Long runs of calls" in
-  // docs/ARCHITECTURE.md). So once per YIELD_MS a result is handed over from
+  // docs/bridge.md). So once per YIELD_MS a result is handed over from
   // a zero timer, which workerd fires only after polling.
   #async(req, call, promise, onValue) {
     this.#inflight++;

@@ -8,7 +8,7 @@
 // touch=K (with / or /remote) first writes one byte in every 64-byte line of
 // the next K KiB of an 8 MiB ring, before each call: a caller that pushes K KiB
 // of other memory through the CPU's caches between calls, the control for how
-// much a Go caller's own work slows workerd's (docs/ARCHITECTURE.md, "Where a
+// much a Go caller's own work slows workerd's (docs/bridge.md, "Where a
 // Go→Go call's time goes"; go run ./bench/cmd/profile -native).
 // K is whole KiB from 0 to 8192 (the ring); anything else is a 400 before
 // any call.

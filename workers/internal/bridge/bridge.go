@@ -6,7 +6,7 @@
 // The rule it enforces: Go never touches JavaScript that belongs to a request.
 // A goroutine posts an operation (plain bytes) to the mailbox of the request it
 // works for; that request's own loop performs the I/O in its own context and
-// hands the result back. See docs/ARCHITECTURE.md, "Request contexts".
+// hands the result back. See docs/bridge.md, "Request contexts".
 package bridge
 
 import (

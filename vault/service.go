@@ -171,6 +171,24 @@ func (s *Service) beginFor(ctx context.Context, action telegramauth.Action, user
 	return c, nil
 }
 
+// beginForSession is begin for an action on one session: the access-log
+// row names the session if its id is well formed, and a malformed id is
+// refused (after the permission: a caller without it learns nothing more).
+func (s *Service) beginForSession(ctx context.Context, action telegramauth.Action, sessionID string) (*call, error) {
+	c, denied := s.begin(ctx, action)
+	if telegramauth.ValidSessionID(sessionID) {
+		c.sessionID = sessionID
+	}
+	if denied != nil {
+		return c, s.fail(ctx, c, denied)
+	}
+	if c.sessionID == "" {
+		return c, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
+			"sessionId ("+strconv.Itoa(len(sessionID))+" bytes) is not a session id: want "+telegramauth.SessionIDRule))
+	}
+	return c, nil
+}
+
 // fail writes the failure's access-log row and returns e. A failure to write
 // the row is reported to the Logger and does not replace e.
 func (s *Service) fail(ctx context.Context, c *call, e *telegramauth.Error) error {
@@ -336,16 +354,9 @@ func (s *Service) ListSessions(ctx context.Context, userID int64) ([]telegramaut
 
 // RevokeSession revokes a session; revoking it again returns the first time.
 func (s *Service) RevokeSession(ctx context.Context, sessionID string) (telegramauth.Revocation, error) {
-	c, denied := s.begin(ctx, telegramauth.ActionRevokeSession)
-	if telegramauth.ValidSessionID(sessionID) {
-		c.sessionID = sessionID
-	}
-	if denied != nil {
-		return telegramauth.Revocation{}, s.fail(ctx, c, denied)
-	}
-	if c.sessionID == "" {
-		return telegramauth.Revocation{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
-			"sessionId ("+strconv.Itoa(len(sessionID))+" bytes) is not a session id: want \"ses_\" and 26 characters a-z, 2-7"))
+	c, err := s.beginForSession(ctx, telegramauth.ActionRevokeSession, sessionID)
+	if err != nil {
+		return telegramauth.Revocation{}, err
 	}
 	row, err := s.store.session(ctx, sessionID)
 	if err != nil {

@@ -15,16 +15,9 @@ import (
 // the session, so it is never handed out again (status rejected, with the
 // reason). The first report's time and reason stand.
 func (s *Service) ReportSessionRejected(ctx context.Context, sessionID, reason string) (telegramauth.SessionInfo, error) {
-	c, denied := s.begin(ctx, telegramauth.ActionReportRejected)
-	if telegramauth.ValidSessionID(sessionID) {
-		c.sessionID = sessionID
-	}
-	if denied != nil {
-		return telegramauth.SessionInfo{}, s.fail(ctx, c, denied)
-	}
-	if c.sessionID == "" {
-		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
-			"sessionId is not a session id: want "+telegramauth.SessionIDRule))
+	c, err := s.beginForSession(ctx, telegramauth.ActionReportRejected, sessionID)
+	if err != nil {
+		return telegramauth.SessionInfo{}, err
 	}
 	if !slices.Contains(telegramauth.RejectionReasons, reason) {
 		return telegramauth.SessionInfo{}, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,

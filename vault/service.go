@@ -162,13 +162,19 @@ func (s *Service) beginFor(ctx context.Context, action telegramauth.Action, user
 	if telegramauth.ValidUserID(userID) {
 		c.userID = userID
 	}
+	return c, s.admit(ctx, c, denied, c.userID != 0, func() string { return msgBadUserID })
+}
+
+// admit fails a begun call that is denied, or else whose id is malformed
+// (!valid; bad says why), and answers nil for one that may go on.
+func (s *Service) admit(ctx context.Context, c *call, denied *telegramauth.Error, valid bool, bad func() string) error {
 	if denied != nil {
-		return c, s.fail(ctx, c, denied)
+		return s.fail(ctx, c, denied)
 	}
-	if c.userID == 0 {
-		return c, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, msgBadUserID))
+	if !valid {
+		return s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, bad()))
 	}
-	return c, nil
+	return nil
 }
 
 // beginForSession is begin for an action on one session: the access-log
@@ -179,14 +185,9 @@ func (s *Service) beginForSession(ctx context.Context, action telegramauth.Actio
 	if telegramauth.ValidSessionID(sessionID) {
 		c.sessionID = sessionID
 	}
-	if denied != nil {
-		return c, s.fail(ctx, c, denied)
-	}
-	if c.sessionID == "" {
-		return c, s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument,
-			"sessionId ("+strconv.Itoa(len(sessionID))+" bytes) is not a session id: want "+telegramauth.SessionIDRule))
-	}
-	return c, nil
+	return c, s.admit(ctx, c, denied, c.sessionID != "", func() string {
+		return "sessionId (" + strconv.Itoa(len(sessionID)) + " bytes) is not a session id: want " + telegramauth.SessionIDRule
+	})
 }
 
 // fail writes the failure's access-log row and returns e. A failure to write

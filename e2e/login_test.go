@@ -30,10 +30,9 @@ const loginPolicy = `{"get_session":["ingestor-service"],"list_sessions":["inges
 
 // loginSystem is the system with auth-telegram talking to the local Telegram.
 type loginSystem struct {
-	*system
-	tg     *faketelegram.Server
-	login  *authhttp.Client // login-app over HTTP
-	appKey string
+	*telegramSystem                  // the system and its local Telegram
+	login           *authhttp.Client // login-app over HTTP
+	appKey          string
 }
 
 func startLoginSystem(t *testing.T, fake *faketelegram.Server, state, secret, appKey string) *loginSystem {
@@ -55,7 +54,7 @@ func startLoginSystem(t *testing.T, fake *faketelegram.Server, state, secret, ap
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &loginSystem{system: sys, tg: fake, login: c, appKey: appKey}
+	return &loginSystem{telegramSystem: &telegramSystem{system: sys, tg: fake}, login: c, appKey: appKey}
 }
 
 func startFakeTelegram(t *testing.T) *faketelegram.Server {
@@ -82,7 +81,7 @@ func (s *loginSystem) code(t *testing.T, phone string) string {
 // through the ingestor and the session auth-telegram hands it.
 func (s *loginSystem) telegramUser(t *testing.T, userID int64) int64 {
 	t.Helper()
-	r, me, e := (&telegramSystem{system: s.system, tg: s.tg}).me(t, userID)
+	r, me, e := s.me(t, userID)
 	if e != nil || r.Status != 200 {
 		t.Fatalf("/telegram/me/%d: %d %s", userID, r.Status, r.Body)
 	}
@@ -406,7 +405,7 @@ func TestLogin(t *testing.T) {
 		if err := fake.RevokeSession(s.handOut(t, 301)); err != nil {
 			t.Fatal(err)
 		}
-		r, _, e := (&telegramSystem{system: s.system, tg: fake}).me(t, 301)
+		r, _, e := s.me(t, 301)
 		if r.Status != 410 || e == nil || e.Code != "TELEGRAM_SESSION_REJECTED" {
 			t.Fatalf("/telegram/me/301: %d %s", r.Status, r.Body)
 		}
@@ -432,7 +431,7 @@ func TestLogin(t *testing.T) {
 		if list := s.sessions(t, 302); list[0].TelegramLogout != telegramauth.LogoutConfirmed {
 			t.Fatalf("after the revocation: %+v", list[0])
 		}
-		if r, _, _ := (&telegramSystem{system: s.system, tg: fake}).me(t, 302); r.Status != 404 && r.Status != 410 {
+		if r, _, _ := s.me(t, 302); r.Status != 404 && r.Status != 410 {
 			t.Fatalf("/telegram/me/302 after the revocation: %d %s", r.Status, r.Body)
 		}
 	})

@@ -162,17 +162,17 @@ func (s *Service) beginFor(ctx context.Context, action telegramauth.Action, user
 	if telegramauth.ValidUserID(userID) {
 		c.userID = userID
 	}
-	return c, s.admit(ctx, c, denied, c.userID != 0, func() string { return msgBadUserID })
+	return c, s.admit(ctx, c, denied, c.userID != 0, msgBadUserID)
 }
 
 // admit fails a begun call that is denied, or else whose id is malformed
 // (!valid; bad says why), and answers nil for one that may go on.
-func (s *Service) admit(ctx context.Context, c *call, denied *telegramauth.Error, valid bool, bad func() string) error {
+func (s *Service) admit(ctx context.Context, c *call, denied *telegramauth.Error, valid bool, bad string) error {
 	if denied != nil {
 		return s.fail(ctx, c, denied)
 	}
 	if !valid {
-		return s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, bad()))
+		return s.fail(ctx, c, telegramauth.NewError(telegramauth.CodeInvalidArgument, bad))
 	}
 	return nil
 }
@@ -185,9 +185,8 @@ func (s *Service) beginForSession(ctx context.Context, action telegramauth.Actio
 	if telegramauth.ValidSessionID(sessionID) {
 		c.sessionID = sessionID
 	}
-	return c, s.admit(ctx, c, denied, c.sessionID != "", func() string {
-		return "sessionId (" + strconv.Itoa(len(sessionID)) + " bytes) is not a session id: want " + telegramauth.SessionIDRule
-	})
+	return c, s.admit(ctx, c, denied, c.sessionID != "",
+		"sessionId ("+strconv.Itoa(len(sessionID))+" bytes) is not a session id: want "+telegramauth.SessionIDRule)
 }
 
 // fail writes the failure's access-log row and returns e. A failure to write

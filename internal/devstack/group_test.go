@@ -33,10 +33,23 @@ func TestGroupStopsOnSignal(t *testing.T) {
 		{"starting", 1},  // Group.Start, waiting for `wrangler dev` to answer
 	} {
 		t.Run(c.mode, func(t *testing.T) {
-			dir := t.TempDir()
-			pids := filepath.Join(dir, "pids")
+			// A repository whose wrangler records itself and never answers,
+			// and a worker with a D1 database, whose migrations it applies
+			// when migrating.
+			root := t.TempDir()
+			wrangler := filepath.Join(root, "node_modules", ".bin", "wrangler")
+			if err := os.MkdirAll(filepath.Dir(wrangler), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(wrangler, []byte("#!/bin/sh\necho $$ >> \"$DEVSTACK_FAKE_PIDS\"\nexec sleep 60\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			worker := writeWorker(t, "name = \"w\"\nmain = \"build/worker.mjs\"\n[[d1_databases]]\nbinding = \"DB\"\n"+
+				"database_name = \"w\"\ndatabase_id = \"1\"\nmigrations_dir = \"migrations\"\n", "migrations")
+			pids := filepath.Join(t.TempDir(), "pids")
 			cmd := exec.Command(os.Args[0], "-test.run=^TestGroupStopsOnSignal$")
-			cmd.Env = append(os.Environ(), "DEVSTACK_GROUP_COMMAND="+c.mode, "DEVSTACK_FAKE_PIDS="+pids, "DEVSTACK_FAKE_DIR="+dir)
+			cmd.Env = append(os.Environ(), "DEVSTACK_GROUP_COMMAND="+c.mode, "DEVSTACK_FAKE_PIDS="+pids,
+				"DEVSTACK_FAKE_ROOT="+root, "DEVSTACK_FAKE_WORKER="+worker)
 			var stderr strings.Builder
 			cmd.Stdout, cmd.Stderr = &stderr, &stderr
 			if err := cmd.Start(); err != nil {
@@ -99,7 +112,6 @@ func TestGroupStopsOnSignal(t *testing.T) {
 func groupCommand(mode string) {
 	var g Group
 	g.StopOnSignal("group command")
-	dir := os.Getenv("DEVSTACK_FAKE_DIR")
 	if mode == "running" {
 		// One stack of two processes (sh and its sleep), kept as Start keeps
 		// a started stack: Start itself would need wrangler.
@@ -116,25 +128,8 @@ func groupCommand(mode string) {
 		time.Sleep(time.Minute)
 		g.Fatal("no signal came")
 	}
-	// A repository whose wrangler records itself and never answers, and a
-	// worker with a D1 database whose migrations it applies when migrating.
-	root, worker := filepath.Join(dir, "root"), filepath.Join(dir, "worker")
-	files := map[string]string{
-		"root/node_modules/.bin/wrangler": "#!/bin/sh\necho $$ >> \"$DEVSTACK_FAKE_PIDS\"\nexec sleep 60\n",
-		"worker/wrangler.toml":            "name = \"w\"\nmain = \"build/worker.mjs\"\n[[d1_databases]]\nbinding = \"DB\"\ndatabase_name = \"w\"\ndatabase_id = \"1\"\nmigrations_dir = \"migrations\"\n",
-		"worker/build/worker.mjs":         "export default {}\n",
-		"worker/migrations/0001_init.sql": "CREATE TABLE t (id INTEGER);\n",
-	}
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			g.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o755); err != nil {
-			g.Fatal(err)
-		}
-	}
-	g.Start(Options{Root: root, Workers: []Worker{{Name: "w", Dir: worker, Migrate: mode == "migrating"}}, ReadyTimeout: time.Minute})
+	worker := Worker{Name: "w", Dir: os.Getenv("DEVSTACK_FAKE_WORKER"), Migrate: mode == "migrating"}
+	g.Start(Options{Root: os.Getenv("DEVSTACK_FAKE_ROOT"), Workers: []Worker{worker}, ReadyTimeout: time.Minute})
 	g.Fatal("the stack started")
 }
 
